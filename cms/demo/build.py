@@ -1,0 +1,243 @@
+"""Builds the demo network and, for benchmarks, bulk-generated articles."""
+
+import datetime
+import random
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
+from django.db import transaction
+from django.db.models import CharField, OuterRef, Subquery
+from django.db.models.functions import Cast
+from django.utils import timezone
+from wagtail.documents import get_document_model
+from wagtail.models import Locale, Page, Revision
+
+from cms.columns import ColumnKind
+from cms.demo import content
+from cms.models import (
+    ArticleAttachment,
+    ArticlePage,
+    ColumnPage,
+    OrganisationRole,
+    PortalPage,
+    Role,
+    SchoolHomePage,
+)
+from cms.organisations import create_portal, create_school
+
+FILES_DIR = Path(__file__).parent / "files"
+GENERATED_BATCH = 2000
+User = get_user_model()
+
+
+class DemoError(Exception):
+    """The demo cannot run on this database; nothing was changed."""
+
+
+def has_content() -> bool:
+    """True once anything beyond Wagtail's stock welcome page exists."""
+    return (
+        PortalPage.objects.exists()
+        or SchoolHomePage.objects.exists()
+        or Page.objects.filter(depth__gte=3).exists()
+    )
+
+
+def existing_demo_accounts() -> list[tuple[str, str, str, str]]:
+    names = set(User.objects.filter(username__in=[a[0] for a in content.ACCOUNTS])
+                .values_list("username", flat=True))
+    return [account for account in content.ACCOUNTS if account[0] in names]
+
+
+@transaction.atomic
+def build_demo(*, port: int = 8000) -> dict[str, int]:
+    if has_content():
+        raise DemoError("数据库中已有内容，演示数据只能在空数据库上创建。"
+                        "如需重建，请先删除 CMS_DATA_DIR 目录（默认 ./var/）。")
+    organisations = {"portal": create_portal(name=content.PORTAL["name"],
+                                             hostname=content.PORTAL["hostname"], port=port)}
+    for school in content.SCHOOLS:
+        organisations[school["slug"]] = create_school(
+            name=school["name"], slug=school["slug"], hostname=school["hostname"], port=port
+        )
+    details = {"portal": content.PORTAL, **{s["slug"]: s for s in content.SCHOOLS}}
+    for key, organisation in organisations.items():
+        home = organisation.home_page
+        for field in ("intro", "address", "phone", "icp_number"):
+            setattr(home, field, details[key].get(field, content.PORTAL["icp_number"]
+                                                  if field == "icp_number" else ""))
+        home.save_revision().publish()
+
+    users = _create_accounts(organisations)
+    documents = _create_documents(organisations, users)
+    articles = 0
+    for key, organisation in organisations.items():
+        home = organisation.home_page
+        about = ColumnPage.objects.child_of(home).get(slug="about")
+        about.intro = content.ABOUT[key]
+        about.save_revision(user=users[f"{_prefix(key)}_admin"]).publish()
+        for column_slug, items in content.ARTICLES[key].items():
+            column = ColumnPage.objects.child_of(home).get(slug=column_slug)
+            for number, item in enumerate(items, start=1):
+                _add_article(column, item, users, key, documents, slug=f"{item[1]}-{number}")
+                articles += 1
+    return {"organisations": len(organisations), "users": len(users), "articles": articles,
+            "documents": len(documents)}
+
+
+def _prefix(key: str) -> str:
+    return "county" if key == "portal" else key
+
+
+def _create_accounts(organisations) -> dict[str, "User"]:
+    users = {}
+    for username, display_name, organisation_key, role in content.ACCOUNTS:
+        if role == "superuser":
+            user = User.objects.create_superuser(username=username, password=content.DEMO_PASSWORD,
+                                                 email=f"{username}@example.cn")
+        else:
+            user = User.objects.create_user(username=username, password=content.DEMO_PASSWORD,
+                                            email=f"{username}@example.cn")
+            user.groups.add(organisations[organisation_key].groups[role])
+        user.first_name = display_name
+        user.save(update_fields=["first_name"])
+        users[username] = user
+    return users
+
+
+def _create_documents(organisations, users) -> dict[str, object]:
+    """One Document per demo file, in the collection of the organisation that attaches it."""
+    Document = get_document_model()
+    owners = {name: key for key, columns in content.ARTICLES.items()
+              for items in columns.values() for item in items for name in item[5]}
+    titles = {**{v: k for k, v in _file_titles().items()}}
+    documents = {}
+    for filename, key in owners.items():
+        document = Document(title=titles.get(filename, filename),
+                            collection=organisations[key].collection,
+                            uploaded_by_user=users[f"{_prefix(key)}_admin"])
+        with open(FILES_DIR / filename, "rb") as handle:
+            document.file.save(filename, File(handle), save=False)
+        document._set_document_file_metadata()
+        document.save()
+        documents[filename] = document
+    return documents
+
+
+def _file_titles() -> dict[str, str]:
+    from cms.demo.make_files import DOCXS, PDFS
+
+    return {**PDFS, **DOCXS}
+
+
+def _add_article(column, item, users, key, documents, *, slug: str) -> ArticlePage:
+    title, date, source, author, paragraphs, files = item
+    teacher_column = column.kind in (ColumnKind.TEACHING, ColumnKind.RESEARCH, ColumnKind.RESOURCES)
+    owner = users[f"{_prefix(key)}_teacher1" if teacher_column and key != "portal"
+                  else f"{_prefix(key)}_admin"]
+    article = ArticlePage(
+        title=title,
+        slug=slug,
+        date=datetime.date.fromisoformat(date),
+        source=source,
+        author=author,
+        owner=owner,
+        body=[("paragraph", "".join(f"<p>{p}</p>" for p in paragraphs))],
+    )
+    article.attachments = [ArticleAttachment(document=documents[name]) for name in files]
+    column.add_child(instance=article)
+    article.save_revision(user=owner).publish(user=users[f"{_prefix(key)}_admin"])
+    return article
+
+
+def add_generated_articles(*, count: int, progress: Callable[[int], None] | None = None,
+                           seed: int = 2026) -> int:
+    """Add ``count`` live articles spread over every listing column, in bulk.
+
+    Rows are written with bulk inserts (treebeard paths computed here), a revision each,
+    so that 100,000 pages take seconds rather than the hour ``add_child`` would.
+    The search index is not updated: run ``manage.py update_index`` afterwards if needed.
+    """
+    if count < 1:
+        raise DemoError("--articles 必须是正整数。")
+    columns = list(ColumnPage.objects.exclude(kind__in=[ColumnKind.LINK, ColumnKind.STATIC])
+                   .order_by("path"))
+    if not columns:
+        raise DemoError("没有可以添加文章的栏目：请先运行 manage.py demo 创建演示网站。")
+    rng = random.Random(seed)
+    per_column = [count // len(columns) + (1 if i < count % len(columns) else 0)
+                  for i in range(len(columns))]
+    article_type = ContentType.objects.get_for_model(ArticlePage)
+    page_type = ContentType.objects.get_for_model(Page)
+    locale = Locale.get_default()
+    owners = {role.home_page_id: role.group.user_set.first()
+              for role in OrganisationRole.objects.filter(role=Role.ADMINISTRATOR)
+              .select_related("group")}
+    done = 0
+    for column, n in zip(columns, per_column, strict=True):
+        home_id = column.get_ancestors().filter(depth=2).values_list("pk", flat=True).first()
+        owner = owners.get(home_id)
+        last = column.get_last_child()
+        next_step = (int(last.path[-ArticlePage.steplen:], 36) + 1) if last else 1
+        for start in range(0, n, GENERATED_BATCH):
+            size = min(GENERATED_BATCH, n - start)
+            with transaction.atomic():
+                _insert_batch(column=column, first_step=next_step + start, size=size, rng=rng,
+                              owner=owner, article_type=article_type, page_type=page_type,
+                              locale=locale)
+            done += size
+            if progress:
+                progress(done)
+        Page.objects.filter(pk=column.pk).update(numchild=column.numchild + n)
+    return done
+
+
+def _insert_batch(*, column, first_step, size, rng, owner, article_type, page_type, locale):
+    now = timezone.now()
+    pages, bodies = [], []
+    for i in range(size):
+        step = first_step + i
+        topic = rng.choice(content.GENERATED_TOPICS)
+        published = now - datetime.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+        slug = f"a{step}"
+        title = f"{column.title}：{published:%Y年%-m月}{topic}（{step}）"
+        pages.append(Page(
+            title=title, draft_title=title, slug=slug, content_type=article_type,
+            path=ArticlePage._get_path(column.path, column.depth + 1, step),
+            depth=column.depth + 1, numchild=0, url_path=f"{column.url_path}{slug}/",
+            live=True, has_unpublished_changes=False, first_published_at=published,
+            last_published_at=published, latest_revision_created_at=published,
+            owner=owner, locale=locale, translation_key=uuid.uuid4(),
+        ))
+        sentences = rng.sample(content.GENERATED_SENTENCES, 3)
+        bodies.append((published, [("paragraph", "".join(f"<p>{s}</p>" for s in sentences))]))
+    Page.objects.bulk_create(pages)
+    articles = []
+    for page, (published, body) in zip(pages, bodies, strict=True):
+        article = ArticlePage(page_ptr_id=page.pk, date=timezone.localdate(published),
+                              source=column.title, author="", body=body)
+        article.__dict__.update({f.attname: getattr(page, f.attname)
+                                 for f in Page._meta.concrete_fields if f.attname != "id"})
+        articles.append(article)
+    # Django refuses bulk_create on multi-table children; insert the child rows only.
+    local_fields = ArticlePage._meta.local_concrete_fields
+    ArticlePage._base_manager._insert(articles, fields=local_fields)
+    revisions = Revision.objects.bulk_create(
+        Revision(content_type=article_type, base_content_type=page_type,
+                 object_id=str(article.pk), created_at=article.first_published_at, user=owner,
+                 object_str=article.title, content=article.serializable_data(),
+                 approved_go_live_at=None)
+        for article in articles
+    )
+    del revisions
+    revision_of_page = Subquery(
+        Revision.objects.filter(base_content_type=page_type,
+                                object_id=Cast(OuterRef("pk"), CharField())).values("pk")[:1]
+    )
+    Page.objects.filter(pk__in=[p.pk for p in pages]).update(
+        latest_revision=revision_of_page, live_revision=revision_of_page
+    )

@@ -1,0 +1,75 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cms.demo import build, content
+
+
+class Command(BaseCommand):
+    help = "创建演示教育网（门户、两所学校、各角色用户和文章）；--articles N 批量添加文章用于压测。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--articles", type=int, metavar="N",
+                            help="批量添加 N 篇生成的文章（分布在各校各栏目）")
+        parser.add_argument("--port", type=int, default=8000,
+                            help="演示站点端口，与开发服务器一致（默认 8000）")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="数据库已有内容时跳过而不报错（供一键启动脚本使用）")
+
+    def handle(self, *args, articles, port, if_empty, **options):
+        if articles is not None and articles < 1:
+            raise CommandError("--articles 必须是正整数。")
+        if build.has_content():
+            if not (if_empty or articles):
+                raise CommandError("数据库中已有内容，演示数据只能在空数据库上创建。"
+                                   "如需重建，请先删除 CMS_DATA_DIR 目录（默认 ./var/）。")
+            if if_empty:
+                self.stdout.write("数据库中已有内容，跳过创建演示数据。")
+        else:
+            started = time.monotonic()
+            try:
+                summary = build.build_demo(port=port)
+            except build.DemoError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(self.style.SUCCESS(
+                f"已创建演示教育网：{summary['organisations']} 个网站，{summary['users']} 个用户，"
+                f"{summary['articles']} 篇文章，{summary['documents']} 个附件"
+                f"（{time.monotonic() - started:.1f} 秒）。"
+            ))
+        if articles:
+            self._add_articles(articles)
+        self._print_accounts()
+
+    def _add_articles(self, count: int) -> None:
+        started = time.monotonic()
+
+        def progress(done: int) -> None:
+            width = 30
+            filled = width * done // count
+            self.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{count}",
+                              ending="")
+            self.stdout.flush()
+
+        try:
+            added = build.add_generated_articles(count=count, progress=progress)
+        except build.DemoError as error:
+            raise CommandError(str(error)) from error
+        elapsed = time.monotonic() - started
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(
+            f"已添加 {added} 篇文章，用时 {elapsed:.1f} 秒（{added / elapsed:,.0f} 篇/秒）。"
+            "搜索索引未更新，如需搜索请运行 manage.py update_index。"
+        ))
+
+    def _print_accounts(self) -> None:
+        accounts = build.existing_demo_accounts()
+        if not accounts:
+            return
+        self.stdout.write("\n演示账号（密码均为 %s）：" % content.DEMO_PASSWORD)
+        self.stdout.write(f"  {'用户名':<18}{'角色':<10}{'姓名'}")
+        roles = {"superuser": "超级管理员", "administrator": "网站管理员", "leader": "领导",
+                 "teacher": "教师"}
+        for username, name, _organisation, role in accounts:
+            self.stdout.write(f"  {username:<21}{roles[role]:<10}{name}")
+        self.stdout.write("后台：http://127.0.0.1:8000/admin/   门户：http://127.0.0.1:8000/   "
+                          "学校：http://yizhong.localhost:8000/  http://shiyan.localhost:8000/")

@@ -1,0 +1,320 @@
+"""The education network's content: the bureau portal, school sites, columns and articles,
+and the organisation roles that confine each school's people to their own site."""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.api import APIField
+from wagtail.contrib.table_block.blocks import TableBlock
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images.blocks import ImageBlock
+from wagtail.models import Collection, Orderable, Page
+from wagtail.search import index
+
+from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind
+
+# Only what a school site needs; no embeds, no code, no raw HTML.
+# Documents are linked as attachments, not inline: the public reaches a document only as an
+# attachment of a live page (see cms.views.attachment).
+RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "hr"]
+ARTICLES_PER_PAGE = 20
+
+
+class ArticleBody(blocks.StreamBlock):
+    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label="正文")
+    image = ImageBlock(label="图片")
+    table = TableBlock(label="表格", table_options={"language": "zh-CN"})
+
+    class Meta:
+        label = "正文"
+
+
+class OrganisationHomePage(Page):
+    """The root page of a site run by one organisation: the bureau or a school."""
+
+    intro = models.TextField("简介", blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    phone = models.CharField("联系电话", max_length=50, blank=True)
+    icp_number = models.CharField("ICP备案号", max_length=64, blank=True)
+    collection = models.ForeignKey(
+        Collection,
+        verbose_name="文档库",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The organisation's own documents and images; its staff see only these.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        MultiFieldPanel([FieldPanel("address"), FieldPanel("phone"), FieldPanel("icp_number")],
+                        heading="联系方式"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    api_fields = [
+        APIField("intro", writable=True),
+        APIField("address", writable=True),
+        APIField("phone", writable=True),
+        APIField("icp_number", writable=True),
+    ]
+
+    class Meta:
+        abstract = True
+
+    def columns(self):
+        return ColumnPage.objects.child_of(self).live().public().in_menu()
+
+
+class PortalPage(OrganisationHomePage):
+    """The education bureau's portal: lists the schools and the network's latest news."""
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms.ColumnPage"]
+    max_count = 1
+    template = "cms/portal_page.html"
+
+    class Meta:
+        verbose_name = "教育局门户"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["schools"] = SchoolHomePage.objects.live().public().order_by("title")
+        context["latest_articles"] = latest_articles(ArticlePage.objects.all(), 12)
+        context["columns"] = self.columns()
+        return context
+
+
+class SchoolHomePage(OrganisationHomePage):
+    """A school's site root; each school is its own Wagtail Site."""
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms.ColumnPage"]
+    template = "cms/school_home_page.html"
+
+    class Meta:
+        verbose_name = "学校网站首页"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        columns = list(self.columns())
+        context["columns"] = columns
+        context["column_blocks"] = [
+            (column, latest_articles(ArticlePage.objects.descendant_of(column), 6))
+            for column in columns
+            if column.kind != ColumnKind.LINK
+        ]
+        return context
+
+
+def latest_articles(queryset, limit: int):
+    """Live, public articles, newest displayed date first."""
+    return (
+        queryset.live()
+        .public()
+        .order_by("-date", "-first_published_at", "-pk")
+        .select_related("cover_image")[:limit]
+    )
+
+
+class ColumnPage(Page):
+    """A column (栏目): a listing of articles, a static information page, or a link."""
+
+    kind = models.CharField("栏目类型", max_length=16, choices=ColumnKind.choices,
+                            default=ColumnKind.NEWS)
+    intro = RichTextField("栏目说明", features=RICH_TEXT_FEATURES, blank=True,
+                          help_text="For static columns (e.g. 学校概况) this is the page content.")
+    link_url = models.URLField("链接地址", blank=True,
+                               help_text="Only for link columns: another department's site.")
+
+    parent_page_types = ["cms.PortalPage", "cms.SchoolHomePage", "cms.ColumnPage"]
+    subpage_types = ["cms.ColumnPage", "cms.ArticlePage"]
+    template = "cms/column_page.html"
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("kind"),
+        FieldPanel("intro"),
+        FieldPanel("link_url"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.FilterField("kind")]
+    api_fields = [
+        APIField("kind", writable=True),
+        APIField("kind_label"),
+        APIField("update_interval_days"),
+        APIField("intro", writable=True),
+        APIField("link_url", writable=True),
+    ]
+
+    class Meta:
+        verbose_name = "栏目"
+
+    @classmethod
+    def can_create_at(cls, parent):
+        # Columns may have one level of sub-columns, no deeper.
+        if not super().can_create_at(parent):
+            return False
+        parent = parent.specific
+        return not (isinstance(parent, ColumnPage) and isinstance(parent.get_parent().specific,
+                                                                   ColumnPage))
+
+    def clean(self):
+        super().clean()
+        if self.kind == ColumnKind.LINK and not self.link_url:
+            raise ValidationError({"link_url": "链接栏目必须填写链接地址。"})
+        if self.kind != ColumnKind.LINK and self.link_url:
+            raise ValidationError({"link_url": "只有链接栏目可以填写链接地址。"})
+
+    @property
+    def kind_label(self) -> str:
+        return self.get_kind_display()
+
+    @property
+    def update_interval_days(self) -> int | None:
+        return UPDATE_INTERVAL_DAYS[self.kind]
+
+    def sub_columns(self):
+        return ColumnPage.objects.child_of(self).live().public()
+
+    def articles(self):
+        return latest_articles(ArticlePage.objects.descendant_of(self), None)
+
+    def serve(self, request, *args, **kwargs):
+        if self.kind == ColumnKind.LINK:
+            return HttpResponseRedirect(self.link_url)
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        paginator = Paginator(self.articles(), ARTICLES_PER_PAGE)
+        try:
+            page_obj = paginator.page(request.GET.get("page", 1))
+        except PageNotAnInteger:
+            page_obj = paginator.page(1)
+        except EmptyPage:
+            page_obj = paginator.page(paginator.num_pages)
+        context["page_obj"] = page_obj
+        context["sub_columns"] = self.sub_columns()
+        return context
+
+
+class ArticlePage(Page):
+    date = models.DateField("发布日期", default=timezone.localdate,
+                            help_text="The date shown to readers.")
+    source = models.CharField("来源", max_length=100, blank=True,
+                              help_text="Department or source of the information.")
+    author = models.CharField("作者", max_length=100, blank=True)
+    cover_image = models.ForeignKey("wagtailimages.Image", verbose_name="封面图片", null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = StreamField(ArticleBody(), verbose_name="正文", blank=True)
+
+    parent_page_types = ["cms.ColumnPage"]
+    subpage_types = []
+    template = "cms/article_page.html"
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel([FieldPanel("date"), FieldPanel("source"), FieldPanel("author")],
+                        heading="发布信息"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+        InlinePanel("attachments", label="附件"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("body"),
+        index.SearchField("source"),
+        index.SearchField("author"),
+        index.FilterField("date"),
+    ]
+    api_fields = [
+        APIField("date", writable=True),
+        APIField("source", writable=True),
+        APIField("author", writable=True),
+        APIField("cover_image", writable=True),
+        APIField("body", writable=True),
+        APIField("attachments", writable=True),
+    ]
+
+    class Meta:
+        verbose_name = "文章"
+
+    @property
+    def column(self):
+        return ColumnPage.objects.ancestor_of(self).last()
+
+
+class ArticleAttachment(Orderable):
+    page = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="attachments")
+    document = models.ForeignKey("wagtaildocs.Document", verbose_name="文档",
+                                 on_delete=models.CASCADE, related_name="+")
+    title = models.CharField("显示名称", max_length=255, blank=True,
+                             help_text="Defaults to the document's title.")
+
+    panels = [FieldPanel("document"), FieldPanel("title")]
+    api_fields = [
+        APIField("document", writable=True),
+        APIField("title", writable=True),
+        APIField("display_title"),
+        APIField("filename"),
+        APIField("file_size"),
+        APIField("url"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "附件"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.document.title
+
+    @property
+    def filename(self) -> str:
+        return self.document.filename
+
+    @property
+    def file_size(self) -> int | None:
+        return self.document.get_file_size()
+
+    @property
+    def url(self) -> str:
+        """The public download address, absolute so that other front ends can use it."""
+        path = reverse("attachment", args=[self.pk, self.document.filename])
+        site = self.page.get_site()
+        return f"{site.root_url}{path}" if site else path
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", "网站管理员"
+    LEADER = "leader", "领导"
+    TEACHER = "teacher", "教师"
+
+
+class OrganisationRole(models.Model):
+    """Ties a permission group to the organisation (portal or school) whose role it is.
+
+    Group membership is the single source of who belongs where: a user is staff of an
+    organisation because they are in one of its role groups.
+    """
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE,
+                                 related_name="organisation_role")
+    home_page = models.ForeignKey(Page, on_delete=models.CASCADE,
+                                  related_name="organisation_roles")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["home_page", "role"], name="one_group_per_role"),
+        ]
+
+    def __str__(self):
+        return self.group.name

@@ -1,0 +1,9 @@
+"""Local development: the embedded default (SQLite and files under CMS_DATA_DIR)."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"  # noqa: F405
+# School sites are served as <slug>.localhost, which browsers resolve to 127.0.0.1.
+ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", ".localhost", "testserver"]  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

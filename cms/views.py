@@ -1,0 +1,46 @@
+"""Public views that are not pages: per-site search and attachment downloads."""
+
+import mimetypes
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from wagtail.models import Page, Site
+
+from cms.models import ArticleAttachment
+
+RESULTS_PER_PAGE = 20
+MAX_QUERY_LENGTH = 100
+
+
+def search(request):
+    """Search the live, public pages of the site the request is for — never drafts."""
+    site = Site.find_for_request(request)
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    page_obj = None
+    if query and site is not None:
+        results = Page.objects.live().public().in_site(site).specific().search(query)
+        page_obj = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    site_root = site.root_page.specific if site else None
+    return render(
+        request, "cms/search.html", {"query": query, "page_obj": page_obj, "site_root": site_root}
+    )
+
+
+def attachment(request, attachment_id: int, filename: str):
+    """Serve an article's attachment to the public, but only while the article is live.
+
+    Each organisation's document collection is restricted to its own staff, so Wagtail's
+    document URLs never leak a draft's files; the public reaches a document only here.
+    """
+    item = get_object_or_404(
+        ArticleAttachment.objects.select_related("document"), pk=attachment_id
+    )
+    document = item.document
+    if document.filename != filename:
+        raise Http404("No such attachment.")
+    if not Page.objects.live().public().filter(pk=item.page_id).exists():
+        raise Http404("No such attachment.")
+    content_type = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
+    return FileResponse(document.file.open("rb"), content_type=content_type,
+                        as_attachment=True, filename=document.filename)
