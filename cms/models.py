@@ -8,6 +8,7 @@ from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -18,6 +19,7 @@ from wagtail.images.blocks import ImageBlock
 from wagtail.models import Collection, Orderable, Page
 from wagtail.search import index
 
+from cms.cjk import index_tokens
 from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind
 
 # Only what a school site needs; no embeds, no code, no raw HTML.
@@ -25,6 +27,19 @@ from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind
 # attachment of a live page (see cms.views.attachment).
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "hr"]
 ARTICLES_PER_PAGE = 20
+
+
+class ChineseSearchMixin:
+    """Adds Han unigrams and bigrams of the page's text to the search index (cms.cjk)."""
+
+    def search_text(self) -> list[str]:
+        return [self.title]
+
+    def chinese_search_tokens(self) -> str:
+        return index_tokens(" ".join(filter(None, self.search_text())))
+
+
+CHINESE_SEARCH_FIELD = index.SearchField("chinese_search_tokens")
 
 
 class ArticleBody(blocks.StreamBlock):
@@ -36,7 +51,7 @@ class ArticleBody(blocks.StreamBlock):
         label = "正文"
 
 
-class OrganisationHomePage(Page):
+class OrganisationHomePage(ChineseSearchMixin, Page):
     """The root page of a site run by one organisation: the bureau or a school."""
 
     intro = models.TextField("简介", blank=True)
@@ -59,7 +74,7 @@ class OrganisationHomePage(Page):
         MultiFieldPanel([FieldPanel("address"), FieldPanel("phone"), FieldPanel("icp_number")],
                         heading="联系方式"),
     ]
-    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), CHINESE_SEARCH_FIELD]
     api_fields = [
         APIField("intro", writable=True),
         APIField("address", writable=True),
@@ -69,6 +84,9 @@ class OrganisationHomePage(Page):
 
     class Meta:
         abstract = True
+
+    def search_text(self) -> list[str]:
+        return [self.title, self.intro]
 
     def columns(self):
         return ColumnPage.objects.child_of(self).live().public().in_menu()
@@ -125,7 +143,7 @@ def latest_articles(queryset, limit: int):
     )
 
 
-class ColumnPage(Page):
+class ColumnPage(ChineseSearchMixin, Page):
     """A column (栏目): a listing of articles, a static information page, or a link."""
 
     kind = models.CharField("栏目类型", max_length=16, choices=ColumnKind.choices,
@@ -135,6 +153,7 @@ class ColumnPage(Page):
     link_url = models.URLField("链接地址", blank=True,
                                help_text="Only for link columns: another department's site.")
 
+    show_in_menus_default = True  # columns make up the site's navigation
     parent_page_types = ["cms.PortalPage", "cms.SchoolHomePage", "cms.ColumnPage"]
     subpage_types = ["cms.ColumnPage", "cms.ArticlePage"]
     template = "cms/column_page.html"
@@ -145,7 +164,8 @@ class ColumnPage(Page):
         FieldPanel("intro"),
         FieldPanel("link_url"),
     ]
-    search_fields = [*Page.search_fields, index.SearchField("intro"), index.FilterField("kind")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.FilterField("kind"),
+                     CHINESE_SEARCH_FIELD]
     api_fields = [
         APIField("kind", writable=True),
         APIField("kind_label"),
@@ -172,6 +192,9 @@ class ColumnPage(Page):
             raise ValidationError({"link_url": "链接栏目必须填写链接地址。"})
         if self.kind != ColumnKind.LINK and self.link_url:
             raise ValidationError({"link_url": "只有链接栏目可以填写链接地址。"})
+
+    def search_text(self) -> list[str]:
+        return [self.title, strip_tags(self.intro)]
 
     @property
     def kind_label(self) -> str:
@@ -206,7 +229,7 @@ class ColumnPage(Page):
         return context
 
 
-class ArticlePage(Page):
+class ArticlePage(ChineseSearchMixin, Page):
     date = models.DateField("发布日期", default=timezone.localdate,
                             help_text="The date shown to readers.")
     source = models.CharField("来源", max_length=100, blank=True,
@@ -234,6 +257,7 @@ class ArticlePage(Page):
         index.SearchField("source"),
         index.SearchField("author"),
         index.FilterField("date"),
+        CHINESE_SEARCH_FIELD,
     ]
     api_fields = [
         APIField("date", writable=True),
@@ -246,6 +270,10 @@ class ArticlePage(Page):
 
     class Meta:
         verbose_name = "文章"
+
+    def search_text(self) -> list[str]:
+        body = self.body.stream_block.get_searchable_content(self.body)
+        return [self.title, self.source, self.author, *body]
 
     @property
     def column(self):

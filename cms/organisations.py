@@ -158,13 +158,13 @@ def _validate(*, name: str, slug: str, hostname: str, port: int) -> None:
         raise OrganisationError(f"域名“{hostname}”无效：只填写主机名，不带 http:// 、端口或路径。")
     if not 0 < port < 65536:
         raise OrganisationError(f"端口 {port} 无效。")
-    if Site.objects.filter(hostname=hostname, port=port).exists():
-        raise OrganisationError(f"域名 {hostname}:{port} 已被其他站点使用。")
     if Page.get_first_root_node().get_children().filter(slug=slug).exists():
-        raise OrganisationError(f"标识“{slug}”已被使用。")
+        raise OrganisationError(f"标识“{slug}”已被使用：该网站已存在。")
     taken = Group.objects.filter(name__in=[group_name(name, role) for role in Role.values])
     if taken.exists() or Collection.objects.filter(name=name, depth=2).exists():
         raise OrganisationError(f"名称“{name}”已被使用（用户组或文档库已存在）。")
+    if Site.objects.filter(hostname=hostname, port=port).exists():
+        raise OrganisationError(f"域名 {hostname}:{port} 已被其他站点使用。")
 
 
 def _grant_page_rights(group: Group, page: Page, actions: tuple[str, ...]) -> None:

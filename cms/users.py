@@ -58,8 +58,8 @@ def check_bulk_action_on_users(request, action_type, objects, action) -> None:
 
 
 class ConfinedObjectMixin:
-    def get_object(self, queryset=None):
-        obj = super().get_object(queryset)
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
         if not manageable_users(self.request.user).filter(pk=obj.pk).exists():
             raise Http404
         return obj

@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from wagtail.models import Page, Site
 
+from cms.cjk import query_tokens
 from cms.models import ArticleAttachment
 
 RESULTS_PER_PAGE = 20
@@ -19,7 +20,9 @@ def search(request):
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     page_obj = None
     if query and site is not None:
-        results = Page.objects.live().public().in_site(site).specific().search(query)
+        # Chinese is matched by bigrams (cms.cjk); every bigram of the query must be present.
+        results = (Page.objects.live().public().in_site(site).specific()
+                   .search(query_tokens(query), operator="and"))
         page_obj = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     site_root = site.root_page.specific if site else None
     return render(

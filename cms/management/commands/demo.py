@@ -65,7 +65,7 @@ class Command(BaseCommand):
         accounts = build.existing_demo_accounts()
         if not accounts:
             return
-        self.stdout.write("\n演示账号（密码均为 %s）：" % content.DEMO_PASSWORD)
+        self.stdout.write(f"\n演示账号（密码均为 {content.DEMO_PASSWORD}）：")
         self.stdout.write(f"  {'用户名':<18}{'角色':<10}{'姓名'}")
         roles = {"superuser": "超级管理员", "administrator": "网站管理员", "leader": "领导",
                  "teacher": "教师"}

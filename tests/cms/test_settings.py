@@ -1,0 +1,68 @@
+"""Settings: the state directory, DATABASE_URL, production's refusal without a secret key."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_settings(module: str, env: dict[str, str], expr: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"DJANGO_SECRET_KEY", "DATABASE_URL", "CMS_DATA_DIR",
+                          "DJANGO_ALLOWED_HOSTS"}}
+    code = ("import django, json; from django.conf import settings; django.setup(); "
+            f"print(json.dumps({expr}, default=str))")
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+        env={**clean, "DJANGO_SETTINGS_MODULE": module, **env},
+    )
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+
+
+def test_all_state_lives_under_cms_data_dir(tmp_path):
+    result = run_settings("cms.settings.dev", {"CMS_DATA_DIR": str(tmp_path)},
+                          "[settings.DATABASES['default']['NAME'], settings.MEDIA_ROOT]")
+    assert result.returncode == 0, result.stderr
+    database, media = json.loads(result.stdout)
+    assert Path(database).parent == tmp_path
+    assert Path(media).parent == tmp_path
+
+
+def test_database_url_selects_the_database(tmp_path):
+    result = run_settings(
+        "cms.settings.dev",
+        {"CMS_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db.example:5433/cms"},
+        "settings.DATABASES['default']",
+    )
+    assert result.returncode == 0, result.stderr
+    database = json.loads(result.stdout)
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.example", 5433, "cms")
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run_settings("cms.settings.production",
+                          {"CMS_DATA_DIR": str(tmp_path), "DJANGO_ALLOWED_HOSTS": "edu.example"},
+                          "settings.DEBUG")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_a_secret_key(tmp_path):
+    result = run_settings(
+        "cms.settings.production",
+        {"CMS_DATA_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 50,
+         "DJANGO_ALLOWED_HOSTS": "edu.example"},
+        "[settings.DEBUG, settings.SESSION_COOKIE_SECURE]",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [False, True]
