@@ -71,3 +71,18 @@ def network(db) -> Network:
             net.users[f"{key}_{role}"] = make_user(f"{key}_{role}", organisation.groups[role])
     net.users["superuser"] = make_user("root", superuser=True)
     return net
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A small valid PNG, made with the standard library."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80\x40\x20" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))

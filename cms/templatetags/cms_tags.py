@@ -1,4 +1,5 @@
 from django import template
+from django.conf import settings
 from wagtail.models import Site
 
 register = template.Library()
@@ -10,3 +11,9 @@ def site_root(context):
     request = context.get("request")
     site = Site.find_for_request(request) if request is not None else None
     return site.root_page.specific if site else None
+
+
+@register.simple_tag
+def network_name() -> str:
+    """The education network's name (WAGTAIL_SITE_NAME), for the admin's title."""
+    return settings.WAGTAIL_SITE_NAME

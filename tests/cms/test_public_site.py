@@ -145,3 +145,26 @@ def test_columns_have_one_level_of_sub_columns(network):
     assert ColumnPage.can_create_at(news)
     sub = news.add_child(instance=ColumnPage(title="班级动态", slug="classes"))
     assert not ColumnPage.can_create_at(sub)
+
+
+def test_body_images_carry_their_alt_text_and_tables_render(client, network):
+    from io import BytesIO
+
+    from django.core.files.images import ImageFile
+    from wagtail.images.models import Image
+
+    from tests.conftest import png_bytes
+
+    image = Image(title="运动会合影", collection=network.school_a.collection)
+    image.file.save("photo.png", ImageFile(BytesIO(png_bytes()), name="photo.png"), save=False)
+    image.save()
+    article = make_article(network.column(network.school_a, "news"), "运动会", live=False)
+    article.body = [
+        ("image", {"image": image, "alt_text": "高二学生在百米决赛冲线", "decorative": False}),
+        ("table", {"data": [["项目", "名次"], ["1500米", "第一"]],
+                   "first_row_is_table_header": True, "first_col_is_header": False}),
+    ]
+    article.save_revision().publish()
+    page = html(client.get(article.url, **A_HOST))
+    assert 'alt="高二学生在百米决赛冲线"' in page
+    assert "<table" in page and "1500米" in page
