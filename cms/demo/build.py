@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
+from modelcluster.models import get_all_child_relations
 from wagtail.documents import get_document_model
 from wagtail.models import Locale, Page, Revision
 
@@ -31,6 +32,7 @@ from cms.organisations import create_portal, create_school
 
 FILES_DIR = Path(__file__).parent / "files"
 GENERATED_BATCH = 2000
+CHILD_RELATIONS = [r.get_accessor_name() for r in get_all_child_relations(ArticlePage)]
 User = get_user_model()
 
 
@@ -222,18 +224,19 @@ def _insert_batch(*, column, first_step, size, rng, owner, article_type, page_ty
                               source=column.title, author="", body=body)
         article.__dict__.update({f.attname: getattr(page, f.attname)
                                  for f in Page._meta.concrete_fields if f.attname != "id"})
+        for relation in CHILD_RELATIONS:  # in memory, so serialising queries nothing
+            setattr(article, relation, [])
         articles.append(article)
     # Django refuses bulk_create on multi-table children; insert the child rows only.
     local_fields = ArticlePage._meta.local_concrete_fields
     ArticlePage._base_manager._insert(articles, fields=local_fields)
-    revisions = Revision.objects.bulk_create(
+    Revision.objects.bulk_create(
         Revision(content_type=article_type, base_content_type=page_type,
                  object_id=str(article.pk), created_at=article.first_published_at, user=owner,
                  object_str=article.title, content=article.serializable_data(),
                  approved_go_live_at=None)
         for article in articles
     )
-    del revisions
     revision_of_page = Subquery(
         Revision.objects.filter(base_content_type=page_type,
                                 object_id=Cast(OuterRef("pk"), CharField())).values("pk")[:1]
