@@ -18,6 +18,9 @@ from wagtail.models import (
     GroupPagePermission,
     Page,
     Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
 )
 
 from cms.columns import (
@@ -33,6 +36,7 @@ from cms.models import (
     Role,
     SchoolHomePage,
 )
+from review.models import FirstReviewTask, LeaderApprovalTask, ScreeningTask
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 HOSTNAME_PATTERN = re.compile(
@@ -72,6 +76,13 @@ class Organisation:
     site: Site
     collection: Collection
     groups: dict[str, Group]
+    workflow: Workflow
+    columns: list[ColumnPage]
+
+    @property
+    def skeleton(self) -> list[Page]:
+        """The pages provisioning creates as drafts: home first, then the columns."""
+        return [self.home_page, *self.columns]
 
 
 def group_name(organisation_name: str, role: str) -> str:
@@ -111,21 +122,23 @@ def _create_organisation(
     hostname = hostname.strip().lower()
     _validate(name=name, slug=slug, hostname=hostname, port=port)
 
+    # The skeleton starts as drafts: like any content it goes live only through the
+    # administrator's first review and the leader's signed approval.
     root = Page.get_first_root_node()
-    home = root.add_child(instance=page_class(title=name, slug=slug))
-    home.save_revision().publish()
+    home = root.add_child(instance=page_class(title=name, slug=slug, live=False))
     site = Site.objects.create(hostname=hostname, port=port, root_page=home, site_name=name,
                                is_default_site=is_default_site)
     column_pages = []
     for title, column_slug, kind in columns:
         column = home.add_child(instance=ColumnPage(title=title, slug=column_slug, kind=kind,
-                                                    show_in_menus=True))
-        column.save_revision().publish()
+                                                    show_in_menus=True, live=False))
         column_pages.append(column)
 
     collection = Collection.get_first_root_node().add_child(name=name)
     home.collection = collection
     home.save(update_fields=["collection"])
+    for page in (home, *column_pages):
+        page.save_revision()
 
     groups = {role: Group.objects.create(name=group_name(name, role)) for role in Role.values}
     for role, group in groups.items():
@@ -142,7 +155,23 @@ def _create_organisation(
         collection=collection, restriction_type=CollectionViewRestriction.GROUPS
     )
     restriction.groups.set(groups.values())
-    return Organisation(home_page=home, site=site, collection=collection, groups=groups)
+    workflow = _create_workflow(name, home, groups)
+    return Organisation(home_page=home, site=site, collection=collection, groups=groups,
+                        workflow=workflow, columns=column_pages)
+
+
+def _create_workflow(name: str, home: Page, groups: dict[str, Group]) -> Workflow:
+    """Screening, then the administrators' first review, then the leader's signed approval."""
+    workflow = Workflow.objects.create(name=f"{name} 发布审批")
+    first_review = FirstReviewTask.objects.create(name=f"{name} 网站管理员初审")
+    first_review.groups.set([groups[Role.ADMINISTRATOR]])
+    approval = LeaderApprovalTask.objects.create(name=f"{name} 领导审批")
+    approval.groups.set([groups[Role.LEADER]])
+    tasks = [ScreeningTask.objects.create(name=f"{name} 自动内容检查"), first_review, approval]
+    for order, task in enumerate(tasks):
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=order)
+    WorkflowPage.objects.create(page=home, workflow=workflow)
+    return workflow
 
 
 def _validate(*, name: str, slug: str, hostname: str, port: int) -> None:

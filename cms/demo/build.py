@@ -29,6 +29,8 @@ from cms.models import (
     SchoolHomePage,
 )
 from cms.organisations import create_portal, create_school
+from cms.publishing import publish_through_pipeline
+from review.approvals import enrol_passphrase_credential
 
 FILES_DIR = Path(__file__).parent / "files"
 GENERATED_BATCH = 2000
@@ -57,6 +59,7 @@ def existing_demo_accounts() -> list[tuple[str, str, str, str]]:
 
 @transaction.atomic
 def build_demo(*, port: int = 8000) -> dict[str, int]:
+    """The demo network, every live page of it published through the real pipeline."""
     if has_content():
         raise DemoError("数据库中已有内容，演示数据只能在空数据库上创建。"
                         "如需重建，请先删除 CMS_DATA_DIR 目录（默认 ./var/）。")
@@ -66,24 +69,28 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
         organisations[school["slug"]] = create_school(
             name=school["name"], slug=school["slug"], hostname=school["hostname"], port=port
         )
+    users = _create_accounts(organisations)
     details = {"portal": content.PORTAL, **{s["slug"]: s for s in content.SCHOOLS}}
     for key, organisation in organisations.items():
         home = organisation.home_page
-        for field in ("intro", "address", "phone", "icp_number"):
-            setattr(home, field, details[key].get(field, content.PORTAL["icp_number"]
-                                                  if field == "icp_number" else ""))
-        home.save_revision().publish()
+        for field in ("intro", "address", "phone"):
+            setattr(home, field, details[key].get(field, ""))
+        home.icp_number = content.PORTAL["icp_number"]
+        home.save()
+        home.save_revision(user=users[f"{_prefix(key)}_admin"])
+        about = ColumnPage.objects.child_of(home).get(slug="about")
+        about.intro = content.ABOUT[key]
+        about.save()
+        about.save_revision(user=users[f"{_prefix(key)}_admin"])
+        # The bureau provisioned the skeleton: no submitter; the school reviews and signs.
+        for page in organisation.skeleton:
+            publish_through_pipeline(page, submitter=None, **_reviewers(key, users))
 
-    users = _create_accounts(organisations)
     documents = _create_documents(organisations, users)
     articles = 0
     for key, organisation in organisations.items():
-        home = organisation.home_page
-        about = ColumnPage.objects.child_of(home).get(slug="about")
-        about.intro = content.ABOUT[key]
-        about.save_revision(user=users[f"{_prefix(key)}_admin"]).publish()
         for column_slug, items in content.ARTICLES[key].items():
-            column = ColumnPage.objects.child_of(home).get(slug=column_slug)
+            column = ColumnPage.objects.child_of(organisation.home_page).get(slug=column_slug)
             for number, item in enumerate(items, start=1):
                 _add_article(column, item, users, key, documents, slug=f"{item[1]}-{number}")
                 articles += 1
@@ -93,6 +100,11 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
 
 def _prefix(key: str) -> str:
     return "county" if key == "portal" else key
+
+
+def _reviewers(key: str, users) -> dict:
+    return {"reviewer": users[f"{_prefix(key)}_admin"], "leader": users[f"{_prefix(key)}_leader"],
+            "passphrase": content.DEMO_SIGNING_PASSPHRASE}
 
 
 def _create_accounts(organisations) -> dict[str, "User"]:
@@ -105,6 +117,9 @@ def _create_accounts(organisations) -> dict[str, "User"]:
             user = User.objects.create_user(username=username, password=content.DEMO_PASSWORD,
                                             email=f"{username}@example.cn")
             user.groups.add(organisations[organisation_key].groups[role])
+        if role == "leader":
+            enrol_passphrase_credential(user=user, passphrase=content.DEMO_SIGNING_PASSPHRASE,
+                                        name="演示口令密钥")
         user.first_name = display_name
         user.save(update_fields=["first_name"])
         users[username] = user
@@ -116,12 +131,12 @@ def _create_documents(organisations, users) -> dict[str, object]:
     Document = get_document_model()
     owners = {name: key for key, columns in content.ARTICLES.items()
               for items in columns.values() for item in items for name in item[5]}
-    titles = {**{v: k for k, v in _file_titles().items()}}
+    titles = {v: k for k, v in _file_titles().items()}
     documents = {}
     for filename, key in owners.items():
         document = Document(title=titles.get(filename, filename),
                             collection=organisations[key].collection,
-                            uploaded_by_user=users[f"{_prefix(key)}_admin"])
+                            uploaded_by_user=users[f"{_prefix(key)}_editor"])
         with open(FILES_DIR / filename, "rb") as handle:
             document.file.save(filename, File(handle), save=False)
         document._set_document_file_metadata()
@@ -137,23 +152,23 @@ def _file_titles() -> dict[str, str]:
 
 
 def _add_article(column, item, users, key, documents, *, slug: str) -> ArticlePage:
+    """Teachers submit teaching material, editors everything else; then review and sign."""
     title, date, source, author, paragraphs, files = item
     teacher_column = column.kind in (ColumnKind.TEACHING, ColumnKind.RESEARCH, ColumnKind.RESOURCES)
-    owner = users[f"{_prefix(key)}_teacher1" if teacher_column and key != "portal"
-                  else f"{_prefix(key)}_admin"]
+    submitter = users[f"{_prefix(key)}_teacher1" if teacher_column and key != "portal"
+                      else f"{_prefix(key)}_editor"]
     article = ArticlePage(
-        title=title,
-        slug=slug,
+        title=title, slug=slug, live=False,
         date=datetime.date.fromisoformat(date),
         source=source,
         author=author,
-        owner=owner,
+        owner=submitter,
         body=[("paragraph", "".join(f"<p>{p}</p>" for p in paragraphs))],
     )
     article.attachments = [ArticleAttachment(document=documents[name]) for name in files]
     column.add_child(instance=article)
-    article.save_revision(user=owner).publish(user=users[f"{_prefix(key)}_admin"])
-    return article
+    article.save_revision(user=submitter)
+    return publish_through_pipeline(article, submitter=submitter, **_reviewers(key, users))
 
 
 def add_generated_articles(*, count: int, progress: Callable[[int], None] | None = None,

@@ -1,6 +1,8 @@
 """The demo network: a county bureau and two schools, their people and articles (plain data)."""
 
 DEMO_PASSWORD = "demo-2026-edu"
+# Leaders sign approvals with passphrase keys (at least 12 characters).
+DEMO_SIGNING_PASSPHRASE = "demo-signing-2026"
 
 PORTAL = {
     "name": "城关县教育局",
@@ -30,17 +32,22 @@ SCHOOLS = [
     },
 ]
 
-# (username, display name, organisation slug or "portal", role or "superuser")
+# (username, display name, organisation slug or "portal", role or "superuser").
+# Editors (信息员) submit news and notices, teachers their teaching material; the web
+# administrator reviews first and the leader signs: nobody reviews their own submission.
 ACCOUNTS = [
     ("admin", "系统管理员", "portal", "superuser"),
     ("county_admin", "李明（县教育局网管员）", "portal", "administrator"),
+    ("county_editor", "何芳（县教育局信息员）", "portal", "administrator"),
     ("county_leader", "王建国（县教育局分管领导）", "portal", "leader"),
     ("yizhong_admin", "张伟（一中网管员）", "yizhong", "administrator"),
+    ("yizhong_editor", "马骏（一中办公室信息员）", "yizhong", "administrator"),
     ("yizhong_leader", "刘志强（一中副校长）", "yizhong", "leader"),
     ("yizhong_teacher1", "陈静（一中语文教师）", "yizhong", "teacher"),
     ("yizhong_teacher2", "杨帆（一中数学教师）", "yizhong", "teacher"),
     ("yizhong_teacher3", "赵磊（一中物理教师）", "yizhong", "teacher"),
     ("shiyan_admin", "周婷（实小网管员）", "shiyan", "administrator"),
+    ("shiyan_editor", "林悦（实小办公室信息员）", "shiyan", "administrator"),
     ("shiyan_leader", "吴海燕（实小校长）", "shiyan", "leader"),
     ("shiyan_teacher1", "孙丽（实小语文教师）", "shiyan", "teacher"),
     ("shiyan_teacher2", "郑浩（实小数学教师）", "shiyan", "teacher"),

@@ -34,11 +34,22 @@ def test_creates_site_home_columns_groups_and_collection():
     site = Site.objects.get(hostname="sanzhong.edu.example")
     home = site.root_page.specific
     assert isinstance(home, SchoolHomePage)
-    assert home.live and home.title == "城关县第三中学"
+    assert home.title == "城关县第三中学"
     assert [c.title for c in ColumnPage.objects.child_of(home)] == [
         "学校概况", "校园动态", "通知公告", "教学园地", "教研教改", "教学资源",
     ]
-    assert all(c.live for c in ColumnPage.objects.child_of(home))
+    # The skeleton waits for the school's own review and approval, like any content.
+    skeleton = [home, *ColumnPage.objects.child_of(home)]
+    assert not any(page.live for page in skeleton)
+    assert all(page.latest_revision_id for page in skeleton)
+    workflow = home.get_workflow()
+    assert [t.specific_class.__name__ for t in workflow.tasks] == [
+        "ScreeningTask", "FirstReviewTask", "LeaderApprovalTask"]
+    groups = {t.specific.name: set(t.specific.groups.all()) for t in workflow.tasks[1:]}
+    assert groups == {
+        "城关县第三中学 网站管理员初审": {Group.objects.get(name="城关县第三中学 网站管理员")},
+        "城关县第三中学 领导审批": {Group.objects.get(name="城关县第三中学 领导")},
+    }
     assert set(Group.objects.filter(organisation_role__home_page=home)
                .values_list("name", flat=True)) == {
         "城关县第三中学 网站管理员", "城关县第三中学 领导", "城关县第三中学 教师",

@@ -1,0 +1,102 @@
+"""The single guard every publication passes: nothing goes live without a signed approval.
+
+Every path that makes a page or snippet live — the publish button, bulk publish, workflow
+approval, API v3 actions, copies, aliases, moves, ``Revision.publish`` from code,
+``publish_scheduled`` — ends in ``save()`` of an object that is live afterwards. A ``pre_save``
+receiver sees them all (for pages inside ``Page.save``'s transaction, so a refusal rolls the
+save back). It allows a save of live content only when
+
+* it publishes a revision carrying an unused leader's approval whose signature verifies and
+  whose ``content_sha256`` equals the hash of exactly what is being saved; or
+* the object was already live from the same revision and what readers see does not change
+  (a move within its site, a lock, a new draft beside it).
+
+The ``post_save`` receiver then appends the register entry in the same transaction.
+"""
+
+from django.core.exceptions import PermissionDenied
+from wagtail.models import DraftStateMixin
+
+from review.approvals import object_content_sha256, signature_holds
+from review.context import current_actor
+from review.models import Approval, RegisterEntry
+from review.register import append_entry, base_content_type, latest_entry_for
+
+# Saves touching only these fields of a live object never change what readers see.
+BOOKKEEPING_FIELDS = frozenset({
+    "latest_revision", "has_unpublished_changes", "draft_title", "latest_revision_created_at",
+    "locked", "locked_at", "locked_by", "numchild", "url_path", "path", "depth",
+    "last_published_at", "first_published_at", "owner", "go_live_at", "expire_at", "expired",
+})
+PENDING_ATTR = "_review_publishes"
+
+
+class PublicationRefused(PermissionDenied):
+    """Refused: this would put content online without the leader's signed approval."""
+
+
+def site_of(obj) -> str | None:
+    site = obj.get_site() if hasattr(obj, "get_site") else None
+    return site.hostname if site else None
+
+
+def check_save(instance, update_fields) -> Approval | None:
+    """The approval this save publishes, or None if it publishes nothing new; else refuse."""
+    if getattr(instance, "alias_of_id", None) and instance._state.adding:
+        raise PublicationRefused("不支持别名页面：别名会绕过审批直接显示内容。")
+    if not instance.live:
+        return None  # drafts and takedowns
+    if instance.pk is None or instance._state.adding:
+        raise PublicationRefused("新内容不能直接发布，须经初审和领导签名审批。")
+    old = (type(instance)._base_manager.filter(pk=instance.pk)
+           .values("live", "live_revision_id").first())
+    if old and old["live"] and old["live_revision_id"] == instance.live_revision_id:
+        _check_unchanged(instance, update_fields)
+        return None
+    return _approval_for(instance)
+
+
+def _check_unchanged(instance, update_fields) -> None:
+    if update_fields is not None and set(update_fields) <= BOOKKEEPING_FIELDS:
+        return
+    stored = type(instance)._base_manager.get(pk=instance.pk)
+    if object_content_sha256(stored) != object_content_sha256(instance):
+        raise PublicationRefused("已发布的内容只能通过审批流程修改。")
+    entry = latest_entry_for(instance)
+    if entry is not None and entry.kind == RegisterEntry.Kind.PUBLICATION:
+        approved_site = (entry.entry.get("approval") or {}).get("site")
+        if approved_site != site_of(instance):
+            raise PublicationRefused("已发布的页面不能移到其他网站：须在目标网站重新审批。")
+
+
+def _approval_for(instance) -> Approval:
+    content_hash = object_content_sha256(instance)
+    candidates = (Approval.objects.select_related("credential")
+                  .filter(content_type=base_content_type(instance), object_id=str(instance.pk),
+                          revision_id=instance.live_revision_id, content_sha256=content_hash,
+                          register_entry__isnull=True)
+                  .order_by("-created_at"))
+    site = site_of(instance)
+    for approval in candidates:
+        if approval.payload.get("site") == site and signature_holds(approval):
+            return approval
+    raise PublicationRefused("该版本没有有效的领导签名审批，不能发布。")
+
+
+def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or not isinstance(instance, DraftStateMixin):
+        return
+    approval = check_save(instance, update_fields)
+    if approval is not None:
+        setattr(instance, PENDING_ATTR, approval)
+
+
+def register_post_save(sender, instance, raw=False, **kwargs):
+    approval = getattr(instance, PENDING_ATTR, None)
+    if approval is None:
+        return
+    delattr(instance, PENDING_ATTR)
+    append_entry(kind=RegisterEntry.Kind.PUBLICATION, obj=instance, approval=approval.payload,
+                 signature=approval.signature, published_by=current_actor(),
+                 revision=approval.revision, content_sha256=approval.content_sha256,
+                 approval_record=approval)

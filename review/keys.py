@@ -1,0 +1,105 @@
+"""Passphrase signing keys: Ed25519, the private key stored only encrypted.
+
+The private key is encrypted with AES-256-GCM under a key derived from the leader's
+passphrase with Argon2id (memory-hard; RFC 9106's second recommended setting by default).
+The KDF parameters travel with the sealed key so they can be raised later without breaking
+existing keys. Plain functions, no Django.
+"""
+
+import base64
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+MIN_PASSPHRASE_LENGTH = 12
+
+
+class PassphraseError(ValueError):
+    """The passphrase is too short, or does not open the key."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    memory_kib: int = 64 * 1024
+    iterations: int = 3
+    lanes: int = 4
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    """What is stored: the public key and the encrypted private key with its KDF inputs."""
+
+    public_key_der: bytes
+    ciphertext: bytes
+    salt: bytes
+    nonce: bytes
+    kdf: KdfParams
+
+    def to_json(self) -> dict:
+        b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+        return {"public_key_der": b64(self.public_key_der), "ciphertext": b64(self.ciphertext),
+                "salt": b64(self.salt), "nonce": b64(self.nonce), "kdf": asdict(self.kdf)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SealedKey":
+        raw = {k: base64.b64decode(data[k]) for k in ("public_key_der", "ciphertext", "salt",
+                                                        "nonce")}
+        return cls(**raw, kdf=KdfParams(**data["kdf"]))
+
+
+def key_id(public_key_der: bytes) -> str:
+    """Hex SHA-256 of the SubjectPublicKeyInfo DER: how entries name the key."""
+    return hashlib.sha256(public_key_der).hexdigest()
+
+
+def public_key_pem(public_key_der: bytes) -> str:
+    key = serialization.load_der_public_key(public_key_der)
+    return key.public_bytes(serialization.Encoding.PEM,
+                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _derive(passphrase: str, salt: bytes, kdf: KdfParams) -> bytes:
+    return Argon2id(salt=salt, length=32, iterations=kdf.iterations, lanes=kdf.lanes,
+                    memory_cost=kdf.memory_kib).derive(passphrase.encode())
+
+
+def create_sealed_key(passphrase: str, *, kdf: KdfParams | None = None) -> SealedKey:
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise PassphraseError(f"签名口令至少需要 {MIN_PASSPHRASE_LENGTH} 个字符。")
+    kdf = kdf or KdfParams()
+    private = Ed25519PrivateKey.generate()
+    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                serialization.NoEncryption())
+    public_der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    salt, nonce = os.urandom(16), os.urandom(12)
+    ciphertext = AESGCM(_derive(passphrase, salt, kdf)).encrypt(nonce, raw, public_der)
+    return SealedKey(public_key_der=public_der, ciphertext=ciphertext, salt=salt, nonce=nonce,
+                     kdf=kdf)
+
+
+def sign(sealed: SealedKey, passphrase: str, message: bytes) -> bytes:
+    """Open the key with the passphrase and sign; the private key never leaves this call."""
+    try:
+        raw = AESGCM(_derive(passphrase, sealed.salt, sealed.kdf)).decrypt(
+            sealed.nonce, sealed.ciphertext, sealed.public_key_der)
+    except InvalidTag as error:
+        raise PassphraseError("签名口令不正确。") from error
+    return Ed25519PrivateKey.from_private_bytes(raw).sign(message)
+
+
+def verify_ed25519(public_key_der: bytes, signature: bytes, message: bytes) -> bool:
+    key = serialization.load_der_public_key(public_key_der)
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,286 @@
+"""The compliance engine's records: signing credentials, signed approvals, the register.
+
+Generic over any Wagtail page or snippet with revisions; nothing here knows the cms models.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from review.canonical import entry_hash
+
+
+class SigningCredential(models.Model):
+    """A leader's means of signing approvals. Never deleted; revoked instead."""
+
+    class Kind(models.TextChoices):
+        WEBAUTHN = "webauthn", "安全密钥 / 通行密钥"
+        PASSPHRASE = "passphrase", "口令密钥"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="signing_credentials")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField("名称", max_length=100, blank=True)
+    algorithm = models.CharField(max_length=32)  # ed25519, webauthn-es256, webauthn-eddsa
+    key_id = models.CharField(max_length=64, unique=True)
+    public_key_der = models.BinaryField()
+    sealed_key = models.JSONField(null=True, blank=True)  # passphrase kind: review.keys.SealedKey
+    credential_id = models.BinaryField(null=True, blank=True)  # WebAuthn
+    sign_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "签名凭证"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.key_id[:12]}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Approval(models.Model):
+    """A leader's signed approval of one revision: what may go live, and nothing else."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=255)
+    revision = models.ForeignKey("wagtailcore.Revision", on_delete=models.PROTECT,
+                                 related_name="+")
+    content_sha256 = models.CharField(max_length=64, db_index=True)
+    payload = models.JSONField()  # the signed approval object
+    signature = models.JSONField()  # {alg, key_id, value, [authenticator_data, client_data_json]}
+    credential = models.ForeignKey(SigningCredential, on_delete=models.PROTECT,
+                                   related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "领导审批签名"
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.payload.get('title')} · {self.approver}"
+
+
+class AppendOnlyError(Exception):
+    """Register entries are never changed or removed."""
+
+
+class RegisterEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("发布登记不可修改。")
+
+    def delete(self):
+        raise AppendOnlyError("发布登记不可删除。")
+
+
+class RegisterEntry(models.Model):
+    """One line of the publication register (发布登记), chained to the one before.
+
+    ``entry`` is exactly the stored entry: ``{seq, kind, approval, signature, published_at,
+    published_by, prev_hash}``; the other columns index it for lookups.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLICATION = "publication", "发布"
+        TAKEDOWN = "takedown", "紧急撤稿"
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    entry = models.JSONField()
+    entry_hash = models.CharField(max_length=64, unique=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=255)
+    revision = models.ForeignKey("wagtailcore.Revision", null=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    approval_record = models.OneToOneField(Approval, null=True, on_delete=models.PROTECT,
+                                           related_name="register_entry")
+    published_at = models.DateTimeField()
+
+    objects = RegisterEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "发布登记"
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["content_type", "object_id", "seq"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("发布登记不可修改。")
+        if entry_hash(self.entry) != self.entry_hash:
+            raise ValueError("entry_hash does not match entry")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("发布登记不可删除。")
+
+
+class RegisterHead(models.Model):
+    """The chain's head in one row: appending locks it (SELECT … FOR UPDATE), so concurrent
+    publications on several application servers queue up instead of forking the chain."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"head #{self.seq}"
+
+
+# --- Workflow tasks ------------------------------------------------------------------------
+
+from django import forms  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from wagtail.forms import TaskStateCommentForm  # noqa: E402
+from wagtail.log_actions import log  # noqa: E402
+from wagtail.models import AbstractGroupApprovalTask, Task, TaskState  # noqa: E402
+
+
+class ScreeningTaskState(TaskState):
+    findings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = "自动检查记录"
+
+
+class ScreeningTask(Task):
+    """Automatic: runs the content screener on the submitted revision; a block-level finding
+    sends the submission back to its author with the findings attached."""
+
+    task_state_class = ScreeningTaskState
+
+    class Meta:
+        verbose_name = "自动内容检查"
+
+    @classmethod
+    def get_description(cls):
+        return "自动检查敏感词、学生个人信息、暗链和不安全代码；发现须拦截的问题时退回作者。"
+
+    def start(self, workflow_state, user=None):
+        from review.screening import blocking, screen
+
+        task_state = super().start(workflow_state, user=user)
+        findings = screen(task_state.revision.as_object())
+        blocked = blocking(findings)
+        task_state.findings = findings
+        task_state.status = (TaskState.STATUS_REJECTED if blocked
+                             else TaskState.STATUS_APPROVED)
+        task_state.finished_at = timezone.now()
+        task_state.comment = (
+            "自动检查未通过：" + "；".join(f"{f.get('category') or f.get('kind')}“{f.get('match')}”"
+                                        for f in blocked[:10])
+            if blocked else ""
+        )
+        task_state.save()
+        log(instance=workflow_state.content_object, action="review.screened",
+            revision=task_state.revision, user=user,
+            data={"findings": len(findings), "blocked": len(blocked)})
+        return task_state
+
+    def get_actions(self, obj, user):
+        return []
+
+
+class RejectForm(TaskStateCommentForm):
+    comment = forms.CharField(
+        label="退回意见", widget=forms.Textarea(attrs={"rows": 4}), required=True,
+        help_text="退回必须说明原因，作者和此前的审核人都会收到。",
+    )
+
+
+class ReviewTaskMixin:
+    """Group review with separation of duties: members of the groups only (superusers too
+    must be members), never on one's own submission."""
+
+    def _user_in_groups(self, user):
+        return user.is_active and self.groups.filter(id__in=user.groups.all()).exists()
+
+    def excluded(self, workflow_state, user) -> bool:
+        return workflow_state is None or workflow_state.requested_by_id == user.pk
+
+    def user_can_access_editor(self, obj, user):
+        return self._user_in_groups(user)
+
+    def locked_for_user(self, obj, user):
+        return not self._user_in_groups(user)
+
+    def get_actions(self, obj, user):
+        if not self._user_in_groups(user) or self.excluded(obj.current_workflow_state, user):
+            return []
+        return [("reject", "退回修改", True), *self.approve_actions()]
+
+    def approve_actions(self):
+        return [("approve", "通过", False), ("approve", "通过并附意见", True)]
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):
+        if not self._user_in_groups(user):
+            return TaskState.objects.none()
+        return (self.task_states.filter(status=TaskState.STATUS_IN_PROGRESS)
+                .exclude(workflow_state__requested_by=user))
+
+    def get_form_for_action(self, action):
+        return RejectForm if action == "reject" else TaskStateCommentForm
+
+    def on_action(self, task_state, user, action_name, **kwargs):
+        if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
+            raise PermissionDenied("不能审核本人提交的内容，或不在审核组中。")
+        if action_name == "reject" and not (kwargs.get("comment") or "").strip():
+            raise PermissionDenied("退回必须填写意见。")
+        return super().on_action(task_state, user, action_name, **kwargs)
+
+
+class FirstReviewTask(ReviewTaskMixin, AbstractGroupApprovalTask):
+    """网站管理员初审: the administrators' first review."""
+
+    class Meta:
+        verbose_name = "网站管理员初审"
+
+    @classmethod
+    def get_description(cls):
+        return "所选用户组（网站管理员）成员初审；不能初审本人提交的内容。"
+
+
+class LeaderApprovalForm(TaskStateCommentForm):
+    passphrase = forms.CharField(label="签名口令", widget=forms.PasswordInput, required=True,
+                                 help_text="用您的签名口令对本次审批签名，签名即视为领导签字。")
+
+
+class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
+    """领导审批: the leader's approval, which is a signature over the exact revision."""
+
+    class Meta:
+        verbose_name = "领导审批"
+
+    @classmethod
+    def get_description(cls):
+        return "所选用户组（领导）成员签名审批；初审人和提交人不能审批。"
+
+    def excluded(self, workflow_state, user) -> bool:
+        if super().excluded(workflow_state, user):
+            return True
+        return workflow_state.task_states.filter(status=TaskState.STATUS_APPROVED,
+                                                 finished_by=user).exists()
+
+    def approve_actions(self):
+        return [("approve", "签名批准", True)]
+
+    def get_form_for_action(self, action):
+        return LeaderApprovalForm if action == "approve" else RejectForm
+
+    def on_action(self, task_state, user, action_name, **kwargs):
+        if action_name == "approve":
+            if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
+                raise PermissionDenied("初审人、提交人不能给出领导审批。")
+            from review.workflow import sign_approval
+
+            sign_approval(task_state=task_state, user=user,
+                          passphrase=kwargs.pop("passphrase", None) or "")
+        kwargs.pop("passphrase", None)
+        return super().on_action(task_state, user, action_name, **kwargs)

@@ -1,0 +1,65 @@
+"""Appending to the publication register: one chained entry per publication or takedown."""
+
+import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from review.canonical import entry_hash
+from review.models import Approval, RegisterEntry, RegisterHead
+
+
+def iso_utc(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+@transaction.atomic
+def append_entry(
+    *,
+    kind: str,
+    obj,
+    approval: dict,
+    signature: dict | None,
+    published_by: str,
+    revision=None,
+    content_sha256: str = "",
+    approval_record: Approval | None = None,
+) -> RegisterEntry:
+    """Append one entry, chained to the head, in the caller's transaction.
+
+    The head row is locked first, so concurrent publications (other processes, other
+    servers) wait for each other rather than both claiming the same ``seq``.
+    """
+    head = RegisterHead.objects.select_for_update().get(pk=1)
+    published_at = timezone.now()
+    entry = {
+        "seq": head.seq + 1,
+        "kind": kind,
+        "approval": approval,
+        "signature": signature,
+        "published_at": iso_utc(published_at),
+        "published_by": published_by,
+        "prev_hash": head.entry_hash,
+    }
+    row = RegisterEntry.objects.create(
+        seq=entry["seq"], kind=kind, entry=entry, entry_hash=entry_hash(entry),
+        content_type=base_content_type(obj), object_id=str(obj.pk), revision=revision,
+        content_sha256=content_sha256,
+        approval_record=approval_record, published_at=published_at,
+    )
+    head.seq, head.entry_hash = row.seq, row.entry_hash
+    head.save(update_fields=["seq", "entry_hash"])
+    return row
+
+
+def base_content_type(obj) -> ContentType:
+    """Pages are keyed by wagtailcore.Page, as Wagtail keys their revisions, so a base
+    ``Page`` instance and its specific instance find the same entries."""
+    return obj.get_base_content_type()
+
+
+def latest_entry_for(obj) -> RegisterEntry | None:
+    return (RegisterEntry.objects.filter(content_type=base_content_type(obj),
+                                         object_id=str(obj.pk))
+            .order_by("-seq").first())
