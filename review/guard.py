@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from wagtail.models import DraftStateMixin
 
 from review.approvals import object_content_sha256, signature_holds
-from review.context import current_actor
+from review.context import current_actor, note_refusal
 from review.models import Approval, RegisterEntry
 from review.register import append_entry, base_content_type, latest_entry_for
 
@@ -33,6 +33,10 @@ PENDING_ATTR = "_review_publishes"
 
 class PublicationRefused(PermissionDenied):
     """Refused: this would put content online without the leader's signed approval."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        note_refusal(reason)
 
 
 def site_of(obj) -> str | None:

@@ -1,0 +1,141 @@
+"""The publishing pipeline through the admin: screening, first review, the leader's signed
+approval, separation of duties, and rejections that need a comment."""
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from wagtail.models import Page, TaskState, WorkflowState
+
+from cms.publishing import submit
+from review.models import Approval, RegisterEntry
+from tests.conftest import LEADER_PASSPHRASE, make_article, make_user
+
+
+def blocking_screener(obj):
+    text = " ".join(str(block.value) for block in getattr(obj, "body", []))
+    return ([{"kind": "sensitive_word", "severity": "block", "category": "赌博", "rule": "lexicon",
+              "start": text.index("赌场"), "end": text.index("赌场") + 2, "match": "赌场",
+              "context": text}] if "赌场" in text else [])
+
+
+@pytest.fixture
+def submitted(network):
+    """A teacher's draft in school A's 教学园地, submitted for review."""
+    teacher = network.users["a_teacher"]
+    article = make_article(network.column(network.school_a, "teaching"), "初二物理教学反思",
+                           live=False, owner=teacher)
+    submit(article, user=teacher)
+    return article
+
+
+def task_state(page) -> TaskState:
+    return WorkflowState.objects.get(object_id=str(page.pk), status="in_progress") \
+        .current_task_state.specific
+
+
+def act(client, user, page, action, data=None):
+    client.force_login(user)
+    state = task_state(page)
+    url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, action, state.pk])
+    return client.post(url, data or {})
+
+
+def test_screening_passes_then_first_review_then_signed_approval_publishes(client, network,
+                                                                           submitted):
+    assert task_state(submitted).task.specific_class.__name__ == "FirstReviewTask"
+    act(client, network.users["a_administrator"], submitted, "approve", {"comment": "内容属实"})
+    assert task_state(submitted).task.specific_class.__name__ == "LeaderApprovalTask"
+    response = act(client, network.users["a_leader"], submitted, "approve",
+                   {"comment": "同意发布", "passphrase": LEADER_PASSPHRASE})
+    assert response.status_code in (200, 302)
+    page = Page.objects.get(pk=submitted.pk)
+    assert page.live
+    entry = RegisterEntry.objects.get(object_id=str(page.pk))
+    approval = entry.entry["approval"]
+    assert (approval["operator"], approval["first_reviewer"], approval["approver"]) == (
+        "a_teacher", "a_administrator", "a_leader")
+    assert approval["revision_id"] == page.live_revision_id
+    assert entry.entry["published_by"] == "a_leader"
+    assert entry.entry["signature"]["alg"] == "ed25519"
+
+
+def test_wrong_passphrase_approves_nothing(client, network, submitted):
+    approvals = Approval.objects.count()
+    act(client, network.users["a_administrator"], submitted, "approve")
+    act(client, network.users["a_leader"], submitted, "approve",
+        {"passphrase": "not-the-leaders-passphrase"})
+    assert not Page.objects.get(pk=submitted.pk).live
+    assert task_state(submitted).task.specific_class.__name__ == "LeaderApprovalTask"
+    assert Approval.objects.count() == approvals
+
+
+def test_revoked_credential_cannot_sign(client, network, submitted):
+    from django.utils import timezone
+
+    network.users["a_leader"].signing_credentials.update(revoked_at=timezone.now())
+    act(client, network.users["a_administrator"], submitted, "approve")
+    act(client, network.users["a_leader"], submitted, "approve", {"passphrase": LEADER_PASSPHRASE})
+    assert not Page.objects.get(pk=submitted.pk).live
+
+
+def test_nobody_reviews_their_own_submission(client, network):
+    editor = network.users["a_editor"]  # an administrator who submits
+    article = make_article(network.column(network.school_a, "news"), "办公室通知", live=False,
+                           owner=editor)
+    submit(article, user=editor)
+    act(client, editor, article, "approve")
+    assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"
+    # Another administrator may.
+    act(client, network.users["a_administrator"], article, "approve")
+    assert task_state(article).task.specific_class.__name__ == "LeaderApprovalTask"
+
+
+def test_first_reviewer_cannot_also_give_the_leaders_approval(client, network, submitted):
+    both = make_user("principal", network.school_a.groups["administrator"],
+                     network.school_a.groups["leader"])
+    from review.approvals import enrol_passphrase_credential
+    from tests.conftest import FAST_KDF
+
+    enrol_passphrase_credential(user=both, passphrase=LEADER_PASSPHRASE, kdf=FAST_KDF)
+    act(client, both, submitted, "approve")
+    assert task_state(submitted).task.specific_class.__name__ == "LeaderApprovalTask"
+    act(client, both, submitted, "approve", {"passphrase": LEADER_PASSPHRASE})
+    assert not Page.objects.get(pk=submitted.pk).live
+    act(client, network.users["a_leader"], submitted, "approve", {"passphrase": LEADER_PASSPHRASE})
+    assert Page.objects.get(pk=submitted.pk).live
+
+
+def test_other_schools_people_cannot_act(client, network, submitted):
+    act(client, network.users["b_administrator"], submitted, "approve")
+    assert task_state(submitted).task.specific_class.__name__ == "FirstReviewTask"
+
+
+def test_superusers_outside_the_groups_cannot_approve(client, network, submitted):
+    act(client, network.users["superuser"], submitted, "approve")
+    assert task_state(submitted).task.specific_class.__name__ == "FirstReviewTask"
+
+
+def test_rejecting_needs_a_comment_and_returns_the_submission(client, network, submitted):
+    admin = network.users["a_administrator"]
+    act(client, admin, submitted, "reject", {"comment": "  "})
+    assert task_state(submitted).status == "in_progress"
+    act(client, admin, submitted, "reject", {"comment": "请补充教学反思的具体课例。"})
+    state = WorkflowState.objects.get(object_id=str(submitted.pk))
+    assert state.status == WorkflowState.STATUS_NEEDS_CHANGES
+    assert state.current_task_state.comment == "请补充教学反思的具体课例。"
+    assert not Page.objects.get(pk=submitted.pk).live
+
+
+@override_settings(REVIEW_SCREENER="tests.review.test_pipeline.blocking_screener")
+def test_a_block_finding_returns_the_submission_with_the_findings(network):
+    teacher = network.users["a_teacher"]
+    article = make_article(network.column(network.school_a, "teaching"), "课后活动", live=False,
+                           owner=teacher)
+    article.body = [("paragraph", "<p>欢迎访问某某赌场网站</p>")]
+    article.save_revision(user=teacher)
+    submit(article, user=teacher)
+    state = WorkflowState.objects.get(object_id=str(article.pk))
+    assert state.status == WorkflowState.STATUS_NEEDS_CHANGES
+    screening = state.current_task_state.specific
+    assert screening.findings[0]["match"] == "赌场"
+    assert "赌场" in screening.comment
