@@ -12,3 +12,30 @@ class ReviewConfig(AppConfig):
 
         pre_save.connect(guard_pre_save, dispatch_uid="review_publication_guard")
         post_save.connect(register_post_save, dispatch_uid="review_publication_register")
+        self._replace_workflow_notifications()
+
+    def _replace_workflow_notifications(self):
+        """Swap Wagtail's workflow e-mails for ours. Runs after wagtail.admin's ready(),
+        which connects them (review comes after it in INSTALLED_APPS)."""
+        from wagtail.models import TaskState, WorkflowState
+        from wagtail.signals import (
+            task_submitted,
+            workflow_approved,
+            workflow_rejected,
+            workflow_submitted,
+        )
+
+        from review import notifications
+
+        task_submitted.disconnect(sender=TaskState,
+                                  dispatch_uid="group_approval_task_submitted_email_notification")
+        for signal, uid in ((workflow_submitted, "workflow_state_submitted_email_notification"),
+                            (workflow_rejected, "workflow_state_rejected_email_notification"),
+                            (workflow_approved, "workflow_state_approved_email_notification")):
+            signal.disconnect(sender=WorkflowState, dispatch_uid=uid)
+        task_submitted.connect(notifications.on_task_submitted,
+                               dispatch_uid="review_task_submitted")
+        workflow_rejected.connect(notifications.on_workflow_rejected, sender=WorkflowState,
+                                  dispatch_uid="review_workflow_rejected")
+        workflow_approved.connect(notifications.on_workflow_approved, sender=WorkflowState,
+                                  dispatch_uid="review_workflow_approved")

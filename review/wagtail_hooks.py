@@ -5,6 +5,8 @@ from wagtail import hooks
 def register_review_log_actions(actions):
     actions.register_action("review.screened", "自动内容检查", "自动内容检查完成")
     actions.register_action("review.signed", "领导签名审批", "领导已签名审批")
+    actions.register_action("review.credential_enrolled", "登记签名凭证", "登记了签名凭证")
+    actions.register_action("review.credential_revoked", "吊销签名凭证", "吊销了签名凭证")
 
 
 def _without_publish(menu_items):
@@ -20,3 +22,32 @@ def hide_page_publish(menu_items, request, context):
 @hooks.register("construct_snippet_action_menu")
 def hide_snippet_publish(menu_items, request, context):
     _without_publish(menu_items)
+
+
+@hooks.register("register_admin_urls")
+def register_review_urls():
+    from django.urls import path
+
+    from review import views
+
+    return [
+        path("signing-credentials/", views.credentials, name="review_credentials"),
+        path("signing-credentials/<int:credential_id>/revoke/", views.revoke,
+             name="review_credential_revoke"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_credentials_menu_item():
+    from django.urls import reverse
+    from wagtail.admin.menu import MenuItem
+
+    class LeadersOnlyMenuItem(MenuItem):
+        def is_shown(self, request):
+            from review.models import LeaderApprovalTask
+
+            return LeaderApprovalTask.objects.filter(
+                groups__in=request.user.groups.all()).exists()
+
+    return LeadersOnlyMenuItem("签名凭证", reverse("review_credentials"), icon_name="key",
+                               order=900)

@@ -19,7 +19,6 @@ ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(","
 
 INSTALLED_APPS = [
     "cms",
-    "review",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -37,6 +36,8 @@ INSTALLED_APPS = [
     "wagtail.api.v3",
     "ninja",  # serves the API docs' Swagger assets locally (no CDN on school intranets)
     "wagtail",
+    # After wagtail.admin: review replaces the workflow e-mails it connects.
+    "review",
     "modelcluster",
     "taggit",
     "django.contrib.admin",

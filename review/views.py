@@ -1,0 +1,54 @@
+"""Admin views: a leader's own signing credentials (enrol a passphrase key, revoke)."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from wagtail.log_actions import log
+
+from review.approvals import enrol_passphrase_credential
+from review.keys import MIN_PASSPHRASE_LENGTH
+from review.models import SigningCredential
+
+
+class PassphraseEnrolmentForm(forms.Form):
+    name = forms.CharField(label="名称", max_length=100, required=False,
+                           help_text="便于区分多个凭证，如“办公室电脑”。")
+    passphrase = forms.CharField(label="签名口令", widget=forms.PasswordInput,
+                                 min_length=MIN_PASSPHRASE_LENGTH,
+                                 help_text=f"至少 {MIN_PASSPHRASE_LENGTH} 个字符；只有您知道，"
+                                           "系统只保存用它加密后的私钥，遗失后无法找回。")
+    confirm = forms.CharField(label="再次输入签名口令", widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("passphrase") and data.get("passphrase") != data.get("confirm"):
+            self.add_error("confirm", "两次输入的签名口令不一致。")
+        return data
+
+
+def credentials(request):
+    form = PassphraseEnrolmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        credential = enrol_passphrase_credential(user=request.user,
+                                                 passphrase=form.cleaned_data["passphrase"],
+                                                 name=form.cleaned_data["name"])
+        log(instance=credential, action="review.credential_enrolled", user=request.user,
+            data={"key_id": credential.key_id, "kind": credential.kind})
+        messages.success(request, f"已登记签名凭证 {credential.key_id[:16]}…")
+        return redirect("review_credentials")
+    own = SigningCredential.objects.filter(user=request.user).order_by("-created_at")
+    return render(request, "review/credentials.html", {"form": form, "credentials": own})
+
+
+@require_POST
+def revoke(request, credential_id: int):
+    credential = get_object_or_404(SigningCredential, pk=credential_id, user=request.user,
+                                   revoked_at=None)
+    credential.revoked_at = timezone.now()
+    credential.save(update_fields=["revoked_at"])
+    log(instance=credential, action="review.credential_revoked", user=request.user,
+        data={"key_id": credential.key_id})
+    messages.success(request, "签名凭证已吊销，不能再用于审批签名。")
+    return redirect("review_credentials")
