@@ -6,13 +6,20 @@ import contextvars
 
 from django.contrib import messages
 
-_actor: contextvars.ContextVar[str] = contextvars.ContextVar("review_actor", default="system")
+_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_actor", default=None)
+_request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
+                                                                         default=None)
 _refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_refusal",
                                                                      default=None)
 
 
 def current_actor() -> str:
-    return _actor.get()
+    """The explicit actor, else the request's user as authenticated by now (API v3 checks
+    bearer tokens inside the view, after middleware), else "system"."""
+    if (actor := _actor.get()) is not None:
+        return actor
+    user = getattr(_request.get(), "user", None)
+    return user.get_username() if user is not None and user.is_authenticated else "system"
 
 
 def note_refusal(reason: str) -> None:
@@ -37,12 +44,13 @@ class ActorMiddleware:
 
     def __call__(self, request):
         refusal_token = _refusal.set(None)
+        request_token = _request.set(request)
         try:
-            with acting_as(getattr(request, "user", None)):
-                response = self.get_response(request)
+            response = self.get_response(request)
             reason = _refusal.get()
             if reason and hasattr(request, "_messages"):
                 messages.error(request, f"发布被拒绝：{reason}")
             return response
         finally:
+            _request.reset(request_token)
             _refusal.reset(refusal_token)

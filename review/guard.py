@@ -29,6 +29,7 @@ BOOKKEEPING_FIELDS = frozenset({
     "last_published_at", "first_published_at", "owner", "go_live_at", "expire_at", "expired",
 })
 PENDING_ATTR = "_review_publishes"
+TAKEDOWN_ATTR = "_review_takes_down"
 
 
 class PublicationRefused(PermissionDenied):
@@ -44,17 +45,22 @@ def site_of(obj) -> str | None:
     return site.hostname if site else None
 
 
-def check_save(instance, update_fields) -> Approval | None:
+def stored_state(instance) -> dict | None:
+    if instance.pk is None or instance._state.adding:
+        return None
+    return (type(instance)._base_manager.filter(pk=instance.pk)
+            .values("live", "live_revision_id").first())
+
+
+def check_save(instance, update_fields, old) -> Approval | None:
     """The approval this save publishes, or None if it publishes nothing new; else refuse."""
     if getattr(instance, "alias_of_id", None) and instance._state.adding:
         raise PublicationRefused("不支持别名页面：别名会绕过审批直接显示内容。")
     if not instance.live:
         return None  # drafts and takedowns
-    if instance.pk is None or instance._state.adding:
+    if old is None:
         raise PublicationRefused("新内容不能直接发布，须经初审和领导签名审批。")
-    old = (type(instance)._base_manager.filter(pk=instance.pk)
-           .values("live", "live_revision_id").first())
-    if old and old["live"] and old["live_revision_id"] == instance.live_revision_id:
+    if old["live"] and old["live_revision_id"] == instance.live_revision_id:
         _check_unchanged(instance, update_fields)
         return None
     return _approval_for(instance)
@@ -90,17 +96,30 @@ def _approval_for(instance) -> Approval:
 def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw or not isinstance(instance, DraftStateMixin):
         return
-    approval = check_save(instance, update_fields)
+    old = stored_state(instance)
+    approval = check_save(instance, update_fields, old)
     if approval is not None:
         setattr(instance, PENDING_ATTR, approval)
+    elif old and old["live"] and not instance.live:
+        setattr(instance, TAKEDOWN_ATTR, old["live_revision_id"])
 
 
 def register_post_save(sender, instance, raw=False, **kwargs):
-    approval = getattr(instance, PENDING_ATTR, None)
-    if approval is None:
-        return
-    delattr(instance, PENDING_ATTR)
-    append_entry(kind=RegisterEntry.Kind.PUBLICATION, obj=instance, approval=approval.payload,
-                 signature=approval.signature, published_by=current_actor(),
-                 revision=approval.revision, content_sha256=approval.content_sha256,
-                 approval_record=approval)
+    """Append the register entry for what ``guard_pre_save`` let through."""
+    if (approval := getattr(instance, PENDING_ATTR, None)) is not None:
+        delattr(instance, PENDING_ATTR)
+        append_entry(kind=RegisterEntry.Kind.PUBLICATION, obj=instance,
+                     approval=approval.payload, signature=approval.signature,
+                     published_by=current_actor(), revision=approval.revision,
+                     content_sha256=approval.content_sha256, approval_record=approval)
+    elif (revision_id := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
+        delattr(instance, TAKEDOWN_ATTR)
+        from review.notifications import on_takedown
+        from review.takedown import takedown_record
+
+        entry = append_entry(kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
+                             approval=takedown_record(instance, revision_id=revision_id,
+                                                      operator=current_actor()),
+                             signature=None, published_by=current_actor(),
+                             revision_id=revision_id)
+        on_takedown(instance, entry)

@@ -122,6 +122,23 @@ class RegisterEntry(models.Model):
         raise AppendOnlyError("发布登记不可删除。")
 
 
+class TakedownAcknowledgement(models.Model):
+    """A leader's acknowledgement of an emergency takedown (the entry itself never changes)."""
+
+    entry = models.OneToOneField(RegisterEntry, on_delete=models.PROTECT,
+                                 related_name="acknowledgement")
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    note = models.TextField(blank=True)
+    acknowledged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "撤稿确认"
+
+    def __str__(self):
+        return f"#{self.entry.seq} · {self.leader}"
+
+
 class RegisterHead(models.Model):
     """The chain's head in one row: appending locks it (SELECT … FOR UPDATE), so concurrent
     publications on several application servers queue up instead of forking the chain."""

@@ -60,3 +60,12 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
     obj = instance.content_object
     _send([instance.requested_by], f"已审批发布：《{obj}》",
           f"《{obj}》已经 {user} 签名审批并发布，已记入发布登记。\n{_link(obj)}\n")
+
+
+def on_takedown(obj, entry) -> None:
+    from review.takedown import leaders_of
+
+    record = entry.entry["approval"]
+    _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
+          f"{record['operator']} 于 {record['taken_down_at']} 撤下了《{obj}》。\n"
+          f"原因：{record['reason']}\n请在控制面板确认：{settings.WAGTAILADMIN_BASE_URL}/admin/\n")

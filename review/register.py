@@ -23,6 +23,7 @@ def append_entry(
     signature: dict | None,
     published_by: str,
     revision=None,
+    revision_id: int | None = None,
     content_sha256: str = "",
     approval_record: Approval | None = None,
 ) -> RegisterEntry:
@@ -44,7 +45,8 @@ def append_entry(
     }
     row = RegisterEntry.objects.create(
         seq=entry["seq"], kind=kind, entry=entry, entry_hash=entry_hash(entry),
-        content_type=base_content_type(obj), object_id=str(obj.pk), revision=revision,
+        content_type=base_content_type(obj), object_id=str(obj.pk),
+        revision_id=revision.pk if revision is not None else revision_id,
         content_sha256=content_sha256,
         approval_record=approval_record, published_at=published_at,
     )

@@ -1,7 +1,8 @@
-"""Admin views: a leader's own signing credentials (enrol a passphrase key, revoke)."""
+"""Admin views: signing credentials, emergency takedown and its acknowledgement."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -52,3 +53,39 @@ def revoke(request, credential_id: int):
         data={"key_id": credential.key_id})
     messages.success(request, "签名凭证已吊销，不能再用于审批签名。")
     return redirect("review_credentials")
+
+
+class TakedownForm(forms.Form):
+    reason = forms.CharField(label="撤稿原因", widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text="立即撤下本页，记入发布登记，并通知领导确认。")
+
+
+def takedown(request, page_id: int):
+    from wagtail.models import Page
+
+    from review.takedown import take_down
+
+    page = get_object_or_404(Page, pk=page_id).specific
+    if not page.live or not page.permissions_for_user(request.user).can_unpublish():
+        raise PermissionDenied
+    form = TakedownForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        take_down(page, user=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已紧急撤下《{page.title}》，已记入发布登记并通知领导。")
+        return redirect("wagtailadmin_explore", page.get_parent().pk)
+    return render(request, "review/takedown.html", {"page": page, "form": form})
+
+
+@require_POST
+def acknowledge_takedown(request, entry_id: int):
+    from review.models import RegisterEntry
+    from review.takedown import acknowledge
+
+    entry = get_object_or_404(RegisterEntry, pk=entry_id, kind=RegisterEntry.Kind.TAKEDOWN,
+                              acknowledgement__isnull=True)
+    try:
+        acknowledge(entry, user=request.user, note=request.POST.get("note", ""))
+    except PermissionError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.success(request, f"已确认撤稿 #{entry.seq}。")
+    return redirect("wagtailadmin_home")

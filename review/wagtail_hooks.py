@@ -34,6 +34,9 @@ def register_review_urls():
         path("signing-credentials/", views.credentials, name="review_credentials"),
         path("signing-credentials/<int:credential_id>/revoke/", views.revoke,
              name="review_credential_revoke"),
+        path("takedown/<int:page_id>/", views.takedown, name="review_takedown"),
+        path("takedown/acknowledge/<int:entry_id>/", views.acknowledge_takedown,
+             name="review_acknowledge_takedown"),
     ]
 
 
@@ -51,3 +54,34 @@ def register_credentials_menu_item():
 
     return LeadersOnlyMenuItem("签名凭证", reverse("review_credentials"), icon_name="key",
                                order=900)
+
+
+@hooks.register("register_page_header_buttons")
+def takedown_button(page, user, view_name=None, next_url=None):
+    from django.urls import reverse
+    from wagtail.admin.widgets import Button
+
+    if page.live and page.permissions_for_user(user).can_unpublish():
+        yield Button("紧急撤稿", reverse("review_takedown", args=[page.pk]), icon_name="warning",
+                     priority=5)
+
+
+@hooks.register("construct_homepage_panels")
+def unacknowledged_takedowns_panel(request, panels):
+    from wagtail.admin.ui.components import Component
+
+    from review.takedown import unacknowledged_for
+
+    entries = unacknowledged_for(request.user)
+    if not entries:
+        return
+
+    class TakedownsPanel(Component):
+        name = "unacknowledged_takedowns"
+        order = 50
+        template_name = "review/takedowns_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            return {"entries": entries, "csrf_token": parent_context.get("csrf_token")}
+
+    panels.append(TakedownsPanel())
