@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 
 
 class ReviewConfig(AppConfig):
@@ -8,10 +8,11 @@ class ReviewConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from review.guard import guard_pre_save, register_post_save
+        from review.guard import guard_pre_delete, guard_pre_save, register_post_save
 
         pre_save.connect(guard_pre_save, dispatch_uid="review_publication_guard")
         post_save.connect(register_post_save, dispatch_uid="review_publication_register")
+        pre_delete.connect(guard_pre_delete, dispatch_uid="review_deletion_guard")
         self._replace_workflow_notifications()
 
     def _replace_workflow_notifications(self):

@@ -104,6 +104,14 @@ def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
         setattr(instance, TAKEDOWN_ATTR, old["live_revision_id"])
 
 
+def guard_pre_delete(sender, instance, **kwargs):
+    """Deleting live content would take it offline unregistered: take it down first.
+    (Content ever published cannot be deleted at all: its approvals and register entries
+    protect its revisions.)"""
+    if isinstance(instance, DraftStateMixin) and instance.live:
+        raise PublicationRefused(f"《{instance}》正在公开：须先紧急撤稿（记入发布登记）再删除。")
+
+
 def register_post_save(sender, instance, raw=False, **kwargs):
     """Append the register entry for what ``guard_pre_save`` let through."""
     if (approval := getattr(instance, PENDING_ATTR, None)) is not None:

@@ -1,14 +1,19 @@
 """Passphrase signing keys: Ed25519, the private key stored only encrypted.
 
 The private key is encrypted with AES-256-GCM under a key derived from the leader's
-passphrase with Argon2id (memory-hard; RFC 9106's second recommended setting by default).
-The KDF parameters travel with the sealed key so they can be raised later without breaking
-existing keys. Plain functions, no Django.
+passphrase with Argon2id (memory-hard: 64 MiB, 3 passes). The KDF parameters travel with the
+sealed key so they can be raised later without breaking existing keys. Plain functions, no
+Django.
+
+One lane: with more than one, OpenSSL's Argon2 (through cryptography 50) deadlocks as soon
+as two threads derive at once — two leaders signing on a threaded server. Keys sealed with
+more lanes still open, one derivation at a time in this process.
 """
 
 import base64
 import hashlib
 import os
+import threading
 from dataclasses import asdict, dataclass
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -24,11 +29,14 @@ class PassphraseError(ValueError):
     """The passphrase is too short, or does not open the key."""
 
 
+_MULTI_LANE_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True)
 class KdfParams:
     memory_kib: int = 64 * 1024
     iterations: int = 3
-    lanes: int = 4
+    lanes: int = 1
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,12 @@ def public_key_pem(public_key_der: bytes) -> str:
 
 
 def _derive(passphrase: str, salt: bytes, kdf: KdfParams) -> bytes:
-    return Argon2id(salt=salt, length=32, iterations=kdf.iterations, lanes=kdf.lanes,
-                    memory_cost=kdf.memory_kib).derive(passphrase.encode())
+    argon = Argon2id(salt=salt, length=32, iterations=kdf.iterations, lanes=kdf.lanes,
+                     memory_cost=kdf.memory_kib)
+    if kdf.lanes == 1:
+        return argon.derive(passphrase.encode())
+    with _MULTI_LANE_LOCK:
+        return argon.derive(passphrase.encode())
 
 
 def create_sealed_key(passphrase: str, *, kdf: KdfParams | None = None) -> SealedKey:

@@ -85,3 +85,25 @@ def unacknowledged_takedowns_panel(request, panels):
             return {"entries": entries, "csrf_token": parent_context.get("csrf_token")}
 
     panels.append(TakedownsPanel())
+
+
+@hooks.register("before_delete_page")
+def keep_registered_pages(request, page):
+    """Content that was ever published stays, for tracing (the register and retention need
+    its revisions): take it down instead. Drafts that never went live can be deleted."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from wagtail.models import Page
+
+    from review.models import RegisterEntry
+    from review.register import base_content_type
+
+    pages = Page.objects.descendant_of(page, inclusive=True)
+    registered = RegisterEntry.objects.filter(
+        content_type=base_content_type(page),
+        object_id__in=[str(pk) for pk in pages.values_list("pk", flat=True)])
+    if registered.exists():
+        messages.error(request, f"《{page.title}》或其下级页面曾经发布并已登记，不能删除："
+                                "已发布的内容须紧急撤稿，原稿与登记永久保留以备追溯。")
+        return redirect("wagtailadmin_explore", page.get_parent().pk)
+    return None

@@ -315,3 +315,44 @@ def test_publishing_with_the_approval_works_and_registers(draft):
     before = registered()
     publish(draft)
     assert is_live(draft) and registered() == before + 1
+
+
+# --- Deleting ---------------------------------------------------------------------------------
+
+def test_published_content_is_never_deleted(client, network, live):
+    from django.db.models import ProtectedError
+
+    with pytest.raises((PublicationRefused, ProtectedError)):
+        Page.objects.get(pk=live.pk).delete()
+    client.force_login(network.users["a_administrator"])
+    response = client.post(reverse("wagtailadmin_pages:delete", args=[live.pk]), follow=True)
+    assert "不能删除" in response.content.decode()
+    response = client.delete(f"/api/v3/pages/{live.pk}/",
+                             **bearer(network.users["a_administrator"]))
+    assert response.status_code == 409 and "紧急撤稿" in response.json()["detail"]
+    assert is_live(live)
+
+
+def test_a_column_with_published_articles_is_not_deleted(client, network, live):
+    column = network.column(network.school_a, "news")
+    client.force_login(network.users["superuser"])
+    response = client.post(reverse("wagtailadmin_pages:delete", args=[column.pk]), follow=True)
+    assert "不能删除" in response.content.decode()
+    assert is_live(live) and Page.objects.filter(pk=column.pk).exists()
+
+
+def test_taken_down_content_is_kept_with_its_register_entries(client, network, live):
+    from review.takedown import take_down
+
+    take_down(ArticlePage.objects.get(pk=live.pk), user=network.users["a_administrator"],
+              reason="过期")
+    client.force_login(network.users["a_administrator"])
+    client.post(reverse("wagtailadmin_pages:delete", args=[live.pk]))
+    assert Page.objects.filter(pk=live.pk, live=False).exists()
+    assert RegisterEntry.objects.filter(object_id=str(live.pk)).count() == 2
+
+
+def test_drafts_that_never_went_live_can_be_deleted(client, network, draft):
+    client.force_login(network.users["a_administrator"])
+    client.post(reverse("wagtailadmin_pages:delete", args=[draft.pk]))
+    assert not Page.objects.filter(pk=draft.pk).exists()

@@ -82,3 +82,23 @@ def test_signature_verifies_offline_with_openssl(tmp_path):
         ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin",
          "-in", "data.bin", "-sigfile", "sig.bin"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout
+
+
+@pytest.mark.parametrize("lanes", [1, 4])
+def test_concurrent_signing_does_not_deadlock(lanes):
+    import threading
+
+    sealed = create_sealed_key("correct horse battery",
+                               kdf=KdfParams(memory_kib=8 * 1024, iterations=1, lanes=lanes))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        sign(sealed, "correct horse battery", b"m")), daemon=True) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 6
+
+
+def test_default_kdf_is_memory_hard_with_one_lane():
+    assert KdfParams() == KdfParams(memory_kib=64 * 1024, iterations=3, lanes=1)
