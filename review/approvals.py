@@ -108,10 +108,12 @@ def sign_with_passphrase(*, credential: SigningCredential, passphrase: str, payl
         raise ApprovalError(str(error)) from error
     signature = {"alg": "ed25519", "key_id": credential.key_id,
                  "value": base64.b64encode(value).decode()}
-    return _record(credential=credential, payload=payload, signature=signature, revision=revision)
+    return record_approval(credential=credential, payload=payload, signature=signature,
+                           revision=revision)
 
 
-def _record(*, credential, payload, signature, revision) -> Approval:
+def record_approval(*, credential, payload, signature, revision) -> Approval:
+    """Store an approval whose signature verifies; refuse anything else."""
     approval = Approval(
         content_type=base_content_type(revision.as_object()), object_id=str(revision.object_id),
         revision=revision, content_sha256=payload["content_sha256"], payload=payload,
@@ -135,4 +137,9 @@ def signature_holds(approval: Approval) -> bool:
         return keys.verify_ed25519(bytes(credential.public_key_der),
                                    base64.b64decode(signature["value"]),
                                    canonical_json(approval.payload))
+    if signature.get("alg") in ("webauthn-es256", "webauthn-eddsa"):
+        from review.passkeys import webauthn_signature_holds
+
+        return webauthn_signature_holds(bytes(credential.public_key_der), signature,
+                                        approval.payload)
     return False
