@@ -139,3 +139,23 @@ def test_a_block_finding_returns_the_submission_with_the_findings(network):
     screening = state.current_task_state.specific
     assert screening.findings[0]["match"] == "赌场"
     assert "赌场" in screening.comment
+
+
+def test_reviewers_see_what_changed_against_the_live_version(client, network):
+    editor = network.users["a_editor"]
+    article = make_article(network.column(network.school_a, "news"), "运动会通知",
+                           owner=editor)
+    article = article.specific
+    article.title = "运动会延期通知"
+    article.save_revision(user=editor)
+    submit(article, user=editor)
+    for reviewer in ("a_administrator", "a_leader"):
+        client.force_login(network.users[reviewer])
+        url = reverse("wagtailadmin_pages:revisions_compare",
+                      args=[article.pk, "live", "latest"])
+        page = client.get(url).content.decode()
+        assert "运动会通知" in page and "运动会延期通知" in page, reviewer
+    client.force_login(network.users["b_leader"])
+    response = client.get(reverse("wagtailadmin_pages:revisions_compare",
+                                  args=[article.pk, "live", "latest"]))
+    assert "运动会延期通知" not in response.content.decode()
