@@ -8,11 +8,20 @@ class ReviewConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from review.guard import guard_pre_delete, guard_pre_save, register_post_save
+        from wagtail.models import Revision
+
+        from review.guard import (
+            guard_pre_delete,
+            guard_pre_save,
+            guard_revision_schedule,
+            register_post_save,
+        )
 
         pre_save.connect(guard_pre_save, dispatch_uid="review_publication_guard")
         post_save.connect(register_post_save, dispatch_uid="review_publication_register")
         pre_delete.connect(guard_pre_delete, dispatch_uid="review_deletion_guard")
+        pre_save.connect(guard_revision_schedule, sender=Revision,
+                         dispatch_uid="review_schedule_guard")
         self._replace_workflow_notifications()
 
     def _replace_workflow_notifications(self):

@@ -104,6 +104,20 @@ def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
         setattr(instance, TAKEDOWN_ATTR, old["live_revision_id"])
 
 
+def guard_revision_schedule(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Scheduling is publishing later: a revision gets a go-live time only with a valid,
+    unused approval of it (else one unapproved revision would also stall publish_scheduled
+    for every revision behind it)."""
+    if raw or instance.approved_go_live_at is None:
+        return
+    if update_fields is not None and "approved_go_live_at" not in update_fields:
+        return
+    approvals = (Approval.objects.select_related("credential")
+                 .filter(revision_id=instance.pk, register_entry__isnull=True))
+    if not any(signature_holds(approval) for approval in approvals):
+        raise PublicationRefused("未经领导签名审批的版本不能定时发布。")
+
+
 def guard_pre_delete(sender, instance, **kwargs):
     """Deleting live content would take it offline unregistered: take it down first.
     (Content ever published cannot be deleted at all: its approvals and register entries

@@ -178,13 +178,36 @@ def test_create_alias(network, live):
                           update_slug="alias")
 
 
-def test_publish_scheduled_on_an_unapproved_revision(draft):
+def test_scheduling_an_unapproved_revision(draft):
     revision = draft.get_latest_revision()
     revision.approved_go_live_at = timezone.now() - datetime.timedelta(minutes=1)
-    revision.save(update_fields=["approved_go_live_at"])
+    with pytest.raises(PublicationRefused):
+        revision.save(update_fields=["approved_go_live_at"])
+    call_command("publish_scheduled")
+    assert not is_live(draft)
+
+
+def test_publish_scheduled_on_an_unapproved_revision_that_slipped_in(draft):
+    from wagtail.models import Revision
+
+    # Only a raw UPDATE gets past the schedule guard; publish_scheduled still cannot publish.
+    Revision.objects.filter(pk=draft.latest_revision_id).update(
+        approved_go_live_at=timezone.now() - datetime.timedelta(minutes=1))
     with pytest.raises(PublicationRefused):
         call_command("publish_scheduled")
     assert not is_live(draft)
+
+
+def test_publishing_with_a_future_go_live_time_is_not_a_way_around(draft):
+    from wagtail.models import Revision
+
+    page = ArticlePage.objects.get(pk=draft.pk)
+    page.go_live_at = timezone.now() + datetime.timedelta(days=1)
+    revision = page.save_revision()
+    with pytest.raises(PublicationRefused):
+        revision.publish(skip_permission_checks=True)
+    assert not Revision.objects.filter(object_id=str(draft.pk),
+                                       approved_go_live_at__isnull=False).exists()
 
 
 def test_scheduled_publication_of_an_approved_revision(draft):
