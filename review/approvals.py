@@ -17,7 +17,7 @@ from review import keys
 from review.canonical import canonical_json, json_normalise
 from review.content import content_sha256
 from review.models import Approval, SigningCredential
-from review.register import base_content_type, iso_utc
+from review.register import base_content_type, describe_object, iso_utc
 
 
 class ApprovalError(Exception):
@@ -62,15 +62,9 @@ def _username(user) -> str | None:
 
 def build_approval(*, revision, operator, first_reviewer, approver, submitted_at) -> dict:
     obj = revision.as_object()
-    site = obj.get_site() if hasattr(obj, "get_site") else None
     return {
-        "model": revision.content_type.model_class()._meta.label_lower,
-        "object_id": str(revision.object_id),
-        "page_id": int(revision.object_id) if hasattr(obj, "get_site") else None,
+        **describe_object(obj),
         "revision_id": revision.pk,
-        "site": site.hostname if site else None,
-        "title": str(obj),
-        "url": getattr(obj, "full_url", None),
         "content_sha256": revision_content_sha256(revision),
         "attachments": describe_attachments(obj),
         "operator": _username(operator),

@@ -20,7 +20,12 @@ from wagtail.models import DraftStateMixin
 from review.approvals import object_content_sha256, signature_holds
 from review.context import current_actor, note_refusal
 from review.models import Approval, RegisterEntry
-from review.register import append_entry, base_content_type, latest_entry_for
+from review.register import (
+    append_entry,
+    base_content_type,
+    latest_entry_for,
+    site_hostname,
+)
 
 # Saves touching only these fields of a live object never change what readers see.
 BOOKKEEPING_FIELDS = frozenset({
@@ -38,11 +43,6 @@ class PublicationRefused(PermissionDenied):
     def __init__(self, reason: str):
         super().__init__(reason)
         note_refusal(reason)
-
-
-def site_of(obj) -> str | None:
-    site = obj.get_site() if hasattr(obj, "get_site") else None
-    return site.hostname if site else None
 
 
 def stored_state(instance) -> dict | None:
@@ -75,7 +75,7 @@ def _check_unchanged(instance, update_fields) -> None:
     entry = latest_entry_for(instance)
     if entry is not None and entry.kind == RegisterEntry.Kind.PUBLICATION:
         approved_site = (entry.entry.get("approval") or {}).get("site")
-        if approved_site != site_of(instance):
+        if approved_site != site_hostname(instance):
             raise PublicationRefused("已发布的页面不能移到其他网站：须在目标网站重新审批。")
 
 
@@ -86,7 +86,7 @@ def _approval_for(instance) -> Approval:
                           revision_id=instance.live_revision_id, content_sha256=content_hash,
                           register_entry__isnull=True)
                   .order_by("-created_at"))
-    site = site_of(instance)
+    site = site_hostname(instance)
     for approval in candidates:
         if approval.payload.get("site") == site and signature_holds(approval):
             return approval

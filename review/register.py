@@ -55,6 +55,32 @@ def append_entry(
     return row
 
 
+def site_hostname(obj) -> str | None:
+    """The host name of the site a page is served on; None for snippets."""
+    site = obj.get_site() if hasattr(obj, "get_site") else None
+    return site.hostname if site else None
+
+
+def describe_object(obj) -> dict:
+    """How a register entry names what it is about: the same keys for publications and
+    takedowns."""
+    is_page = hasattr(obj, "get_site")
+    return {
+        "model": obj._meta.label_lower,
+        "object_id": str(obj.pk),
+        "page_id": obj.pk if is_page else None,
+        "site": site_hostname(obj),
+        "title": str(obj),
+        "url": getattr(obj, "full_url", None),
+    }
+
+
+def object_of(entry: RegisterEntry):
+    """The (specific) object an entry is about."""
+    obj = entry.content_type.get_object_for_this_type(pk=entry.object_id)
+    return obj.specific if hasattr(obj, "specific") else obj
+
+
 def base_content_type(obj) -> ContentType:
     """Pages are keyed by wagtailcore.Page, as Wagtail keys their revisions, so a base
     ``Page`` instance and its specific instance find the same entries."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from review.context import acting_as
 from review.models import LeaderApprovalTask, RegisterEntry, TakedownAcknowledgement
-from review.register import iso_utc
+from review.register import describe_object, iso_utc, object_of
 
 User = get_user_model()
 NO_REASON = "（未经紧急撤稿表单，未填写原因）"
@@ -29,16 +29,10 @@ def takedown_reason(reason: str):
 
 def takedown_record(obj, *, revision_id, operator: str) -> dict:
     """The register's ``approval`` field of a takedown entry: what was taken down and why."""
-    site = obj.get_site() if hasattr(obj, "get_site") else None
     return {
         "action": "takedown",
-        "model": obj._meta.label_lower,
-        "object_id": str(obj.pk),
-        "page_id": obj.pk if hasattr(obj, "get_site") else None,
+        **describe_object(obj),
         "revision_id": revision_id,
-        "site": site.hostname if site else None,
-        "title": str(obj),
-        "url": getattr(obj, "full_url", None),
         "reason": _reason.get() or NO_REASON,
         "operator": operator,
         "taken_down_at": iso_utc(timezone.now()),
@@ -70,17 +64,13 @@ def unacknowledged_for(user) -> list[RegisterEntry]:
                .select_related("content_type").order_by("-seq"))
     mine = []
     for entry in entries[:200]:
-        obj = entry.content_type.get_object_for_this_type(pk=entry.object_id)
-        if leaders_of(obj.specific if hasattr(obj, "specific") else obj).filter(
-                pk=user.pk).exists():
+        if leaders_of(object_of(entry)).filter(pk=user.pk).exists():
             mine.append(entry)
     return mine
 
 
 def acknowledge(entry: RegisterEntry, *, user, note: str = "") -> TakedownAcknowledgement:
-    obj = entry.content_type.get_object_for_this_type(pk=entry.object_id)
-    obj = obj.specific if hasattr(obj, "specific") else obj
-    if entry.kind != RegisterEntry.Kind.TAKEDOWN or not leaders_of(obj).filter(
+    if entry.kind != RegisterEntry.Kind.TAKEDOWN or not leaders_of(object_of(entry)).filter(
             pk=user.pk).exists():
         raise PermissionError("只有该网站的领导可以确认撤稿。")
     return TakedownAcknowledgement.objects.create(entry=entry, leader=user, note=note)
