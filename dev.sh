@@ -17,6 +17,22 @@ install() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".$1"
 }
 
+# The browser tests drive the system's Chromium (Debian's package) with a virtual
+# authenticator; install it where we can (root with apt), else those tests are skipped.
+install_browser() {
+  if command -v chromium >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and CJK fonts for the browser tests" >&2
+    apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null \
+      || { apt-get update -q >/dev/null && \
+           apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
+  else
+    echo "chromium not found: the browser tests will be skipped" >&2
+  fi
+}
+
 case "${1:-}" in
   start)
     install ""
@@ -27,6 +43,7 @@ case "${1:-}" in
   test)
     shift
     install "[test]"
+    install_browser
     exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
     ;;
   *)

@@ -20,7 +20,8 @@ from wagtail.models import Collection, Orderable, Page
 from wagtail.search import index
 
 from cms.cjk import index_tokens
-from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind
+from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind, StructuralChange
+from cms.forms import CmsPageForm
 
 # Only what a school site needs; no embeds, no code, no raw HTML.
 # Documents are linked as attachments, not inline: the public reaches a document only as an
@@ -53,6 +54,8 @@ class ArticleBody(blocks.StreamBlock):
 
 class OrganisationHomePage(ChineseSearchMixin, Page):
     """The root page of a site run by one organisation: the bureau or a school."""
+
+    base_form_class = CmsPageForm
 
     intro = models.TextField("简介", blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
@@ -146,12 +149,21 @@ def latest_articles(queryset, limit: int):
 class ColumnPage(ChineseSearchMixin, Page):
     """A column (栏目): a listing of articles, a static information page, or a link."""
 
+    base_form_class = CmsPageForm
+
     kind = models.CharField("栏目类型", max_length=16, choices=ColumnKind.choices,
                             default=ColumnKind.NEWS)
     intro = RichTextField("栏目说明", features=RICH_TEXT_FEATURES, blank=True,
                           help_text="For static columns (e.g. 学校概况) this is the page content.")
     link_url = models.URLField("链接地址", blank=True,
                                help_text="Only for link columns: another department's site.")
+    structural_change = models.CharField(
+        "栏目变更", max_length=10, choices=StructuralChange.choices, blank=True, default="",
+        help_text="撤销或移动已公开的栏目须提交审批，领导签名批准后生效。")
+    move_to = models.ForeignKey(
+        "wagtailcore.Page", verbose_name="移到", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text="移动本栏目时的新位置：本网站首页或一个一级栏目。")
 
     show_in_menus_default = True  # columns make up the site's navigation
     parent_page_types = ["cms.PortalPage", "cms.SchoolHomePage", "cms.ColumnPage"]
@@ -163,6 +175,8 @@ class ColumnPage(ChineseSearchMixin, Page):
         FieldPanel("kind"),
         FieldPanel("intro"),
         FieldPanel("link_url"),
+        MultiFieldPanel([FieldPanel("structural_change"), FieldPanel("move_to")],
+                        heading="栏目变更（须经初审和领导签名审批）"),
     ]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.FilterField("kind"),
                      CHINESE_SEARCH_FIELD]
@@ -192,6 +206,25 @@ class ColumnPage(ChineseSearchMixin, Page):
             raise ValidationError({"link_url": "链接栏目必须填写链接地址。"})
         if self.kind != ColumnKind.LINK and self.link_url:
             raise ValidationError({"link_url": "只有链接栏目可以填写链接地址。"})
+        self._clean_structural_change()
+
+    def _clean_structural_change(self):
+        if self.structural_change != StructuralChange.MOVE:
+            if self.move_to_id:
+                raise ValidationError({"move_to": "只有移动栏目时才填写新位置。"})
+            return
+        if self.pk is None:
+            raise ValidationError({"structural_change": "新栏目还未公开，直接移动即可。"})
+        if self.move_to is None:
+            raise ValidationError({"move_to": "请选择新位置。"})
+        target = self.move_to.specific
+        if target.get_site() != self.get_site():
+            raise ValidationError({"move_to": "栏目只能在本网站内移动。"})
+        if (target.pk == self.pk or target.is_descendant_of(self)
+                or not self.can_move_to(target) or not ColumnPage.can_create_at(target)):
+            raise ValidationError({"move_to": "不能移到这里：栏目只能放在网站首页或一级栏目下。"})
+        if isinstance(target, ColumnPage) and ColumnPage.objects.child_of(self).exists():
+            raise ValidationError({"move_to": "本栏目有下级栏目，只能放在网站首页下。"})
 
     def search_text(self) -> list[str]:
         return [self.title, strip_tags(self.intro)]
@@ -230,6 +263,8 @@ class ColumnPage(ChineseSearchMixin, Page):
 
 
 class ArticlePage(ChineseSearchMixin, Page):
+    base_form_class = CmsPageForm
+
     date = models.DateField("发布日期", default=timezone.localdate,
                             help_text="The date shown to readers.")
     source = models.CharField("来源", max_length=100, blank=True,
@@ -278,6 +313,16 @@ class ArticlePage(ChineseSearchMixin, Page):
     @property
     def column(self):
         return ColumnPage.objects.ancestor_of(self).last()
+
+    def review_attachments(self) -> list:
+        """The files readers get with this article — attached documents, the cover image and
+        body images — whose SHA-256 the leader's approval signs (review.approvals)."""
+        files = [attachment.document for attachment in self.attachments.all()]
+        if self.cover_image is not None:
+            files.append(self.cover_image)
+        files += [block.value for block in self.body
+                  if block.block_type == "image" and block.value is not None]
+        return files
 
 
 class ArticleAttachment(Orderable):

@@ -5,6 +5,7 @@ import contextlib
 import contextvars
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 
 _actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_actor", default=None)
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
@@ -24,6 +25,17 @@ def current_actor() -> str:
 
 def note_refusal(reason: str) -> None:
     _refusal.set(reason)
+
+
+class Refused(PermissionDenied):
+    """A refusal whose reason the person sees: Wagtail's admin turns PermissionDenied into a
+    bare "no permission" redirect, so the reason is also queued as an admin message."""
+
+    heading = "操作被拒绝"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        note_refusal(f"{self.heading}：{reason}")
 
 
 @contextlib.contextmanager
@@ -49,7 +61,7 @@ class ActorMiddleware:
             response = self.get_response(request)
             reason = _refusal.get()
             if reason and hasattr(request, "_messages"):
-                messages.error(request, f"发布被拒绝：{reason}")
+                messages.error(request, reason)
             return response
         finally:
             _request.reset(request_token)

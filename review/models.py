@@ -153,11 +153,12 @@ class RegisterHead(models.Model):
 # --- Workflow tasks ------------------------------------------------------------------------
 
 from django import forms  # noqa: E402
-from django.core.exceptions import PermissionDenied  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from wagtail.forms import TaskStateCommentForm  # noqa: E402
 from wagtail.log_actions import log  # noqa: E402
 from wagtail.models import AbstractGroupApprovalTask, Task, TaskState  # noqa: E402
+
+from review.context import Refused  # noqa: E402
 
 
 class ScreeningTaskState(TaskState):
@@ -247,9 +248,9 @@ class ReviewTaskMixin:
 
     def on_action(self, task_state, user, action_name, **kwargs):
         if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
-            raise PermissionDenied("不能审核本人提交的内容，或不在审核组中。")
+            raise Refused("不能审核本人提交的内容，或不在审核组中。")
         if action_name == "reject" and not (kwargs.get("comment") or "").strip():
-            raise PermissionDenied("退回必须填写意见。")
+            raise Refused("退回必须填写意见。")
         return super().on_action(task_state, user, action_name, **kwargs)
 
 
@@ -265,8 +266,21 @@ class FirstReviewTask(ReviewTaskMixin, AbstractGroupApprovalTask):
 
 
 class LeaderApprovalForm(TaskStateCommentForm):
-    passphrase = forms.CharField(label="签名口令", widget=forms.PasswordInput, required=True,
+    """Either the passphrase (the key signs on the server) or a WebAuthn assertion over the
+    prepared approval (the key signs in the leader's browser; see review/static/review/)."""
+
+    passphrase = forms.CharField(label="签名口令", widget=forms.PasswordInput, required=False,
                                  help_text="用您的签名口令对本次审批签名，签名即视为领导签字。")
+    approval_payload = forms.CharField(widget=forms.HiddenInput, required=False)
+    webauthn_assertion = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("passphrase") and not data.get("webauthn_assertion"):
+            raise forms.ValidationError("请输入签名口令，或使用安全密钥签名。")
+        if data.get("webauthn_assertion") and not data.get("approval_payload"):
+            raise forms.ValidationError("缺少所签名的审批内容，请重新签名。")
+        return data
 
 
 class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
@@ -291,13 +305,19 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
     def get_form_for_action(self, action):
         return LeaderApprovalForm if action == "approve" else RejectForm
 
+    def get_template_for_action(self, action):
+        return "review/leader_approval_modal.html" if action == "approve" else ""
+
     def on_action(self, task_state, user, action_name, **kwargs):
         if action_name == "approve":
             if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
-                raise PermissionDenied("初审人、提交人不能给出领导审批。")
+                raise Refused("初审人、提交人不能给出领导审批。")
             from review.workflow import sign_approval
 
             sign_approval(task_state=task_state, user=user,
-                          passphrase=kwargs.pop("passphrase", None) or "")
-        kwargs.pop("passphrase", None)
+                          passphrase=kwargs.get("passphrase") or "",
+                          approval_payload=kwargs.get("approval_payload") or "",
+                          webauthn_assertion=kwargs.get("webauthn_assertion") or "")
+        for signing_field in ("passphrase", "approval_payload", "webauthn_assertion"):
+            kwargs.pop(signing_field, None)
         return super().on_action(task_state, user, action_name, **kwargs)

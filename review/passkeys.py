@@ -97,13 +97,34 @@ def enrol(*, user, response, challenge: bytes, name: str = "") -> SigningCredent
     )
 
 
-def assertion_options(*, credential: SigningCredential, payload: dict) -> str:
+def assertion_options(*, credentials, payload: dict) -> str:
+    """Options for ``navigator.credentials.get``: any of the leader's active keys may sign."""
     rp_id, _ = relying_party()
     options = generate_authentication_options(
         rp_id=rp_id, challenge=approval_challenge(payload),
-        allow_credentials=[PublicKeyCredentialDescriptor(id=bytes(credential.credential_id))],
+        allow_credentials=[PublicKeyCredentialDescriptor(id=bytes(c.credential_id))
+                           for c in credentials],
         user_verification=UserVerificationRequirement.REQUIRED)
     return options_to_json(options)
+
+
+def parse_assertion(assertion) -> dict:
+    try:
+        parsed = json.loads(assertion) if isinstance(assertion, str | bytes) else assertion
+        parsed["rawId"], parsed["response"]["signature"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ApprovalError("安全密钥返回的签名数据格式不正确。") from error
+    return parsed
+
+
+def credential_for_assertion(*, user, assertion) -> SigningCredential:
+    """The user's active WebAuthn credential that produced ``assertion``."""
+    raw_id = base64url_to_bytes(parse_assertion(assertion)["rawId"])
+    for credential in user.signing_credentials.filter(kind=SigningCredential.Kind.WEBAUTHN,
+                                                      revoked_at=None):
+        if bytes(credential.credential_id) == raw_id:
+            return credential
+    raise ApprovalError("该安全密钥未登记或已吊销。")
 
 
 @transaction.atomic
@@ -122,7 +143,7 @@ def sign_with_passkey(*, credential: SigningCredential, payload: dict, assertion
         raise ApprovalError(f"安全密钥签名验证失败：{error}") from error
     credential.sign_count = verified.new_sign_count
     credential.save(update_fields=["sign_count"])
-    response = (json.loads(assertion) if isinstance(assertion, str) else assertion)["response"]
+    response = parse_assertion(assertion)["response"]
     b64 = lambda name: base64.b64encode(base64url_to_bytes(response[name])).decode()  # noqa: E731
     signature = {"alg": credential.algorithm, "key_id": credential.key_id,
                  "value": b64("signature"), "authenticator_data": b64("authenticatorData"),

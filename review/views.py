@@ -1,8 +1,13 @@
 """Admin views: signing credentials, emergency takedown and its acknowledgement."""
 
+import base64
+import json
+import os
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -41,6 +46,78 @@ def credentials(request):
         return redirect("review_credentials")
     own = SigningCredential.objects.filter(user=request.user).order_by("-created_at")
     return render(request, "review/credentials.html", {"form": form, "credentials": own})
+
+
+PASSKEY_CHALLENGE_SESSION_KEY = "review_passkey_registration_challenge"
+
+
+def _json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@require_POST
+def passkey_registration_options(request):
+    from review.passkeys import registration_options
+
+    challenge = os.urandom(32)
+    request.session[PASSKEY_CHALLENGE_SESSION_KEY] = base64.b64encode(challenge).decode()
+    options = registration_options(user=request.user, challenge=challenge)
+    return JsonResponse({"options": json.loads(options)})
+
+
+@require_POST
+def passkey_enrol(request):
+    from review.approvals import ApprovalError
+    from review.passkeys import enrol
+
+    stored = request.session.pop(PASSKEY_CHALLENGE_SESSION_KEY, None)
+    body = _json_body(request)
+    if stored is None or not isinstance(body.get("credential"), dict):
+        return _json_error("登记请求已失效，请重新点击“登记安全密钥”。")
+    try:
+        credential = enrol(user=request.user, response=body["credential"],
+                           challenge=base64.b64decode(stored),
+                           name=str(body.get("name") or "")[:100])
+    except ApprovalError as error:
+        return _json_error(str(error))
+    log(instance=credential, action="review.credential_enrolled", user=request.user,
+        data={"key_id": credential.key_id, "kind": credential.kind})
+    messages.success(request, f"已登记安全密钥 {credential.key_id[:16]}…")
+    return JsonResponse({"key_id": credential.key_id})
+
+
+@require_POST
+def prepare_approval(request, task_state_id: int):
+    """The approval the leader's security key is to sign, and the WebAuthn request options."""
+    from wagtail.models import TaskState
+
+    from review.models import LeaderApprovalTask
+    from review.passkeys import assertion_options
+    from review.workflow import prepare_approval as build_prepared
+
+    task_state = get_object_or_404(TaskState, pk=task_state_id,
+                                   status=TaskState.STATUS_IN_PROGRESS)
+    task = task_state.task.specific
+    obj = task_state.workflow_state.content_object
+    if not isinstance(task, LeaderApprovalTask) or "approve" not in {
+            name for name, _, _ in task.get_actions(obj, request.user)}:
+        return _json_error("您不能审批这项内容。", status=403)
+    keys = request.user.signing_credentials.filter(kind=SigningCredential.Kind.WEBAUTHN,
+                                                   revoked_at=None)
+    if not keys.exists():
+        return _json_error("您还没有登记安全密钥。")
+    payload, _ = build_prepared(task_state=task_state, user=request.user)
+    return JsonResponse({"approval": payload,
+                         "options": json.loads(assertion_options(credentials=keys,
+                                                                 payload=payload))})
 
 
 @require_POST

@@ -7,6 +7,16 @@ def register_review_log_actions(actions):
     actions.register_action("review.signed", "领导签名审批", "领导已签名审批")
     actions.register_action("review.credential_enrolled", "登记签名凭证", "登记了签名凭证")
     actions.register_action("review.credential_revoked", "吊销签名凭证", "吊销了签名凭证")
+    actions.register_action("review.schedule_refused", "定时发布被拒绝",
+                            "定时发布被拒绝：审批签名不再有效，已取消定时")
+
+
+@hooks.register("insert_global_admin_js")
+def passkey_script():
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    return format_html('<script src="{}" defer></script>', static("review/js/passkeys.js"))
 
 
 def _without_publish(menu_items):
@@ -34,6 +44,11 @@ def register_review_urls():
         path("signing-credentials/", views.credentials, name="review_credentials"),
         path("signing-credentials/<int:credential_id>/revoke/", views.revoke,
              name="review_credential_revoke"),
+        path("signing-credentials/passkey/options/", views.passkey_registration_options,
+             name="review_passkey_options"),
+        path("signing-credentials/passkey/", views.passkey_enrol, name="review_passkey_enrol"),
+        path("approvals/<int:task_state_id>/prepare/", views.prepare_approval,
+             name="review_prepare_approval"),
         path("takedown/<int:page_id>/", views.takedown, name="review_takedown"),
         path("takedown/acknowledge/<int:entry_id>/", views.acknowledge_takedown,
              name="review_acknowledge_takedown"),

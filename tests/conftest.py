@@ -3,13 +3,14 @@ from dataclasses import dataclass, field
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.documents import get_document_model
-from wagtail.models import Page
+from wagtail.models import Page, TaskState, WorkflowState
 
 from cms.models import ArticleAttachment, ArticlePage, ColumnPage, OrganisationRole, Role
 from cms.organisations import Organisation, create_portal, create_school
-from cms.publishing import publish_through_pipeline
+from cms.publishing import publish_through_pipeline, submit
 from review.approvals import build_approval, enrol_passphrase_credential, sign_with_passphrase
 from review.keys import KdfParams
 
@@ -85,7 +86,7 @@ def make_article(column: Page, title: str, *, live: bool = True, owner=None, slu
     # A page saved without publishing is a draft: Wagtail's model default is live=True.
     article = ArticlePage(title=title, slug=slug or f"a-{ArticlePage.objects.count() + 1}",
                           owner=owner, live=False,
-                          body=[("paragraph", f"<p>{title}的正文。</p>")])
+                          body=[("paragraph", f'<p data-block-key="k0">{title}的正文。</p>')])
     if date:
         article.date = date
     article.attachments = [ArticleAttachment(document=d) for d in attachments]
@@ -140,3 +141,26 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
             + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def submitted(network):
+    """A teacher's draft in school A's 教学园地, submitted for review."""
+    teacher = network.users["a_teacher"]
+    article = make_article(network.column(network.school_a, "teaching"), "初二物理教学反思",
+                           live=False, owner=teacher)
+    submit(article, user=teacher)
+    return article
+
+
+def task_state(page) -> TaskState:
+    return WorkflowState.objects.get(object_id=str(page.pk), status="in_progress") \
+        .current_task_state.specific
+
+
+def act(client, user, page, action, data=None):
+    """Post a workflow action as ``user`` through the admin's workflow action view."""
+    client.force_login(user)
+    state = task_state(page)
+    url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, action, state.pk])
+    return client.post(url, data or {})

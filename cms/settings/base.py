@@ -145,6 +145,10 @@ WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "review.finish.publish_approved"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 REVIEW_SCREENER = "review.screening.pass_everything"
+# WebAuthn relying party: the admin's host name, and the origins the admin is reached at.
+REVIEW_WEBAUTHN_RP_ID = os.environ.get("REVIEW_WEBAUTHN_RP_ID", "localhost")
+REVIEW_WEBAUTHN_ORIGINS = os.environ.get("REVIEW_WEBAUTHN_ORIGINS",
+                                         "http://localhost:8000").split(",")
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = True
 

@@ -1,14 +1,13 @@
 """The publishing pipeline through the admin: screening, first review, the leader's signed
 approval, separation of duties, and rejections that need a comment."""
 
-import pytest
 from django.test import override_settings
 from django.urls import reverse
-from wagtail.models import Page, TaskState, WorkflowState
+from wagtail.models import Page, WorkflowState
 
 from cms.publishing import submit
 from review.models import Approval, RegisterEntry
-from tests.conftest import LEADER_PASSPHRASE, make_article, make_user
+from tests.conftest import LEADER_PASSPHRASE, act, make_article, make_user, task_state
 
 
 def blocking_screener(obj):
@@ -16,28 +15,6 @@ def blocking_screener(obj):
     return ([{"kind": "sensitive_word", "severity": "block", "category": "赌博", "rule": "lexicon",
               "start": text.index("赌场"), "end": text.index("赌场") + 2, "match": "赌场",
               "context": text}] if "赌场" in text else [])
-
-
-@pytest.fixture
-def submitted(network):
-    """A teacher's draft in school A's 教学园地, submitted for review."""
-    teacher = network.users["a_teacher"]
-    article = make_article(network.column(network.school_a, "teaching"), "初二物理教学反思",
-                           live=False, owner=teacher)
-    submit(article, user=teacher)
-    return article
-
-
-def task_state(page) -> TaskState:
-    return WorkflowState.objects.get(object_id=str(page.pk), status="in_progress") \
-        .current_task_state.specific
-
-
-def act(client, user, page, action, data=None):
-    client.force_login(user)
-    state = task_state(page)
-    url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, action, state.pk])
-    return client.post(url, data or {})
 
 
 def test_screening_passes_then_first_review_then_signed_approval_publishes(client, network,
@@ -159,3 +136,69 @@ def test_reviewers_see_what_changed_against_the_live_version(client, network):
     response = client.get(reverse("wagtailadmin_pages:revisions_compare",
                                   args=[article.pk, "live", "latest"]))
     assert "运动会延期通知" not in response.content.decode()
+
+
+def test_the_approval_signs_the_hash_of_every_file_readers_get(network):
+    import hashlib
+    from io import BytesIO
+
+    from django.core.files.images import ImageFile
+    from wagtail.images import get_image_model
+
+    from tests.conftest import make_document, png_bytes, publish_via_workflow
+
+    pdf = b"%PDF-1.4 \xe5\xad\xa6\xe7\x94\x9f\xe5\x90\x8d\xe5\x8d\x95"
+    document = make_document(network.school_a, "名单", content=pdf, filename="list.pdf")
+    image = get_image_model()(title="封面", collection=network.school_a.collection)
+    image.file.save("cover.png", ImageFile(BytesIO(png_bytes()), name="cover.png"), save=False)
+    image.save()
+    article = make_article(network.column(network.school_a, "news"), "带附件的通知", live=False,
+                           owner=network.users["a_editor"], attachments=[document])
+    article.cover_image = image
+    article.save_revision(user=network.users["a_editor"])
+    publish_via_workflow(article, submitter=network.users["a_editor"])
+
+    entry = RegisterEntry.objects.get(object_id=str(article.pk))
+    assert entry.entry["approval"]["attachments"] == [
+        {"kind": "document", "id": document.pk, "filename": "list.pdf", "size": len(pdf),
+         "sha256": hashlib.sha256(pdf).hexdigest()},
+        {"kind": "image", "id": image.pk, "filename": image.filename, "size": len(png_bytes()),
+         "sha256": hashlib.sha256(png_bytes()).hexdigest()},
+    ]
+
+
+def test_a_scheduled_publication_goes_live_at_the_signed_time_not_before(network):
+    import datetime
+    import time
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from wagtail.models import Revision
+
+    from tests.conftest import publish_via_workflow
+
+    article = make_article(network.column(network.school_a, "notices"), "开学通知", live=False,
+                           owner=network.users["a_editor"])
+    go_live_at = (timezone.now() + datetime.timedelta(seconds=2)).replace(microsecond=0)
+    article.go_live_at = go_live_at
+    article.save_revision(user=network.users["a_editor"])
+    publish_via_workflow(article, submitter=network.users["a_editor"])
+
+    revision = Revision.objects.get(object_id=str(article.pk), approved_go_live_at__isnull=False)
+    approval = Approval.objects.get(revision=revision)
+    assert approval.payload["go_live_at"] == \
+        go_live_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    assert not Page.objects.get(pk=article.pk).live
+
+    # Moving the schedule earlier does not move the signed time.
+    Revision.objects.filter(pk=revision.pk).update(
+        approved_go_live_at=timezone.now() - datetime.timedelta(minutes=1))
+    call_command("publish_scheduled")
+    assert not Page.objects.get(pk=article.pk).live
+
+    revision.approved_go_live_at = go_live_at
+    revision.save(update_fields=["approved_go_live_at"])
+    time.sleep(max(0.0, (go_live_at - timezone.now()).total_seconds()) + 0.2)
+    call_command("publish_scheduled")
+    assert Page.objects.get(pk=article.pk).live
+    assert RegisterEntry.objects.get(object_id=str(article.pk)).entry["approval"]["go_live_at"]
