@@ -9,9 +9,16 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from wagtail.signals import page_published, pre_page_move
+
         from cms.api import register_api_error_handlers
+        from cms.models import ColumnPage
+        from cms.structure import apply_structural_change, refuse_direct_column_moves
 
         register_api_error_handlers()
+        pre_page_move.connect(refuse_direct_column_moves, dispatch_uid="cms_column_moves")
+        page_published.connect(apply_structural_change, sender=ColumnPage,
+                               dispatch_uid="cms_structural_change")
 
 
 class UsersAppConfig(WagtailUsersAppConfig):

@@ -14,6 +14,15 @@ class ColumnKind(models.TextChoices):
     LINK = "link", "链接"
 
 
+class StructuralChange(models.TextChoices):
+    """A change to a live column that takes effect only with the leader's signed approval
+    (regulation Art. 5–6)."""
+
+    NONE = "", "无"
+    REMOVE = "remove", "撤销本栏目"
+    MOVE = "move", "移动本栏目"
+
+
 # Expected update interval in days, for the timeliness checks (regulation Art. 18):
 # news within two weeks, notices and policy within a semester, static pages and links never.
 # The three teaching columns follow the semester, as teachers upload each term.

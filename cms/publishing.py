@@ -1,5 +1,6 @@
 """Driving the publishing pipeline from code: the demo and scripts use exactly the steps a
-person takes in the admin (submit, first review, signed approval), never direct publishing."""
+person takes in the admin (submit, first review, signed approval), never direct publishing.
+Works for pages and for snippets with workflows alike."""
 
 from wagtail.models import Page, TaskState, WorkflowState
 
@@ -8,9 +9,15 @@ class PipelineError(Exception):
     """A step of the pipeline did not happen as asked; see the message."""
 
 
-def submit(page: Page, *, user) -> WorkflowState:
-    """Submit the page's latest revision to the workflow of its site (or reuse the one open)."""
-    page = page.specific
+def fresh(obj):
+    """``obj`` as stored now (the specific page, for pages)."""
+    obj = type(obj)._default_manager.get(pk=obj.pk)
+    return obj.specific if isinstance(obj, Page) else obj
+
+
+def submit(page, *, user) -> WorkflowState:
+    """Submit the object's latest revision to the workflow of its site (or reuse the one open)."""
+    page = fresh(page)
     if page.latest_revision_id is None:
         page.save_revision(user=user)
     state = page.current_workflow_state
@@ -18,31 +25,32 @@ def submit(page: Page, *, user) -> WorkflowState:
         return state
     workflow = page.get_workflow()
     if workflow is None:
-        raise PipelineError(f"“{page.title}”所在网站没有配置审批流程。")
+        raise PipelineError(f"“{page}”所在网站没有配置审批流程。")
     return workflow.start(page, user)
 
 
-def act(page: Page, *, user, action: str = "approve", **form_data) -> TaskState:
-    """Take ``action`` on the page's current task as ``user`` (what the modal's button does)."""
-    page = Page.objects.get(pk=page.pk).specific
+def act(page, *, user, action: str = "approve", **form_data) -> TaskState:
+    """Take ``action`` on the object's current task as ``user`` (what the modal's button does)."""
+    page = fresh(page)
     state = page.current_workflow_state
     if state is None or state.current_task_state is None:
-        raise PipelineError(f"“{page.title}”没有待处理的审批。")
+        raise PipelineError(f"“{page}”没有待处理的审批。")
     task_state = state.current_task_state
     task = task_state.task.specific
     if action not in {name for name, *_ in task.get_actions(page, user)}:
-        raise PipelineError(f"{user} 不能对“{page.title}”执行 {action}。")
+        raise PipelineError(f"{user} 不能对“{page}”执行 {action}。")
     task.on_action(task_state, user, action, **form_data)
     task_state.refresh_from_db()
     return task_state
 
 
-def publish_through_pipeline(page: Page, *, submitter, reviewer, leader, passphrase: str) -> Page:
+def publish_through_pipeline(page, *, submitter, reviewer, leader, passphrase: str):
     """Submit, first-review and sign: the whole pipeline, as three different people."""
-    submit(page, user=submitter)
+    state = submit(page, user=submitter)
     act(page, user=reviewer, action="approve", comment="")
     act(page, user=leader, action="approve", comment="", passphrase=passphrase)
-    page = Page.objects.get(pk=page.pk).specific
-    if not page.live:
-        raise PipelineError(f"“{page.title}”审批后未能发布。")
-    return page
+    state.refresh_from_db()
+    if state.status != WorkflowState.STATUS_APPROVED:
+        raise PipelineError(f"“{page}”未能完成审批。")
+    # Usually live now; an approved removal of a column takes it down instead.
+    return fresh(page)

@@ -50,10 +50,12 @@ def file_sha256(field_file) -> str:
 
 
 def describe_attachments(obj) -> list[dict]:
-    """Attachments the object declares through ``review_attachments()`` (duck-typed)."""
-    documents = getattr(obj, "review_attachments", lambda: [])()
-    return [{"id": d.pk, "filename": d.filename, "size": d.file.size, "sha256": file_sha256(d.file)}
-            for d in documents]
+    """Files the object declares through ``review_attachments()`` (duck-typed: anything with
+    ``pk``, ``filename`` and ``file``, such as Wagtail documents and images). ``kind`` tells
+    documents from images, whose ids are separate sequences."""
+    files = getattr(obj, "review_attachments", lambda: [])()
+    return [{"kind": f._meta.model_name, "id": f.pk, "filename": f.filename,
+             "size": f.file.size, "sha256": file_sha256(f.file)} for f in files]
 
 
 def _username(user) -> str | None:

@@ -8,8 +8,12 @@ def publish_approved(workflow_state, user=None):
     Permission checks are skipped because the signed approval is the authority here (leaders
     hold no publish right); the publication guard still refuses anything not signed.
     """
+    from django.db import transaction
+
     from review.context import acting_as
 
     revision = workflow_state.content_object.get_latest_revision()
-    with acting_as(user):
+    # One transaction for the publication, its register entry and whatever the publication
+    # sets off (a column's approved removal or move), also outside a request.
+    with transaction.atomic(), acting_as(user):
         revision.publish(user=user, skip_permission_checks=True)

@@ -14,11 +14,13 @@ save back). It allows a save of live content only when
 The ``post_save`` receiver then appends the register entry in the same transaction.
 """
 
-from django.core.exceptions import PermissionDenied
+import datetime
+
+from django.utils import timezone
 from wagtail.models import DraftStateMixin
 
 from review.approvals import object_content_sha256, signature_holds
-from review.context import current_actor, note_refusal
+from review.context import Refused, current_actor
 from review.models import Approval, RegisterEntry
 from review.register import (
     append_entry,
@@ -37,12 +39,10 @@ PENDING_ATTR = "_review_publishes"
 TAKEDOWN_ATTR = "_review_takes_down"
 
 
-class PublicationRefused(PermissionDenied):
+class PublicationRefused(Refused):
     """Refused: this would put content online without the leader's signed approval."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        note_refusal(reason)
+    heading = "发布被拒绝"
 
 
 def stored_state(instance) -> dict | None:
@@ -50,6 +50,10 @@ def stored_state(instance) -> dict | None:
         return None
     return (type(instance)._base_manager.filter(pk=instance.pk)
             .values("live", "live_revision_id").first())
+
+
+def parse_iso(value: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def check_save(instance, update_fields, old) -> Approval | None:
@@ -87,10 +91,13 @@ def _approval_for(instance) -> Approval:
                           register_entry__isnull=True)
                   .order_by("-created_at"))
     site = site_hostname(instance)
+    now = timezone.now()
     for approval in candidates:
+        if (go_live_at := approval.payload.get("go_live_at")) and parse_iso(go_live_at) > now:
+            continue  # signed to go live later, so not before
         if approval.payload.get("site") == site and signature_holds(approval):
             return approval
-    raise PublicationRefused("该版本没有有效的领导签名审批，不能发布。")
+    raise PublicationRefused("该版本没有有效的领导签名审批（或未到审批的上线时间），不能发布。")
 
 
 def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -137,11 +144,12 @@ def register_post_save(sender, instance, raw=False, **kwargs):
     elif (revision_id := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
         delattr(instance, TAKEDOWN_ATTR)
         from review.notifications import on_takedown
-        from review.takedown import takedown_record
+        from review.takedown import needs_acknowledgement, takedown_record
 
         entry = append_entry(kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
                              approval=takedown_record(instance, revision_id=revision_id,
                                                       operator=current_actor()),
                              signature=None, published_by=current_actor(),
                              revision_id=revision_id)
-        on_takedown(instance, entry)
+        if needs_acknowledgement(entry):
+            on_takedown(instance, entry)

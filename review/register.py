@@ -5,6 +5,7 @@ import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from wagtail.models import Page
 
 from review.canonical import entry_hash
 from review.models import Approval, RegisterEntry, RegisterHead
@@ -56,19 +57,19 @@ def append_entry(
 
 
 def site_hostname(obj) -> str | None:
-    """The host name of the site a page is served on; None for snippets."""
+    """The host name of the site the object is shown on: a page's site, or the site a
+    snippet declares with ``get_site()``; None for a snippet that belongs to no site."""
     site = obj.get_site() if hasattr(obj, "get_site") else None
     return site.hostname if site else None
 
 
 def describe_object(obj) -> dict:
     """How a register entry names what it is about: the same keys for publications and
-    takedowns."""
-    is_page = hasattr(obj, "get_site")
+    takedowns, for pages and snippets."""
     return {
         "model": obj._meta.label_lower,
         "object_id": str(obj.pk),
-        "page_id": obj.pk if is_page else None,
+        "page_id": obj.pk if isinstance(obj, Page) else None,
         "site": site_hostname(obj),
         "title": str(obj),
         "url": getattr(obj, "full_url", None),

@@ -16,6 +16,8 @@ User = get_user_model()
 NO_REASON = "（未经紧急撤稿表单，未填写原因）"
 _reason: contextvars.ContextVar[str | None] = contextvars.ContextVar("takedown_reason",
                                                                      default=None)
+_authorised_by: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "takedown_authorised_by", default=None)
 
 
 @contextlib.contextmanager
@@ -27,9 +29,21 @@ def takedown_reason(reason: str):
         _reason.reset(token)
 
 
+@contextlib.contextmanager
+def authorised_takedown(*, reason: str, publication_seq: int):
+    """Takedowns ordered by a signed publication (a column's approved removal): they name
+    that register entry and need no leader's acknowledgement afterwards."""
+    token = _authorised_by.set(publication_seq)
+    try:
+        with takedown_reason(reason):
+            yield
+    finally:
+        _authorised_by.reset(token)
+
+
 def takedown_record(obj, *, revision_id, operator: str) -> dict:
     """The register's ``approval`` field of a takedown entry: what was taken down and why."""
-    return {
+    record = {
         "action": "takedown",
         **describe_object(obj),
         "revision_id": revision_id,
@@ -37,6 +51,14 @@ def takedown_record(obj, *, revision_id, operator: str) -> dict:
         "operator": operator,
         "taken_down_at": iso_utc(timezone.now()),
     }
+    if (seq := _authorised_by.get()) is not None:
+        record["authorised_by_seq"] = seq
+    return record
+
+
+def needs_acknowledgement(entry: RegisterEntry) -> bool:
+    return (entry.kind == RegisterEntry.Kind.TAKEDOWN
+            and "authorised_by_seq" not in (entry.entry.get("approval") or {}))
 
 
 @transaction.atomic
@@ -64,7 +86,8 @@ def unacknowledged_for(user) -> list[RegisterEntry]:
                .select_related("content_type").order_by("-seq"))
     mine = []
     for entry in entries[:200]:
-        if leaders_of(object_of(entry)).filter(pk=user.pk).exists():
+        if needs_acknowledgement(entry) and leaders_of(object_of(entry)).filter(
+                pk=user.pk).exists():
             mine.append(entry)
     return mine
 

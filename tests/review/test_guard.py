@@ -187,14 +187,34 @@ def test_scheduling_an_unapproved_revision(draft):
     assert not is_live(draft)
 
 
-def test_publish_scheduled_on_an_unapproved_revision_that_slipped_in(draft):
+def test_publish_scheduled_on_an_unapproved_revision_that_slipped_in(network, draft, capsys):
     from wagtail.models import Revision
 
-    # Only a raw UPDATE gets past the schedule guard; publish_scheduled still cannot publish.
+    # Only a raw UPDATE gets past the schedule guard; publish_scheduled still cannot publish
+    # it, and the approved revision due after it is published all the same.
     Revision.objects.filter(pk=draft.latest_revision_id).update(
-        approved_go_live_at=timezone.now() - datetime.timedelta(minutes=1))
-    with pytest.raises(PublicationRefused):
-        call_command("publish_scheduled")
+        approved_go_live_at=timezone.now() - datetime.timedelta(minutes=2))
+    approved = make_article(network.column(network.school_a, "news"), "定时发布的通知",
+                            live=False)
+    revision = sign(approved).revision
+    revision.approved_go_live_at = timezone.now() - datetime.timedelta(minutes=1)
+    revision.save(update_fields=["approved_go_live_at"])
+
+    call_command("publish_scheduled")
+    assert not is_live(draft)
+    assert is_live(approved)
+    assert "未发布《未经审批的通知》" in capsys.readouterr().err
+    # Not retried every minute: the schedule is cancelled until a leader approves again.
+    assert Revision.objects.get(pk=draft.latest_revision_id).approved_go_live_at is None
+
+
+def test_a_revoked_credential_stops_its_scheduled_publications(network, draft):
+    approval = sign(draft)
+    approval.revision.approved_go_live_at = timezone.now() - datetime.timedelta(minutes=1)
+    approval.revision.save(update_fields=["approved_go_live_at"])
+    approval.credential.revoked_at = timezone.now()
+    approval.credential.save(update_fields=["revoked_at"])
+    call_command("publish_scheduled")
     assert not is_live(draft)
 
 

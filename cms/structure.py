@@ -1,0 +1,66 @@
+"""Structural changes of a site go through the publishing workflow (regulation Art. 5–6).
+
+A new column is a draft like any page, live only once approved. Removing or moving a live
+column is asked for on the column itself (its 栏目变更 fields) and submitted; the change is
+carried out when the leader's signed approval of that revision is published — the removal is
+registered as takedowns naming that publication — and in no other way: moving a live column
+directly is refused.
+"""
+
+import contextlib
+import contextvars
+
+from wagtail.actions.move_page import MovePageAction
+from wagtail.actions.unpublish_page import UnpublishPageAction
+from wagtail.models import Page
+
+from cms.columns import StructuralChange
+from review.context import Refused
+from review.register import latest_entry_for
+from review.takedown import authorised_takedown
+
+_approved_move: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "approved_column_move", default=None)
+
+
+@contextlib.contextmanager
+def approved_move(column):
+    token = _approved_move.set(column.pk)
+    try:
+        yield
+    finally:
+        _approved_move.reset(token)
+
+
+def refuse_direct_column_moves(sender, instance, parent_page_before, parent_page_after,
+                               **kwargs):
+    """``pre_page_move``, sent by every move (admin, API, ``Page.move``). Reordering among
+    siblings is not a move; drafts move freely."""
+    from cms.models import ColumnPage
+
+    if not issubclass(sender, ColumnPage) or parent_page_before.pk == parent_page_after.pk:
+        return
+    if _approved_move.get() == instance.pk:
+        return
+    if Page.objects.descendant_of(instance, inclusive=True).filter(live=True).exists():
+        raise Refused("已公开的栏目不能直接移动：请在栏目的“栏目变更”中申请移动，"
+                      "经初审和领导签名审批后生效。")
+
+
+def apply_structural_change(sender, instance, revision=None, **kwargs):
+    """``page_published``: carry out the removal or move the leader has just approved."""
+    column = instance
+    change = getattr(column, "structural_change", "")
+    if change == StructuralChange.MOVE and column.move_to_id:
+        if column.get_parent().pk != column.move_to_id:
+            with approved_move(column):
+                MovePageAction(column, column.move_to.specific, pos="last-child",
+                               user=None).execute(skip_permission_checks=True)
+    elif change == StructuralChange.REMOVE:
+        publication = latest_entry_for(column)
+        reason = f"经领导签名审批撤销栏目（发布登记第 {publication.seq} 条）"
+        pages = (Page.objects.descendant_of(column, inclusive=True).live().specific()
+                 .order_by("-depth", "path"))
+        with authorised_takedown(reason=reason, publication_seq=publication.seq):
+            for page in pages:  # deepest first, so no live page is left under a dead one
+                UnpublishPageAction(page, user=None).execute(skip_permission_checks=True)
