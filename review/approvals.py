@@ -29,16 +29,24 @@ def child_parent_keys(model) -> dict[str, str]:
             for relation in get_all_child_relations(model)}
 
 
+def stream_field_names(model) -> frozenset[str]:
+    from wagtail.fields import StreamField
+
+    return frozenset(f.name for f in model._meta.get_fields() if isinstance(f, StreamField))
+
+
 def revision_content_sha256(revision) -> str:
     model = revision.content_type.model_class()
     return content_sha256(json_normalise(revision.content, encoder=DjangoJSONEncoder),
-                          child_parent_keys=child_parent_keys(model))
+                          child_parent_keys=child_parent_keys(model),
+                          json_text_keys=stream_field_names(model))
 
 
 def object_content_sha256(obj) -> str:
     """The hash of what ``obj`` would show if saved as it is now."""
     data = json_normalise(obj.serializable_data(), encoder=DjangoJSONEncoder)
-    return content_sha256(data, child_parent_keys=child_parent_keys(type(obj)))
+    return content_sha256(data, child_parent_keys=child_parent_keys(type(obj)),
+                          json_text_keys=stream_field_names(type(obj)))
 
 
 def file_sha256(field_file) -> str:

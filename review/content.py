@@ -6,6 +6,8 @@ timestamps. Two objects have the same content hash exactly when what they show i
 Plain functions over dicts, no Django.
 """
 
+import contextlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,17 +24,24 @@ BOOKKEEPING_KEYS = frozenset({
 
 
 def content_data(data: Mapping[str, Any], *,
-                 child_parent_keys: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 child_parent_keys: Mapping[str, str] | None = None,
+                 json_text_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
     """``data`` without bookkeeping keys.
 
     ``child_parent_keys`` maps each child relation (e.g. ``attachments``) to its foreign key
     back to the parent (e.g. ``page``), which only repeats the parent's id.
+    ``json_text_keys`` name values that are JSON held as text (StreamFields): they are
+    parsed, so that the key order a database gives back (PostgreSQL's jsonb reorders keys)
+    does not change the hash.
     """
     child_parent_keys = child_parent_keys or {}
     cleaned: dict[str, Any] = {}
     for key, value in data.items():
         if key in BOOKKEEPING_KEYS:
             continue
+        if key in json_text_keys and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
         if key in child_parent_keys and isinstance(value, list):
             parent_key = child_parent_keys[key]
             value = [{k: v for k, v in content_data(item).items() if k != parent_key}
@@ -42,6 +51,8 @@ def content_data(data: Mapping[str, Any], *,
 
 
 def content_sha256(data: Mapping[str, Any], *,
-                   child_parent_keys: Mapping[str, str] | None = None) -> str:
+                   child_parent_keys: Mapping[str, str] | None = None,
+                   json_text_keys: frozenset[str] = frozenset()) -> str:
     """SHA-256 (hex) of the RFC 8785 canonical JSON of the object's content."""
-    return sha256_hex(canonical_json(content_data(data, child_parent_keys=child_parent_keys)))
+    return sha256_hex(canonical_json(content_data(data, child_parent_keys=child_parent_keys,
+                                                  json_text_keys=json_text_keys)))

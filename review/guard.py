@@ -14,6 +14,8 @@ save back). It allows a save of live content only when
 The ``post_save`` receiver then appends the register entry in the same transaction.
 """
 
+import contextlib
+import contextvars
 import datetime
 
 from django.utils import timezone
@@ -25,6 +27,7 @@ from review.models import Approval, RegisterEntry
 from review.register import (
     append_entry,
     base_content_type,
+    describe_object,
     latest_entry_for,
     site_hostname,
 )
@@ -37,6 +40,20 @@ BOOKKEEPING_FIELDS = frozenset({
 })
 PENDING_ATTR = "_review_publishes"
 TAKEDOWN_ATTR = "_review_takes_down"
+RESTORE_ATTR = "_review_restores"
+_restoring: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("review_restoring",
+                                                                        default=None)
+
+
+@contextlib.contextmanager
+def restoring(obj, *, reason: str):
+    """Allow putting back exactly the content the register says is live (check-live
+    --restore): the save must show the signed revision with the signed hash."""
+    token = _restoring.set((type(obj)._meta.label_lower, obj.pk, reason))
+    try:
+        yield
+    finally:
+        _restoring.reset(token)
 
 
 class PublicationRefused(Refused):
@@ -100,15 +117,33 @@ def _approval_for(instance) -> Approval:
     raise PublicationRefused("该版本没有有效的领导签名审批（或未到审批的上线时间），不能发布。")
 
 
+def _restoration_for(instance) -> RegisterEntry | None:
+    """The register entry a save under ``restoring`` puts back, checked; else None."""
+    restoring_now = _restoring.get()
+    if restoring_now is None or restoring_now[:2] != (type(instance)._meta.label_lower,
+                                                      instance.pk):
+        return None
+    entry = latest_entry_for(instance)
+    if (not instance.live or entry is None or entry.kind == RegisterEntry.Kind.TAKEDOWN
+            or entry.revision_id != instance.live_revision_id
+            or entry.content_sha256 != object_content_sha256(instance)):
+        raise PublicationRefused("只能恢复发布登记中签名批准的内容。")
+    return entry
+
+
 def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw or not isinstance(instance, DraftStateMixin):
+        return
+    if (entry := _restoration_for(instance)) is not None:
+        setattr(instance, RESTORE_ATTR, entry)
         return
     old = stored_state(instance)
     approval = check_save(instance, update_fields, old)
     if approval is not None:
         setattr(instance, PENDING_ATTR, approval)
     elif old and old["live"] and not instance.live:
-        setattr(instance, TAKEDOWN_ATTR, old["live_revision_id"])
+        # A tuple: content put online without any revision (by SQL) has none to name.
+        setattr(instance, TAKEDOWN_ATTR, (old["live_revision_id"],))
 
 
 def guard_revision_schedule(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -135,14 +170,25 @@ def guard_pre_delete(sender, instance, **kwargs):
 
 def register_post_save(sender, instance, raw=False, **kwargs):
     """Append the register entry for what ``guard_pre_save`` let through."""
-    if (approval := getattr(instance, PENDING_ATTR, None)) is not None:
+    if (restored := getattr(instance, RESTORE_ATTR, None)) is not None:
+        delattr(instance, RESTORE_ATTR)
+        append_entry(kind=RegisterEntry.Kind.RESTORATION, obj=instance,
+                     approval={"action": "restore", **describe_object(instance),
+                               "revision_id": restored.revision_id,
+                               "content_sha256": restored.content_sha256,
+                               "restores_seq": restored.seq, "reason": _restoring.get()[2],
+                               "operator": current_actor()},
+                     signature=None, published_by=current_actor(),
+                     revision_id=restored.revision_id, content_sha256=restored.content_sha256)
+    elif (approval := getattr(instance, PENDING_ATTR, None)) is not None:
         delattr(instance, PENDING_ATTR)
         append_entry(kind=RegisterEntry.Kind.PUBLICATION, obj=instance,
                      approval=approval.payload, signature=approval.signature,
                      published_by=current_actor(), revision=approval.revision,
                      content_sha256=approval.content_sha256, approval_record=approval)
-    elif (revision_id := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
+    elif (taken_down := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
         delattr(instance, TAKEDOWN_ATTR)
+        revision_id = taken_down[0]
         from review.notifications import on_takedown
         from review.takedown import needs_acknowledgement, takedown_record
 

@@ -98,12 +98,18 @@ def create_sealed_key(passphrase: str, *, kdf: KdfParams | None = None) -> Seale
 
 def sign(sealed: SealedKey, passphrase: str, message: bytes) -> bytes:
     """Open the key with the passphrase and sign; the private key never leaves this call."""
+    return sign_many(sealed, passphrase, [message])[0]
+
+
+def sign_many(sealed: SealedKey, passphrase: str, messages: list[bytes]) -> list[bytes]:
+    """Open the key once and sign each message (bulk imports); the key never leaves."""
     try:
         raw = AESGCM(_derive(passphrase, sealed.salt, sealed.kdf)).decrypt(
             sealed.nonce, sealed.ciphertext, sealed.public_key_der)
     except InvalidTag as error:
         raise PassphraseError("签名口令不正确。") from error
-    return Ed25519PrivateKey.from_private_bytes(raw).sign(message)
+    private = Ed25519PrivateKey.from_private_bytes(raw)
+    return [private.sign(message) for message in messages]
 
 
 def verify_ed25519(public_key_der: bytes, signature: bytes, message: bytes) -> bool:

@@ -66,10 +66,10 @@ class Approval(models.Model):
 
 
 class AppendOnlyError(Exception):
-    """Register entries are never changed or removed."""
+    """Register entries and checkpoints are never changed or removed."""
 
 
-class RegisterEntryQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("发布登记不可修改。")
 
@@ -77,7 +77,25 @@ class RegisterEntryQuerySet(models.QuerySet):
         raise AppendOnlyError("发布登记不可删除。")
 
 
-class RegisterEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows are inserted once and never updated or deleted through the ORM (on PostgreSQL a
+    trigger refuses UPDATE and DELETE too; see migrations)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("发布登记不可修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("发布登记不可删除。")
+
+
+class RegisterEntry(AppendOnlyModel):
     """One line of the publication register (发布登记), chained to the one before.
 
     ``entry`` is exactly the stored entry: ``{seq, kind, approval, signature, published_at,
@@ -87,6 +105,8 @@ class RegisterEntry(models.Model):
     class Kind(models.TextChoices):
         PUBLICATION = "publication", "发布"
         TAKEDOWN = "takedown", "紧急撤稿"
+        # Signed content put back after it was changed behind the CMS's back (check-live).
+        RESTORATION = "restoration", "恢复"
 
     seq = models.PositiveBigIntegerField(unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -101,8 +121,6 @@ class RegisterEntry(models.Model):
                                            related_name="register_entry")
     published_at = models.DateTimeField()
 
-    objects = RegisterEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = "发布登记"
         ordering = ["seq"]
@@ -112,14 +130,9 @@ class RegisterEntry(models.Model):
         return f"#{self.seq} {self.get_kind_display()}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("发布登记不可修改。")
         if entry_hash(self.entry) != self.entry_hash:
             raise ValueError("entry_hash does not match entry")
         super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("发布登记不可删除。")
 
 
 class TakedownAcknowledgement(models.Model):
@@ -137,6 +150,26 @@ class TakedownAcknowledgement(models.Model):
 
     def __str__(self):
         return f"#{self.entry.seq} · {self.leader}"
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed statement of the register's Merkle tree: its size and root hash, as a C2SP
+    signed note made with the log key (never a leader's key). Checkpoints are meant to leave
+    the system — e-mailed, printed, kept on write-once storage — so that a rewrite of the
+    database cannot go unnoticed."""
+
+    size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    origin = models.CharField(max_length=255)
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "登记检查点"
+        ordering = ["size", "pk"]
+
+    def __str__(self):
+        return f"checkpoint {self.size} {self.root_hash[:16]}…"
 
 
 class RegisterHead(models.Model):

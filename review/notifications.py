@@ -69,3 +69,39 @@ def on_takedown(obj, entry) -> None:
     _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
           f"{record['operator']} 于 {record['taken_down_at']} 撤下了《{obj}》。\n"
           f"原因：{record['reason']}\n请在控制面板确认：{settings.WAGTAILADMIN_BASE_URL}/admin/\n")
+
+
+def _staff_of(obj) -> list:
+    """The administrators and leaders reviewing in the object's workflow."""
+    from review.models import FirstReviewTask, LeaderApprovalTask
+
+    workflow = obj.get_workflow() if obj is not None and hasattr(obj, "get_workflow") else None
+    if workflow is None:
+        return []
+    groups = [task.groups.all() for model in (FirstReviewTask, LeaderApprovalTask)
+              for task in model.objects.filter(workflow_tasks__workflow=workflow)]
+    return list(User.objects.filter(groups__in=[g.pk for qs in groups for g in qs],
+                                    is_active=True).distinct())
+
+
+def on_live_mismatches(findings: list[tuple[object, str]]) -> None:
+    """check-live found content differing from what was signed: tell each site's staff."""
+    by_recipient: dict = {}
+    for obj, line in findings:
+        for user in _staff_of(obj):
+            by_recipient.setdefault(user, []).append(line)
+    for user, lines in by_recipient.items():
+        _send([user], "发布检查发现线上内容与签名批准的内容不符",
+              "以下内容与发布登记中签名批准的内容不符（可能被绕过系统改动）：\n\n"
+              + "\n".join(lines) + "\n\n请核查；`publication_log check-live --restore` 可恢复。\n")
+
+
+def send_checkpoint(checkpoint) -> None:
+    """Checkpoints are meant to leave the system: every leader gets a copy to keep."""
+    from review.models import LeaderApprovalTask
+
+    leaders = User.objects.filter(groups__leaderapprovaltask__in=LeaderApprovalTask.objects.all(),
+                                  is_active=True).distinct()
+    _send(leaders, f"发布登记检查点：共 {checkpoint.size} 条",
+          "这是发布登记的签名检查点。请原样保存（邮件归档、打印或拷贝到只读介质）：\n"
+          "日后可用它核验登记没有被改写。\n\n" + checkpoint.note)

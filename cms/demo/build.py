@@ -1,9 +1,12 @@
 """Builds the demo network and, for benchmarks, bulk-generated articles."""
 
+import base64
 import datetime
 import random
+import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -30,7 +33,11 @@ from cms.models import (
 )
 from cms.organisations import create_portal, create_school
 from cms.publishing import publish_through_pipeline
-from review.approvals import enrol_passphrase_credential
+from review import keys
+from review.approvals import enrol_passphrase_credential, object_content_sha256
+from review.canonical import canonical_json
+from review.models import Approval, RegisterEntry, SigningCredential
+from review.register import append_many, iso_utc
 
 FILES_DIR = Path(__file__).parent / "files"
 GENERATED_BATCH = 2000
@@ -176,7 +183,8 @@ def add_generated_articles(*, count: int, progress: Callable[[int], None] | None
     """Add ``count`` live articles spread over every listing column, in bulk.
 
     Rows are written with bulk inserts (treebeard paths computed here), a revision each,
-    so that 100,000 pages take seconds rather than the hour ``add_child`` would.
+    so that 100,000 pages take seconds rather than the hour ``add_child`` would. Each is
+    signed by its organisation's demo leader and registered, like any live article.
     The search index is not updated: run ``manage.py update_index`` afterwards if needed.
     """
     if count < 1:
@@ -198,6 +206,7 @@ def add_generated_articles(*, count: int, progress: Callable[[int], None] | None
     for column, n in zip(columns, per_column, strict=True):
         home_id = column.get_ancestors().filter(depth=2).values_list("pk", flat=True).first()
         owner = owners.get(home_id)
+        signers = _signers_for(home_id)
         last = column.get_last_child()
         next_step = (int(last.path[-ArticlePage.steplen:], 36) + 1) if last else 1
         for start in range(0, n, GENERATED_BATCH):
@@ -205,7 +214,7 @@ def add_generated_articles(*, count: int, progress: Callable[[int], None] | None
             with transaction.atomic():
                 _insert_batch(column=column, first_step=next_step + start, size=size, rng=rng,
                               owner=owner, article_type=article_type, page_type=page_type,
-                              locale=locale)
+                              locale=locale, signers=signers)
             done += size
             if progress:
                 progress(done)
@@ -213,7 +222,8 @@ def add_generated_articles(*, count: int, progress: Callable[[int], None] | None
     return done
 
 
-def _insert_batch(*, column, first_step, size, rng, owner, article_type, page_type, locale):
+def _insert_batch(*, column, first_step, size, rng, owner, article_type, page_type, locale,
+                  signers):
     now = timezone.now()
     pages, bodies = [], []
     for i in range(size):
@@ -245,13 +255,13 @@ def _insert_batch(*, column, first_step, size, rng, owner, article_type, page_ty
     # Django refuses bulk_create on multi-table children; insert the child rows only.
     local_fields = ArticlePage._meta.local_concrete_fields
     ArticlePage._base_manager._insert(articles, fields=local_fields)
-    Revision.objects.bulk_create(
+    revisions = Revision.objects.bulk_create([
         Revision(content_type=article_type, base_content_type=page_type,
                  object_id=str(article.pk), created_at=article.first_published_at, user=owner,
                  object_str=article.title, content=article.serializable_data(),
                  approved_go_live_at=None)
         for article in articles
-    )
+    ])
     revision_of_page = Subquery(
         Revision.objects.filter(base_content_type=page_type,
                                 object_id=Cast(OuterRef("pk"), CharField())).values("pk")[:1]
@@ -259,3 +269,65 @@ def _insert_batch(*, column, first_step, size, rng, owner, article_type, page_ty
     Page.objects.filter(pk__in=[p.pk for p in pages]).update(
         latest_revision=revision_of_page, live_revision=revision_of_page
     )
+    _register_signed(articles, revisions, column=column, signers=signers, page_type=page_type)
+
+
+@dataclass(frozen=True)
+class Signers:
+    """Who submitted, reviewed and signed an organisation's generated articles."""
+
+    operator: str
+    first_reviewer: str
+    credential: SigningCredential
+
+
+def _signers_for(home_id: int) -> Signers:
+    members = {role.role: role.group.user_set.order_by("pk").first()
+               for role in OrganisationRole.objects.filter(home_page_id=home_id)
+               .select_related("group")}
+    leader, admin = members.get(Role.LEADER), members.get(Role.ADMINISTRATOR)
+    credential = (SigningCredential.objects.filter(user=leader, revoked_at=None,
+                                                   kind=SigningCredential.Kind.PASSPHRASE)
+                  .first() if leader else None)
+    if credential is None or admin is None:
+        raise DemoError("演示网站缺少网站管理员或带口令密钥的领导：请先运行 manage.py demo。")
+    operator = members.get(Role.TEACHER) or admin
+    return Signers(operator=operator.get_username(), first_reviewer=admin.get_username(),
+                   credential=credential)
+
+
+def _register_signed(articles, revisions, *, column, signers: Signers, page_type) -> None:
+    """Each generated article goes live the way every article does: with the leader's
+    signed approval of its revision, appended to the register (in bulk: one Argon2id
+    opening of the demo leader's key per batch)."""
+    column_url = column.full_url
+    site = column.get_site().hostname
+    payloads = []
+    for article, revision in zip(articles, revisions, strict=True):
+        moment = iso_utc(article.first_published_at)
+        payloads.append({
+            "model": "cms.articlepage", "object_id": str(article.pk), "page_id": article.pk,
+            "site": site, "title": article.title, "url": f"{column_url}{article.slug}/",
+            "revision_id": revision.pk, "content_sha256": object_content_sha256(article),
+            "attachments": [], "operator": signers.operator,
+            "first_reviewer": signers.first_reviewer,
+            "approver": signers.credential.user.get_username(), "submitted_at": moment,
+            "approved_at": moment, "go_live_at": None, "nonce": secrets.token_hex(16)})
+    credential = signers.credential
+    values = keys.sign_many(keys.SealedKey.from_json(credential.sealed_key),
+                            content.DEMO_SIGNING_PASSPHRASE,
+                            [canonical_json(payload) for payload in payloads])
+    signatures = [{"alg": "ed25519", "key_id": credential.key_id,
+                   "value": base64.b64encode(value).decode()} for value in values]
+    approvals = Approval.objects.bulk_create([
+        Approval(content_type=page_type, object_id=payload["object_id"], revision=revision,
+                 content_sha256=payload["content_sha256"], payload=payload, signature=signature,
+                 credential=credential, approver=credential.user)
+        for payload, signature, revision in zip(payloads, signatures, revisions, strict=True)])
+    append_many([
+        {"kind": RegisterEntry.Kind.PUBLICATION, "content_type": page_type,
+         "object_id": approval.object_id, "approval": approval.payload,
+         "signature": approval.signature, "published_by": approval.payload["approver"],
+         "published_at": article.first_published_at, "revision_id": approval.revision_id,
+         "content_sha256": approval.content_sha256, "approval_record": approval}
+        for approval, article in zip(approvals, articles, strict=True)])

@@ -145,6 +145,12 @@ WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "review.finish.publish_approved"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 REVIEW_SCREENER = "review.screening.pass_everything"
+# The publication register's checkpoints: the log's name (origin) and its signing key file.
+REVIEW_LOG_ORIGIN = os.environ.get(
+    "REVIEW_LOG_ORIGIN",
+    WAGTAILADMIN_BASE_URL.split("://", 1)[-1].rstrip("/") + "/publication-log")
+REVIEW_LOG_KEY_FILE = os.environ.get("REVIEW_LOG_KEY_FILE") or DATA_DIR / "keys" / \
+    "publication-log.pem"
 # WebAuthn relying party: the admin's host name, and the origins the admin is reached at.
 REVIEW_WEBAUTHN_RP_ID = os.environ.get("REVIEW_WEBAUTHN_RP_ID", "localhost")
 REVIEW_WEBAUTHN_ORIGINS = os.environ.get("REVIEW_WEBAUTHN_ORIGINS",

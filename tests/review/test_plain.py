@@ -102,3 +102,28 @@ def test_concurrent_signing_does_not_deadlock(lanes):
 
 def test_default_kdf_is_memory_hard_with_one_lane():
     assert KdfParams() == KdfParams(memory_kib=64 * 1024, iterations=3, lanes=1)
+
+
+def test_stream_fields_hash_the_same_whatever_key_order_the_database_returns():
+    from review.content import content_sha256
+
+    written = {"title": "t", "body": '[{"type": "paragraph", "value": "<p>x</p>", "id": "1"}]'}
+    from_jsonb = {"title": "t", "body": '[{"id": "1", "type": "paragraph", "value": "<p>x</p>"}]'}
+    edited = {"title": "t", "body": '[{"id": "1", "type": "paragraph", "value": "<p>y</p>"}]'}
+    keys = frozenset({"body"})
+    assert content_sha256(written, json_text_keys=keys) == content_sha256(from_jsonb,
+                                                                           json_text_keys=keys)
+    assert content_sha256(written, json_text_keys=keys) != content_sha256(edited,
+                                                                           json_text_keys=keys)
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": [True, None, "中文\u0001\"\\\u2028"], "c": {"é": 2, "z": -3}},
+    {"float": 1.5, "exp": 1e21}, {"😀": 1, "ｚ": 2}, [], {}, "s", 0,
+])
+def test_the_fast_canonical_json_is_rfc_8785(value):
+    import rfc8785
+
+    from review.canonical import canonical_json
+
+    assert canonical_json(value) == rfc8785.dumps(value)

@@ -1,0 +1,166 @@
+"""Publication register figures: verifying a million entries, exporting them, check-live.
+
+    .venv/bin/python bench/register.py [--entries 1000000] [--live-pages 100000] [--jobs 2]
+
+Runs against a throwaway PostgreSQL database on 127.0.0.1:5432 (user postgres), created and
+dropped here. It builds the demo network with --live-pages generated articles (each signed by
+its school's leader and registered, as ``demo --articles`` does), then pads the register with
+synthetic signed entries up to --entries (Ed25519, chained, appended in bulk), and times:
+a checkpoint, ``publication_log verify`` (every chain link, every signature, the checkpoint
+root), a full ``export`` and the standalone verifier on the bundle (chain and Merkle tree;
+signatures with openssl on a sample), and ``check-live`` over the live pages.
+"""
+
+import argparse
+import base64
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+BATCH = 20_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--live-pages", type=int, default=100_000)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--sample", type=int, default=1000,
+                        help="signatures the standalone verifier checks with openssl")
+    args = parser.parse_args()
+
+    name = f"cms_bench_register_{os.getpid()}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    os.environ["CMS_DATA_DIR"] = tempfile.mkdtemp(prefix="cms-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cms.settings.dev"
+    try:
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def timed(label: str, function):
+    started = time.perf_counter()
+    result = function()
+    elapsed = time.perf_counter() - started
+    print(f"{label:<34} {elapsed:8.1f} s", flush=True)
+    return result, elapsed
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    with open(os.devnull, "w") as quiet:
+        call_command("demo", verbosity=0, stdout=quiet)
+        if args.live_pages:
+            timed(f"demo --articles {args.live_pages}",
+                  lambda: call_command("demo", articles=args.live_pages, verbosity=0,
+                                       stdout=quiet, stderr=quiet))
+
+    from review.checkpoints import make_checkpoint
+    from review.export import export_bundle
+    from review.livecheck import check_live
+    from review.models import RegisterHead
+    from review.verification import verify_register
+
+    existing = RegisterHead.objects.get(pk=1).seq
+    padding = max(0, args.entries - existing)
+    timed(f"append {padding} synthetic entries", lambda: pad_register(padding))
+    size = RegisterHead.objects.get(pk=1).seq
+    print(f"{'register size':<34} {size:8d} entries", flush=True)
+
+    timed("checkpoint", make_checkpoint)
+    report, verify_seconds = timed(f"verify (database, {args.jobs} processes)",
+                                   lambda: verify_register(jobs=args.jobs))
+    print(f"{'  intact':<34} {report.intact} ({report.signatures} signatures, "
+          f"{size / verify_seconds:,.0f} entries/s)", flush=True)
+
+    out = Path(tempfile.mkdtemp(prefix="cms-bundle-")) / "bundle"
+    summary, export_seconds = timed("export (complete bundle)", lambda: export_bundle(out=out))
+    megabytes = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+    print(f"{'  bundle':<34} {megabytes:8.1f} MB, {summary.entries / export_seconds:,.0f} "
+          f"entries/s", flush=True)
+    verifier = [sys.executable, str(out / "verify_bundle.py"), str(out)]
+    completed, _ = timed(f"standalone verifier, {args.sample} sigs",
+                         lambda: subprocess.run([*verifier, "--signatures",
+                                                 f"sample:{args.sample}"],
+                                                capture_output=True, text=True))
+    print(f"{'  exit code':<34} {completed.returncode}", flush=True)
+
+    mismatches, live_seconds = timed("check-live", check_live)
+    print(f"{'  pages per second':<34} {args.live_pages / live_seconds:8,.0f}", flush=True)
+    print(f"{'  mismatches':<34} {len(mismatches)}", flush=True)
+
+
+def pad_register(count: int) -> None:
+    """Synthetic publications signed by four leaders' Ed25519 keys, appended in bulk."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.contrib.auth import get_user_model
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page
+
+    from review.canonical import canonical_json
+    from review.keys import key_id
+    from review.models import RegisterEntry, SigningCredential
+    from review.register import append_many
+
+    leader = get_user_model().objects.create_user(username="bench_leader")
+    signers = []
+    for number in range(4):
+        private = Ed25519PrivateKey.generate()
+        der = private.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+        credential = SigningCredential.objects.create(
+            user=leader, kind=SigningCredential.Kind.PASSPHRASE, name=f"bench {number}",
+            algorithm="ed25519", key_id=key_id(der), public_key_der=der, sealed_key={})
+        signers.append((private, credential.key_id))
+    page_type = ContentType.objects.get_for_model(Page)
+    for start in range(0, count, BATCH):
+        records = []
+        for number in range(start, min(start + BATCH, count)):
+            private, signer_id = signers[number % len(signers)]
+            approval = {
+                "model": "cms.articlepage", "object_id": str(10_000_000 + number),
+                "page_id": 10_000_000 + number, "site": "bench.localhost",
+                "title": f"压测登记第{number}条：关于开展2026年秋季学期教学检查的通知",
+                "url": f"http://bench.localhost/news/a{number}/", "revision_id": number + 1,
+                "content_sha256": secrets.token_hex(32), "attachments": [],
+                "operator": "bench_teacher", "first_reviewer": "bench_admin",
+                "approver": "bench_leader", "submitted_at": "2026-11-21T08:00:00Z",
+                "approved_at": "2026-11-21T09:00:00Z", "go_live_at": None,
+                "nonce": secrets.token_hex(16)}
+            value = private.sign(canonical_json(approval))
+            records.append({
+                "kind": RegisterEntry.Kind.PUBLICATION, "content_type": page_type,
+                "object_id": approval["object_id"], "approval": approval,
+                "signature": {"alg": "ed25519", "key_id": signer_id,
+                              "value": base64.b64encode(value).decode()},
+                "published_by": "bench_leader", "content_sha256": approval["content_sha256"]})
+        append_many(records)
+        print(f"\r  appended {min(start + BATCH, count):,}/{count:,}", end="", file=sys.stderr,
+              flush=True)
+    print(file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""publication_log export | verify | check-live | checkpoint | daily — the register's tools.
+
+Exit codes: 0 intact, 1 tampered (or live content differing from what was signed), 2 error.
+"""
+
+import datetime
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+EXIT_INTACT, EXIT_TAMPERED, EXIT_ERROR = 0, 1, 2
+
+
+def parse_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}", returncode=EXIT_ERROR) from error
+
+
+class Command(BaseCommand):
+    help = "The publication register: export an audit bundle, verify, check live content, " \
+           "make checkpoints."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True)
+        export = commands.add_parser("export", help="write an offline-verifiable audit bundle")
+        export.add_argument("--out", required=True, type=Path)
+        export.add_argument("--site", help="the organisation's slug (e.g. yizhong, portal)")
+        export.add_argument("--from", dest="date_from", type=parse_date)
+        export.add_argument("--to", dest="date_to", type=parse_date)
+
+        verify = commands.add_parser("verify", help="check chain, signatures and checkpoints")
+        verify.add_argument("--bundle", type=Path, help="an exported bundle instead of the "
+                                                        "database")
+        verify.add_argument("--jobs", type=int, default=None)
+
+        check = commands.add_parser("check-live", help="compare live content with what was "
+                                                       "signed")
+        check.add_argument("--restore", action="store_true",
+                           help="put back the signed revisions (recorded in the register)")
+        check.add_argument("--notify", action="store_true",
+                           help="e-mail each affected site's administrators and leaders")
+
+        commands.add_parser("checkpoint", help="make and sign a checkpoint now")
+        commands.add_parser("daily", help="the daily job: checkpoint (e-mailed to leaders), "
+                                          "then check-live --notify")
+
+    def handle(self, *args, action, **options):
+        code = getattr(self, "do_" + action.replace("-", "_"))(**options)
+        if code:
+            sys.exit(code)
+
+    def progress(self, label: str):
+        def report(done: int, total: int | None = None) -> None:
+            suffix = f"/{total} ({done * 100 // max(total, 1)}%)" if total else ""
+            self.stderr.write(f"\r{label} {done}{suffix}", ending="")
+            self.stderr.flush()
+        return report
+
+    def do_export(self, *, out, site, date_from, date_to, **_):
+        from review.export import ExportError, export_bundle
+
+        try:
+            summary = export_bundle(out=out, site=site, date_from=date_from, date_to=date_to,
+                                    progress=self.progress("导出"))
+        except ExportError as error:
+            raise CommandError(str(error), returncode=EXIT_ERROR) from error
+        self.stderr.write("")
+        self.stdout.write(
+            f"已导出 {summary.entries} 条登记到 {summary.out}（树大小 {summary.tree_size}，"
+            f"{summary.keys} 个签名公钥，{summary.checkpoints} 个检查点，"
+            f"{'完整' if summary.complete else '按条件筛选'}）。\n"
+            f"核验：python3 {summary.out}/verify_bundle.py {summary.out}")
+        return EXIT_INTACT
+
+    def do_verify(self, *, bundle, jobs, **_):
+        if bundle is not None:
+            return self.verify_bundle(bundle)
+        from review.verification import verify_register
+
+        report = verify_register(jobs=jobs, progress=self.progress("核验"))
+        self.stderr.write("")
+        if not report.intact:
+            self.stdout.write(self.style.ERROR(f"TAMPERED 登记被篡改：{report.problems[0]}"))
+            return EXIT_TAMPERED
+        root = report.root.hex() if report.root else "-"
+        self.stdout.write(self.style.SUCCESS(
+            f"INTACT 登记完好：{report.entries} 条，{report.signatures} 个签名，"
+            f"{report.checkpoints} 个检查点一致；根哈希 {root}"))
+        return EXIT_INTACT
+
+    def verify_bundle(self, bundle: Path) -> int:
+        """Run this project's copy of the verifier (never the one inside the bundle, which
+        could have been replaced) with the bundle as data."""
+        from review.export import VERIFIER_FILES
+
+        if not (bundle / "manifest.json").is_file():
+            raise CommandError(f"{bundle} 不是审计包（缺少 manifest.json）。",
+                               returncode=EXIT_ERROR)
+        with tempfile.TemporaryDirectory() as tools:
+            for name, source in VERIFIER_FILES.items():
+                shutil.copyfile(source, Path(tools) / name)
+            completed = subprocess.run([sys.executable, str(Path(tools) / "verify_bundle.py"),
+                                        str(bundle)], capture_output=True, text=True)
+        self.stdout.write(completed.stdout, ending="")
+        self.stderr.write(completed.stderr, ending="")
+        return completed.returncode
+
+    def do_check_live(self, *, restore, notify, **_):
+        from review.livecheck import check_live
+        from review.livecheck import restore as restore_one
+
+        mismatches = check_live(progress=lambda n: self.progress("检查")(n))
+        self.stderr.write("")
+        if not mismatches:
+            self.stdout.write(self.style.SUCCESS("线上内容与签名批准的内容一致。"))
+            return EXIT_INTACT
+        lines = []
+        for mismatch in mismatches:
+            line = str(mismatch)
+            if restore:
+                line += f" → {restore_one(mismatch)}"
+            lines.append(line)
+            self.stdout.write(self.style.ERROR(line))
+        if notify:
+            self.notify(mismatches, lines)
+        return EXIT_TAMPERED
+
+    def notify(self, mismatches, lines) -> None:
+        from django.apps import apps
+
+        from review.notifications import on_live_mismatches
+
+        findings = []
+        for mismatch, line in zip(mismatches, lines, strict=True):
+            model = apps.get_model(mismatch.model) if "." in mismatch.model else None
+            obj = model._default_manager.filter(pk=mismatch.object_id).first() if model else None
+            findings.append((getattr(obj, "specific", obj), line))
+        on_live_mismatches(findings)
+
+    def do_checkpoint(self, **_):
+        from review.checkpoints import make_checkpoint
+
+        checkpoint = make_checkpoint(force=True)
+        self.stdout.write(checkpoint.note)
+        return EXIT_INTACT
+
+    def do_daily(self, **_):
+        from review.checkpoints import make_checkpoint
+        from review.notifications import send_checkpoint
+
+        checkpoint = make_checkpoint()
+        send_checkpoint(checkpoint)
+        self.stdout.write(f"检查点：{checkpoint.size} 条，根哈希 {checkpoint.root_hash}")
+        return self.do_check_live(restore=False, notify=True)
