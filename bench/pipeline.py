@@ -12,17 +12,10 @@ number of register entries appended and whether the chain is intact.
 import argparse
 import os
 import statistics
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import psycopg
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from throwaway import throwaway_database
 
 
 def main() -> None:
@@ -33,20 +26,8 @@ def main() -> None:
                         help="approvals timed one at a time first (uncontended latency)")
     args = parser.parse_args()
 
-    name = f"cms_bench_{os.getpid()}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    os.environ["CMS_DATA_DIR"] = tempfile.mkdtemp(prefix="cms-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cms.settings.dev"
-    try:
+    with throwaway_database("cms_bench"):
         run(args.approvals, args.threads, args.sequential)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def run(approvals: int, threads: int, sequential: int) -> None:

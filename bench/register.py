@@ -21,11 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
+from throwaway import throwaway_database
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BATCH = 20_000
 
 
@@ -38,20 +35,8 @@ def main() -> None:
                         help="signatures the standalone verifier checks with openssl")
     args = parser.parse_args()
 
-    name = f"cms_bench_register_{os.getpid()}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    os.environ["CMS_DATA_DIR"] = tempfile.mkdtemp(prefix="cms-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cms.settings.dev"
-    try:
+    with throwaway_database("cms_bench_register"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def timed(label: str, function):

@@ -28,28 +28,19 @@ def _split(n: int) -> int:
 
 
 def root(leaves: Sequence[bytes]) -> bytes:
-    """MTH of the leaf hashes, bottom-up in O(n) time and O(log n) memory.
+    """MTH of the leaf hashes, bottom-up in O(n) time and O(log n) memory."""
+    accumulator = RootAccumulator()
+    for leaf in leaves:
+        accumulator.add(leaf)
+    return accumulator.root()
+
+
+class RootAccumulator:
+    """Roots of every prefix of a stream of leaves, without keeping the leaves.
 
     A stack of (subtree size, hash) of perfect subtrees, merged while the top two have equal
     size; what is left, folded from the right, is exactly RFC 9162's recursive split.
     """
-    stack: list[tuple[int, bytes]] = []
-    for leaf in leaves:
-        size, digest = 1, leaf
-        while stack and stack[-1][0] == size:
-            left_size, left = stack.pop()
-            size, digest = left_size + size, node_hash(left, digest)
-        stack.append((size, digest))
-    if not stack:
-        return EMPTY_ROOT
-    digest = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
-        digest = node_hash(left, digest)
-    return digest
-
-
-class RootAccumulator:
-    """Roots of every prefix of a stream of leaves, without keeping the leaves."""
 
     def __init__(self):
         self.size = 0
