@@ -216,3 +216,52 @@ def test_errors_exit_2_and_write_nothing(tmp_path, articles):
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
     with pytest.raises(CommandError):
         call_command("publication_log", "verify", "--bundle", str(tmp_path / "nothing"))
+
+
+def test_a_complete_bundle_verifies_offline_and_tampering_is_named(network, articles, tmp_path):
+    from review.takedown import take_down
+
+    take_down(articles[0], user=network.users["a_administrator"], reason="核实有误")
+    out = tmp_path / "bundle"
+    code, text = run("export", "--out", str(out))
+    assert code == 0
+    size = RegisterHead.objects.get().seq
+    lines = (out / "entries.jsonl").read_bytes().splitlines()
+    assert len(lines) == size
+    assert json.loads(lines[0]) == RegisterEntry.objects.get(seq=1).entry
+    assert {p.name for p in (out / "keys").iterdir()} >= {
+        f"{network.users['a_leader'].signing_credentials.get().key_id}.pem"}
+    assert (out / "checkpoints" / f"{size}.txt").exists()
+    for name in ("verify_bundle.py", "merkle.py", "signednote.py", "VERIFY.md"):
+        assert (out / name).exists()
+    assert run("verify", "--bundle", str(out))[0] == 0
+
+    # The shipped script runs on its own: nothing of this project on its path.
+    import subprocess
+    import sys
+
+    standalone = subprocess.run([sys.executable, "-I", str(out / "verify_bundle.py"), str(out)],
+                                capture_output=True, text=True, cwd=tmp_path)
+    assert standalone.returncode == 0, standalone.stdout + standalone.stderr
+
+    edited = json.loads(lines[2])
+    edited["approval"]["title"] = "改过的标题"
+    lines[2] = json.dumps(edited, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":")).encode()
+    (out / "entries.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    code, text = run("verify", "--bundle", str(out))
+    assert code == 1 and "TAMPERED: entry seq 3 (line 3)" in text
+
+
+def test_a_bundle_for_one_school_holds_only_its_entries_and_verifies(network, articles,
+                                                                     tmp_path):
+    make_article(network.column(network.school_b, "news"), "乙校的通知")
+    out = tmp_path / "jia"
+    code, _ = run("export", "--out", str(out), "--site", network.school_a.home_page.slug)
+    assert code == 0
+    entries = [json.loads(line) for line in (out / "entries.jsonl").read_text().splitlines()]
+    assert entries and {e["approval"]["site"] for e in entries} == {
+        network.school_a.site.hostname}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is False and manifest["entries"] == len(entries)
+    assert run("verify", "--bundle", str(out))[0] == 0
