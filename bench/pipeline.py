@@ -34,6 +34,9 @@ def run(approvals: int, threads: int, sequential: int) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # quiet
     from django.core.management import call_command
     from django.db import connection
 

@@ -51,6 +51,9 @@ def run(args) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # quiet
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -6,6 +6,7 @@ import contextvars
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 _actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_actor", default=None)
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
@@ -49,7 +50,13 @@ def acting_as(user):
 
 
 class ActorMiddleware:
-    """Must come after MessageMiddleware, so the refusal message is stored with the response."""
+    """Must come after MessageMiddleware, so the refusal message is stored with the response.
+
+    A refusal changes nothing: the admin and the API turn PermissionDenied into a redirect or
+    a 403 answer *inside* the view, so ATOMIC_REQUESTS would commit whatever the view wrote
+    before the refusal (a converted alias, a saved revision). Each request therefore runs in
+    one more transaction here, rolled back whenever something was refused.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,7 +65,10 @@ class ActorMiddleware:
         refusal_token = _refusal.set(None)
         request_token = _request.set(request)
         try:
-            response = self.get_response(request)
+            with transaction.atomic():
+                response = self.get_response(request)
+                if _refusal.get():
+                    transaction.set_rollback(True)
             reason = _refusal.get()
             if reason and hasattr(request, "_messages"):
                 messages.error(request, reason)

@@ -1,6 +1,7 @@
 """The audit bundle: the register, or part of it, in a form an auditor verifies offline with
 Python's standard library and openssl (review/bundle/VERIFY.md), without trusting us."""
 
+import contextlib
 import datetime
 import itertools
 import json
@@ -102,14 +103,19 @@ def _write(staging: Path, *, selection, checkpoint: Checkpoint, complete: bool, 
     key_ids: set[str] = set()
     count = 0
     total = selection.count()
+    # A complete bundle is checked by recomputing every root; a partial one needs each
+    # entry's inclusion proof (a million proofs would more than double the bundle).
+    proofs_path = staging / "proofs.jsonl"
     with (open(staging / "entries.jsonl", "wb") as entries,
-          open(staging / "proofs.jsonl", "w", encoding="utf-8") as proofs):
+          open(proofs_path, "w", encoding="utf-8") if not complete else
+          contextlib.nullcontext() as proofs):
         for seq, entry in selection.order_by("seq").values_list("seq", "entry") \
                 .iterator(chunk_size=5000):
             entries.write(canonical_json(entry) + b"\n")
-            proof = [node.hex() for node in tree.inclusion_proof(seq - 1, size)]
-            proofs.write(json.dumps({"seq": seq, "leaf_index": seq - 1, "tree_size": size,
-                                     "inclusion": proof}) + "\n")
+            if proofs is not None:
+                proof = [node.hex() for node in tree.inclusion_proof(seq - 1, size)]
+                proofs.write(json.dumps({"seq": seq, "leaf_index": seq - 1,
+                                         "tree_size": size, "inclusion": proof}) + "\n")
             if entry.get("signature"):
                 key_ids.add(entry["signature"]["key_id"])
             count += 1

@@ -6,6 +6,7 @@ database connection); the ranges are then joined in order: chain links across ra
 boundaries, and one pass of the Merkle accumulator that meets each checkpoint's size.
 """
 
+import base64
 import hashlib
 import multiprocessing
 import os
@@ -15,7 +16,12 @@ from dataclasses import dataclass, field
 from django.db import connection, connections
 
 from review import merkle
-from review.canonical import GENESIS_HASH, canonical_json
+from review.canonical import (
+    GENESIS_HASH,
+    canonical_bytes_without_floats,
+    canonical_json,
+    parse_canonical_source,
+)
 from review.models import Checkpoint, RegisterEntry, RegisterHead, SigningCredential
 
 CHUNK = 20_000
@@ -73,8 +79,21 @@ def verify_ed25519(public_key_der: bytes, signature: bytes, message: bytes) -> b
     return True
 
 
-def signature_problem(entry: dict, keys: dict[str, bytes]) -> str | None:
-    """Why the entry's signature does not hold, or None. ``keys`` maps key ids to DER."""
+class KeyRing:
+    """The leaders' public keys by key id, each checked against its id once."""
+
+    def __init__(self, keys: dict[str, bytes]):
+        self.keys = {key_id: der for key_id, der in keys.items()
+                     if hashlib.sha256(der).hexdigest() == key_id}
+        self.mismatched = set(keys) - set(self.keys)
+
+    def get(self, key_id) -> bytes | None:
+        return self.keys.get(key_id)
+
+
+def signature_problem(entry: dict, keys: KeyRing, *, approval_bytes: bytes | None = None
+                      ) -> str | None:
+    """Why the entry's signature does not hold, or None."""
     from review.passkeys import webauthn_signature_holds
 
     signature, approval = entry.get("signature"), entry.get("approval")
@@ -84,18 +103,16 @@ def signature_problem(entry: dict, keys: dict[str, bytes]) -> str | None:
         return None if signature is None else "只有发布登记带签名"
     if not isinstance(signature, dict) or not isinstance(approval, dict):
         return "发布登记缺少签名或审批内容"
+    if signature.get("key_id") in keys.mismatched:
+        return "签名密钥与其标识不符"
     der = keys.get(signature.get("key_id"))
     if der is None:
         return f"未知的签名密钥 {signature.get('key_id')}"
-    if hashlib.sha256(der).hexdigest() != signature["key_id"]:
-        return "签名密钥与其标识不符"
     alg = signature.get("alg")
     try:
         if alg == "ed25519":
-            import base64
-
             holds = verify_ed25519(der, base64.b64decode(signature["value"]),
-                                   canonical_json(approval))
+                                   approval_bytes or canonical_json(approval))
         elif alg in WEBAUTHN_ALGORITHMS:
             holds = webauthn_signature_holds(der, signature, approval)
         else:
@@ -105,26 +122,43 @@ def signature_problem(entry: dict, keys: dict[str, bytes]) -> str | None:
     return None if holds else "签名验证失败"
 
 
-def _check_range(lo: int, hi: int, keys: dict[str, bytes]) -> _Range:
+def _rows(lo: int, hi: int):
+    """(seq, kind, entry_hash, entry as stored text) in order, without the ORM's decoding."""
+    column = "entry::text" if connection.vendor == "postgresql" else "entry"
+    table = RegisterEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, kind, entry_hash, {column} FROM {table} "
+                       f"WHERE seq BETWEEN %s AND %s ORDER BY seq", [lo, hi])
+        while batch := cursor.fetchmany(5000):
+            yield from batch
+
+
+def _check_range(lo: int, hi: int, keys: KeyRing) -> _Range:
     result = _Range(lo, hi)
-    rows = (RegisterEntry.objects.filter(seq__gte=lo, seq__lte=hi).order_by("seq")
-            .values_list("seq", "kind", "entry_hash", "entry").iterator(chunk_size=5000))
     expected_seq, previous_hash = lo, None
-    for seq, kind, stored_hash, entry in rows:
+    for seq, kind, stored_hash, text in _rows(lo, hi):
         if seq != expected_seq:
             result.problems.append(Problem(expected_seq, "登记缺失（已被删除）"))
             return result
-        data = canonical_json(entry)
-        digest = hashlib.sha256(data).hexdigest()
         reason = None
-        if not isinstance(entry, dict) or entry.get("seq") != seq or entry.get("kind") != kind:
+        try:
+            entry, data = parse_canonical_source(text)
+        except ValueError as error:
+            entry, data, reason = None, b"", f"登记内容不是合规的 JSON：{error}"
+        digest = hashlib.sha256(data).hexdigest()
+        if reason:
+            pass
+        elif not isinstance(entry, dict) or entry.get("seq") != seq or entry.get("kind") != kind:
             reason = "登记内容与其序号或类型不符"
         elif digest != stored_hash:
             reason = "登记内容已被改动（哈希不符）"
         elif previous_hash is not None and entry.get("prev_hash") != previous_hash:
             reason = "链接断开：prev_hash 与上一条不符"
         else:
-            reason = signature_problem(entry, keys)
+            approval = entry.get("approval")
+            reason = signature_problem(
+                entry, keys, approval_bytes=canonical_bytes_without_floats(approval)
+                if isinstance(approval, dict) else None)
             result.signatures += entry.get("signature") is not None
         if reason:
             result.problems.append(Problem(seq, reason))
@@ -162,7 +196,7 @@ def verify_register(*, jobs: int | None = None,
     if RegisterEntry.objects.filter(seq__gt=size).exists():
         report.problems.append(Problem(None, f"登记头 #{size} 之后还有登记：登记头被改动"))
         return report
-    keys = {c.key_id: bytes(c.public_key_der) for c in SigningCredential.objects.all()}
+    keys = KeyRing({c.key_id: bytes(c.public_key_der) for c in SigningCredential.objects.all()})
     checkpoints = list(Checkpoint.objects.order_by("size", "pk"))
     jobs = jobs or default_jobs()
     ranges = _ranges(size, keys)

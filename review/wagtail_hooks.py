@@ -38,9 +38,11 @@ def hide_snippet_publish(menu_items, request, context):
 def register_review_urls():
     from django.urls import path
 
-    from review import views
+    from review import reports, views
 
     return [
+        path("register/", reports.register_report, name="review_register"),
+        path("register/<int:seq>/form/", reports.register_form, name="review_register_form"),
         path("signing-credentials/", views.credentials, name="review_credentials"),
         path("signing-credentials/<int:credential_id>/revoke/", views.revoke,
              name="review_credential_revoke"),
@@ -122,3 +124,18 @@ def keep_registered_pages(request, page):
                                 "已发布的内容须紧急撤稿，原稿与登记永久保留以备追溯。")
         return redirect("wagtailadmin_explore", page.get_parent().pk)
     return None
+
+
+@hooks.register("register_reports_menu_item")
+def register_register_report_menu_item():
+    from django.urls import reverse
+    from wagtail.admin.menu import MenuItem
+
+    from review.reports import user_may_see_register
+
+    class RegisterMenuItem(MenuItem):
+        def is_shown(self, request):
+            return user_may_see_register(user=request.user)
+
+    return RegisterMenuItem("发布登记", reverse("review_register"), name="publication-register",
+                            icon_name="list-ul", order=650)

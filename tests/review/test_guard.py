@@ -317,6 +317,34 @@ def test_api_create_alias(client, network, live):
     assert not Page.objects.filter(slug="api-alias").exists()
 
 
+@override_settings(WAGTAIL_I18N_ENABLED=True,
+                   WAGTAIL_CONTENT_LANGUAGES=[("zh-hans", "简体中文"), ("en", "English")])
+def test_api_copy_for_translation_as_an_alias(client, network, live):
+    from wagtail.models import Locale
+
+    english = Locale.objects.create(language_code="en")
+    response = client.post(f"/api/v3/pages/{live.pk}/actions/copy_for_translation/",
+                           {"locale": "en", "copy_parents": True, "alias": True},
+                           content_type="application/json",
+                           **bearer(network.users["superuser"]))
+    assert response.status_code == 403
+    assert not Page.objects.filter(locale=english).exists()
+
+
+def test_api_convert_alias_does_not_publish_a_fresh_revision(client, network, live):
+    # An alias that exists already (made before the guard, or imported): converting it would
+    # make a new, unapproved revision its live one.
+    other = make_article(network.column(network.school_a, "notices"), "另一篇已发布的通知")
+    Page.objects.filter(pk=live.pk).update(alias_of=other)
+    live_revision = Page.objects.get(pk=live.pk).live_revision_id
+    response = client.post(f"/api/v3/pages/{live.pk}/actions/convert_alias/", {},
+                           content_type="application/json",
+                           **bearer(network.users["superuser"]))
+    assert response.status_code == 403
+    page = Page.objects.get(pk=live.pk)
+    assert page.alias_of_id == other.pk and page.live_revision_id == live_revision
+
+
 def test_api_move_into_another_school(client, network, live):
     response = client.post(f"/api/v3/pages/{live.pk}/actions/move/",
                            {"destination_id": network.column(network.school_b, "news").pk},
