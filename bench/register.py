@@ -70,6 +70,11 @@ def run(args) -> None:
     from review.models import RegisterHead
     from review.verification import verify_register
 
+    # check-live before padding: the synthetic entries name pages that do not exist.
+    mismatches, live_seconds = timed("check-live", check_live)
+    print(f"{'  mismatches':<34} {len(mismatches)}", flush=True)
+    print(f"{'  live pages per second':<34} {args.live_pages / live_seconds:8,.0f}", flush=True)
+
     existing = RegisterHead.objects.get(pk=1).seq
     padding = max(0, args.entries - existing)
     timed(f"append {padding} synthetic entries", lambda: pad_register(padding))
@@ -94,9 +99,6 @@ def run(args) -> None:
                                                 capture_output=True, text=True))
     print(f"{'  exit code':<34} {completed.returncode}", flush=True)
 
-    mismatches, live_seconds = timed("check-live", check_live)
-    print(f"{'  pages per second':<34} {args.live_pages / live_seconds:8,.0f}", flush=True)
-    print(f"{'  mismatches':<34} {len(mismatches)}", flush=True)
 
 
 def pad_register(count: int) -> None:

@@ -91,13 +91,16 @@ def check_live(*, progress: Callable[[int], None] | None = None) -> list[Mismatc
                                        entry.seq if entry else None))
         if progress and count % 1000 == 0:
             progress(count)
-    for key, entry in expected.items():
-        if entry.kind in LIVE_KINDS and key not in seen:
-            obj = _object(key)
-            mismatches.append(Mismatch(
-                obj._meta.label_lower if obj else str(key[0]), key[1],
-                str(obj) if obj else "（已被删除）",
-                "已登记发布，却不在线上，也没有撤稿登记", entry.seq))
+    missing = [(key, entry) for key, entry in expected.items()
+               if entry.kind in LIVE_KINDS and key not in seen]
+    objects = _objects([key for key, _ in missing])
+    for key, entry in missing:
+        obj = objects.get(key)
+        model = ContentType.objects.get_for_id(key[0]).model_class()
+        mismatches.append(Mismatch(
+            model._meta.label_lower if model else str(key[0]), key[1],
+            str(obj) if obj else "（已被删除）",
+            "已登记发布，却不在线上，也没有撤稿登记", entry.seq))
     return mismatches
 
 
@@ -111,10 +114,20 @@ def _live_mismatch(obj, entry: Expected | None) -> str | None:
     return None
 
 
-def _object(key: tuple[int, str]):
-    model = ContentType.objects.get_for_id(key[0]).model_class()
-    obj = model._default_manager.filter(pk=key[1]).first()
-    return obj.specific if obj is not None and isinstance(obj, Page) else obj
+def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:
+    """The stored objects for (content type id, object id) keys, a query per type and chunk."""
+    by_type: dict[int, list[str]] = {}
+    for content_type_id, object_id in keys:
+        by_type.setdefault(content_type_id, []).append(object_id)
+    found = {}
+    for content_type_id, object_ids in by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        for start in range(0, len(object_ids), 2000):
+            for obj in model._default_manager.filter(pk__in=object_ids[start:start + 2000]):
+                found[(content_type_id, str(obj.pk))] = obj
+    return found
 
 
 def restore(mismatch: Mismatch, *, user=None) -> str:
