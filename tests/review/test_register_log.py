@@ -10,7 +10,7 @@ from django.db import connection
 from wagtail.models import Page
 
 from review import merkle, signednote
-from review.canonical import entry_hash
+from review.canonical import canonical_json, entry_hash
 from review.checkpoints import checkpoint_root, make_checkpoint
 from review.logkey import load_log_key
 from review.models import AppendOnlyError, Checkpoint, RegisterEntry, RegisterHead
@@ -76,7 +76,7 @@ def test_a_checkpoint_is_a_signed_note_of_the_merkle_root(articles):
     checkpoint = make_checkpoint()
     size = RegisterHead.objects.get().seq
     assert checkpoint.size == size
-    leaves = [merkle.leaf_hash(__import__("review.canonical", fromlist=["x"]).canonical_json(e))
+    leaves = [merkle.leaf_hash(canonical_json(e))
               for e in RegisterEntry.objects.order_by("seq").values_list("entry", flat=True)]
     assert checkpoint_root(checkpoint) == merkle.root(leaves)
     body, [(name, key_hash, signature)] = signednote.parse_signed_note(checkpoint.note)
@@ -265,3 +265,17 @@ def test_a_bundle_for_one_school_holds_only_its_entries_and_verifies(network, ar
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] is False and manifest["entries"] == len(entries)
     assert run("verify", "--bundle", str(out))[0] == 0
+
+
+def test_prove_prints_proofs_that_verify_against_the_checkpoint(articles):
+    checkpoint = make_checkpoint()
+    root = checkpoint_root(checkpoint)
+    code, out = run("prove", "--seq", "2")
+    proof = json.loads(out)
+    leaf = merkle.leaf_hash(canonical_json(RegisterEntry.objects.get(seq=2).entry))
+    assert code == 0 and merkle.verify_inclusion(
+        leaf, 1, checkpoint.size, [bytes.fromhex(h) for h in proof["inclusion"]], root)
+    code, out = run("prove", "--old-size", "3")
+    proof = json.loads(out)
+    assert merkle.verify_consistency(3, checkpoint.size, bytes.fromhex(proof["old_root"]), root,
+                                     [bytes.fromhex(h) for h in proof["proof"]])

@@ -46,6 +46,12 @@ class Command(BaseCommand):
         check.add_argument("--notify", action="store_true",
                            help="e-mail each affected site's administrators and leaders")
 
+        prove = commands.add_parser("prove", help="print an inclusion proof (entry in a "
+                                                  "checkpoint) or a consistency proof")
+        prove.add_argument("--seq", type=int, help="the entry to prove included")
+        prove.add_argument("--old-size", type=int, help="prove this checkpoint size is a "
+                                                        "prefix of the latest")
+
         commands.add_parser("checkpoint", help="make and sign a checkpoint now")
         commands.add_parser("daily", help="the daily job: checkpoint (e-mailed to leaders), "
                                           "then check-live --notify")
@@ -142,6 +148,35 @@ class Command(BaseCommand):
             obj = model._default_manager.filter(pk=mismatch.object_id).first() if model else None
             findings.append((getattr(obj, "specific", obj), line))
         on_live_mismatches(findings)
+
+    def do_prove(self, *, seq, old_size, **_):
+        """Proofs against the latest checkpoint, as JSON an auditor checks with merkle.py."""
+        import json
+
+        from review import merkle
+        from review.checkpoints import leaf_hashes
+        from review.models import Checkpoint
+
+        checkpoint = Checkpoint.objects.order_by("-size", "-pk").first()
+        if checkpoint is None or (seq is None) == (old_size is None):
+            raise CommandError("需要已有检查点，并且只给 --seq 或 --old-size 之一。",
+                               returncode=EXIT_ERROR)
+        tree = merkle.MerkleTree(leaf_hashes(checkpoint.size))
+        if seq is not None:
+            if not 1 <= seq <= checkpoint.size:
+                raise CommandError(f"第 {seq} 条不在最新检查点（共 {checkpoint.size} 条）中。",
+                                   returncode=EXIT_ERROR)
+            proof = {"seq": seq, "leaf_index": seq - 1, "tree_size": checkpoint.size,
+                     "inclusion": [h.hex() for h in tree.inclusion_proof(seq - 1)]}
+        else:
+            if not 1 <= old_size <= checkpoint.size:
+                raise CommandError(f"大小须在 1 到 {checkpoint.size} 之间。", returncode=EXIT_ERROR)
+            proof = {"old_size": old_size, "new_size": checkpoint.size,
+                     "old_root": tree.root(old_size).hex(),
+                     "proof": [h.hex() for h in tree.consistency_proof(old_size)]}
+        self.stdout.write(json.dumps({**proof, "checkpoint": checkpoint.note}, indent=2,
+                                     ensure_ascii=False))
+        return EXIT_INTACT
 
     def do_checkpoint(self, **_):
         from review.checkpoints import make_checkpoint
