@@ -160,6 +160,7 @@ def test_check_live_finds_a_title_changed_behind_the_cms_and_restores_it(article
     assert Page.objects.get(pk=target.pk).title == "第1号通知"
     restoration = RegisterEntry.objects.order_by("-seq").first()
     assert restoration.kind == "restoration"
+    assert RegisterEntry.objects.filter(kind="restoration").count() == 1
     assert restoration.entry["approval"]["restores_seq"] < restoration.seq
     assert run("check-live")[0] == 0
     assert run("verify")[0] == 0
