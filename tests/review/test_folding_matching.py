@@ -1,0 +1,157 @@
+"""Evasion folding, sensitive-word matching and lexicon files. Plain functions, no database."""
+
+import pytest
+
+from review.folding import fold, fold_term
+from review.lexicon_io import LexiconFileError, decode, parse, write_csv
+from review.matching import CompiledLexicon, Term, TermError, check_term
+
+
+def lexicon(*words: str, allowed: tuple[str, ...] = ()) -> CompiledLexicon:
+    return CompiledLexicon([Term(w, "gambling", "block") for w in words], allowed)
+
+
+def found(text: str, *words: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    return [text[m.start:m.end] for m in lexicon(*words, allowed=allowed).find(text)]
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("澳門賭場", "澳门赌场"),  # traditional → simplified
+    ("ｂａｃｃａｒａｔ", "bacarat"),  # full-width, then the repeated c
+    ("𝐁𝐄𝐓 Ⓑⓔⓣ", "betbet"),  # styled letters, case, the space as noise
+    ("①②", "12"),  # circled digits
+    ("赌\u200b博\u200d\ufeff", "赌博"),  # zero-width and format characters
+    ("赌 . * 博", "赌博"),  # punctuation, symbols, spaces
+    ("s̶e̶x̶", "sex"),  # combining overlays
+    ("赌赌赌博博", "赌博"),  # repeats
+    ("⑩", "10"),  # one character folding to two
+    ("", ""),
+    ("。，、 ", ""),
+])
+def test_folding(text, folded):
+    assert fold(text).text == folded
+
+
+def test_folded_spans_map_back_to_the_original():
+    text = "看看 赌 . 博博 吧"
+    result = fold(text)
+    start = result.text.index("赌博")
+    assert result.span(start, start + 2) == (3, 9)
+    assert text[3:9] == "赌 . 博博"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("欢迎来到澳門賭場玩", ["澳門賭場"]),
+    ("这里有赌 博游戏", ["赌 博"]),
+    ("网上赌\u200b博", ["赌\u200b博"]),
+    ("赌赌博博", ["赌赌博博"]),
+    ("Play ＢＡＣＣＡＲＡＴ now", ["ＢＡＣＣＡＲＡＴ"]),
+    ("b-a-c-c-a-r-a-t!", ["b-a-c-c-a-r-a-t"]),
+])
+def test_disguised_words_are_found_with_their_original_span(text, expected):
+    assert found(text, "赌博", "澳门赌场", "baccarat") == expected
+
+
+def test_leftmost_longest():
+    assert found("澳门赌场开业", "赌场", "澳门赌场") == ["澳门赌场"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("online casino here", ["casino"]),
+    ("casinos", []),  # a longer English word
+    ("xcasino", []),
+    ("赌场casino赌场", ["casino"]),  # Han characters are boundaries
+    ("(casino)", ["casino"]),
+    ("ｘcasino", []),  # a full-width letter is still a letter
+])
+def test_english_terms_need_word_boundaries(text, expected):
+    assert found(text, "casino") == expected
+
+
+def test_allow_list_suppresses_matches_inside_it_only():
+    words = ("赌博",)
+    assert found("开展反赌博宣传", *words, allowed=("反赌博",)) == []
+    assert found("开展反 赌 博宣传", *words, allowed=("反赌博",)) == []
+    assert found("反赌博之后又去赌博", *words, allowed=("反赌博",)) == ["赌博"]
+    assert found("开展反赌宣传", "反赌宣传", allowed=("反赌",)) == ["反赌宣传"]
+
+
+def test_the_stricter_of_two_words_folding_alike_wins():
+    compiled = CompiledLexicon([Term("賭博", "gambling", "warn"),
+                                Term("赌博", "gambling", "block")])
+    assert [m.term.severity for m in compiled.find("赌博")] == ["block"]
+
+
+@pytest.mark.parametrize("word", ["赌", "a", "  x ", "哈哈", "x.x", "！！"])
+def test_single_character_terms_are_refused(word):
+    with pytest.raises(TermError):
+        check_term(word)
+
+
+def test_fold_term_is_fold():
+    assert fold_term("賭 博") == "赌博"
+
+
+# --- Lexicon files -------------------------------------------------------------------------
+
+def test_csv_with_header():
+    rows = parse("word,category,severity,note\n赌博,gambling,block,\n"
+                 "有偿补课,education,review,说明\n")
+    assert [(r.line, r.word, r.category, r.severity, r.note) for r in rows] == [
+        (2, "赌博", "gambling", "block", ""), (3, "有偿补课", "education", "review", "说明")]
+
+
+def test_plain_text_takes_category_and_severity_from_flags():
+    rows = parse("赌博\n\n# comment\n六合彩\n", category="gambling", severity="warn")
+    assert [(r.line, r.word, r.category, r.severity) for r in rows] == [
+        (1, "赌博", "gambling", "warn"), (4, "六合彩", "gambling", "warn")]
+
+
+def test_bad_rows_are_reported_with_line_numbers():
+    text = "word,category,severity\n赌博,gambling,block\n赌,gambling,block\n六合彩,,block\n" \
+           "百家乐,gambling,maybe\n赌博,gambling,warn\n"
+    with pytest.raises(LexiconFileError) as raised:
+        parse(text)
+    errors = raised.value.errors
+    assert [e.split("：")[0] for e in errors] == ["第 3 行", "第 4 行", "第 5 行", "第 6 行"]
+
+
+def test_unknown_columns_are_refused():
+    with pytest.raises(LexiconFileError, match="不认识的列"):
+        parse("word,level\n赌博,1\n")
+
+
+def test_gb18030_files_are_read():
+    assert decode("赌博".encode("gb18030")) == "赌博"
+
+
+def test_written_csv_parses_back():
+    rows = parse("word,category,severity,note\n赌博,gambling,block,\"a, b\"\n")
+    assert parse(write_csv(rows)) == rows
+
+
+# --- What folding joins must still hold in the original ------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("时时彩开奖", ["时时彩"]),
+    ("时 时 时彩", ["时 时 时彩"]),
+    ("同时彩排节目", []),  # folds to 时彩 too, but the term's 时 is doubled
+])
+def test_a_doubled_character_must_be_doubled_in_the_text(text, expected):
+    assert found(text, "时时彩") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("实验，班长发言", []),  # prose: a comma between two words
+    ("天黑，\n客车到站", []),
+    ("实验班名单", ["实验班"]),
+    ("实·验·班", ["实·验·班"]),  # disguise: noise in every gap
+    ("实，验，班", ["实，验，班"]),
+    ("实验，班", []),  # a gap left empty: prose
+])
+def test_matches_do_not_run_across_sentence_punctuation(text, expected):
+    assert found(text, "实验班") == expected
+
+
+def test_a_repeat_shared_with_the_next_word_does_not_break_the_boundary():
+    assert found("Cheap viagra and more", "viagra") == ["viagra"]
