@@ -22,6 +22,7 @@ from wagtail.search import index
 from cms.cjk import index_tokens
 from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind, StructuralChange
 from cms.forms import CmsPageForm
+from review.panels import ScreeningFindingsPanel
 
 # Only what a school site needs; no embeds, no code, no raw HTML.
 # Documents are linked as attachments, not inline: the public reaches a document only as an
@@ -72,6 +73,7 @@ class OrganisationHomePage(ChineseSearchMixin, Page):
     )
 
     content_panels = [
+        ScreeningFindingsPanel(),
         *Page.content_panels,
         FieldPanel("intro"),
         MultiFieldPanel([FieldPanel("address"), FieldPanel("phone"), FieldPanel("icp_number")],
@@ -171,6 +173,7 @@ class ColumnPage(ChineseSearchMixin, Page):
     template = "cms/column_page.html"
 
     content_panels = [
+        ScreeningFindingsPanel(),
         *Page.content_panels,
         FieldPanel("kind"),
         FieldPanel("intro"),
@@ -279,6 +282,7 @@ class ArticlePage(ChineseSearchMixin, Page):
     template = "cms/article_page.html"
 
     content_panels = [
+        ScreeningFindingsPanel(),
         *Page.content_panels,
         MultiFieldPanel([FieldPanel("date"), FieldPanel("source"), FieldPanel("author")],
                         heading="发布信息"),

@@ -16,11 +16,15 @@ def fresh(obj):
 
 
 def submit(page, *, user) -> WorkflowState:
-    """Submit the object's latest revision to the workflow of its site (or reuse the one open)."""
+    """Submit the object's latest revision to the workflow of its site (or reuse the one open;
+    one returned for changes is resubmitted, which screens the content again)."""
     page = fresh(page)
     if page.latest_revision_id is None:
         page.save_revision(user=user)
     state = page.current_workflow_state
+    if state is not None and state.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        state.resume(user)
+        state.refresh_from_db()
     if state is not None:
         return state
     workflow = page.get_workflow()
@@ -44,10 +48,13 @@ def act(page, *, user, action: str = "approve", **form_data) -> TaskState:
     return task_state
 
 
-def publish_through_pipeline(page, *, submitter, reviewer, leader, passphrase: str):
-    """Submit, first-review and sign: the whole pipeline, as three different people."""
+def publish_through_pipeline(page, *, submitter, reviewer, leader, passphrase: str,
+                             reason: str = ""):
+    """Submit, first-review and sign: the whole pipeline, as three different people.
+    ``reason`` is the first reviewer's comment: the recorded reason for passing findings the
+    screener left to people."""
     state = submit(page, user=submitter)
-    act(page, user=reviewer, action="approve", comment="")
+    act(page, user=reviewer, action="approve", comment=reason)
     act(page, user=leader, action="approve", comment="", passphrase=passphrase)
     state.refresh_from_db()
     if state.status != WorkflowState.STATUS_APPROVED:

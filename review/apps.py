@@ -23,6 +23,26 @@ class ReviewConfig(AppConfig):
         pre_save.connect(guard_revision_schedule, sender=Revision,
                          dispatch_uid="review_schedule_guard")
         self._replace_workflow_notifications()
+        self._connect_screening()
+
+    def _connect_screening(self):
+        from django.db.models.signals import post_delete
+        from wagtail.models import Revision
+
+        from review.models import AllowListEntry, LexiconEntry
+        from review.rescan import on_lexicon_change
+        from review.sanitising import sanitise_on_save, sanitise_revision
+
+        for model in (LexiconEntry, AllowListEntry):
+            post_save.connect(on_lexicon_change, sender=model,
+                              dispatch_uid=f"review_rescan_on_{model.__name__}_save")
+            post_delete.connect(on_lexicon_change, sender=model,
+                                dispatch_uid=f"review_rescan_on_{model.__name__}_delete")
+        # HTML is sanitised where every path stores content: a model's save (the ORM, imports,
+        # publishing) and a revision's (the admin, the API, drafts).
+        pre_save.connect(sanitise_on_save, dispatch_uid="review_sanitise_html")
+        pre_save.connect(sanitise_revision, sender=Revision,
+                         dispatch_uid="review_sanitise_revision_html")
 
     def _replace_workflow_notifications(self):
         """Swap Wagtail's workflow e-mails for ours. Runs after wagtail.admin's ready(),

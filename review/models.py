@@ -5,6 +5,7 @@ Generic over any Wagtail page or snippet with revisions; nothing here knows the 
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from review.canonical import entry_hash
@@ -224,11 +225,7 @@ class ScreeningTask(Task):
         task_state.status = (TaskState.STATUS_REJECTED if blocked
                              else TaskState.STATUS_APPROVED)
         task_state.finished_at = timezone.now()
-        task_state.comment = (
-            "自动检查未通过：" + "；".join(f"{f.get('category') or f.get('kind')}“{f.get('match')}”"
-                                        for f in blocked[:10])
-            if blocked else ""
-        )
+        task_state.comment = "自动检查未通过：" + summarise(blocked) if blocked else ""
         task_state.save()
         log(instance=workflow_state.content_object, action="review.screened",
             revision=task_state.revision, user=user,
@@ -262,13 +259,50 @@ class ReviewTaskMixin:
     def locked_for_user(self, obj, user):
         return not self._user_in_groups(user)
 
+    # Whether passing findings the screener left to people ("review") needs a reason here.
+    asks_override_reason = False
+
     def get_actions(self, obj, user):
-        if not self._user_in_groups(user) or self.excluded(obj.current_workflow_state, user):
+        workflow_state = obj.current_workflow_state
+        if not self._user_in_groups(user) or self.excluded(workflow_state, user):
             return []
+        if self.asks_override_reason and self._findings_needing_reason(
+                screening_findings(workflow_state=workflow_state)):
+            return [("reject", "退回修改", True), ("approve", "说明理由后通过", True)]
         return [("reject", "退回修改", True), *self.approve_actions()]
 
     def approve_actions(self):
         return [("approve", "通过", False), ("approve", "通过并附意见", True)]
+
+    @staticmethod
+    def _findings_needing_reason(findings):
+        from review.screening import needing_reason
+
+        return needing_reason(findings)
+
+    def check_screening(self, task_state, *, user, comment: str) -> None:
+        """Nothing with a blocking finding passes a review; findings left to people pass the
+        first review only with a recorded reason."""
+        from review.screening import blocking
+
+        # What the next step would get: the latest revision (reviewers may have edited).
+        latest = task_state.workflow_state.content_object.get_latest_revision()
+        findings = screening_findings(workflow_state=task_state.workflow_state,
+                                      revision=latest or task_state.revision)
+        blocked = blocking(findings)
+        if blocked:
+            raise Refused(f"内容含须拦截的问题（{summarise(blocked)}），"
+                          "不能通过，请退回修改。")
+        pending = self._findings_needing_reason(findings)
+        if not (self.asks_override_reason and pending):
+            return
+        if not comment.strip():
+            raise Refused(f"自动检查提示了 {len(pending)} 处须人工复核的问题"
+                          f"（{summarise(pending)}），通过时须在意见中写明理由。")
+        log(instance=task_state.workflow_state.content_object,
+            action="review.screening_overridden", revision=task_state.revision, user=user,
+            data={"reason": comment.strip(), "findings": [
+                {key: f.get(key) for key in ("kind", "rule", "match", "field")} for f in pending]})
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
         if not self._user_in_groups(user):
@@ -284,11 +318,38 @@ class ReviewTaskMixin:
             raise Refused("不能审核本人提交的内容，或不在审核组中。")
         if action_name == "reject" and not (kwargs.get("comment") or "").strip():
             raise Refused("退回必须填写意见。")
+        if action_name == "approve":
+            self.check_screening(task_state, user=user, comment=kwargs.get("comment") or "")
         return super().on_action(task_state, user, action_name, **kwargs)
+
+
+def summarise(findings: list[dict], *, limit: int = 5) -> str:
+    shown = "；".join(f"{f.get('rule') if f.get('kind') == 'sensitive_word' else f.get('kind')}"
+                     f"“{f.get('match', '')[:40]}”" for f in findings[:limit])
+    return shown + (f" 等 {len(findings)} 处" if len(findings) > limit else "")
+
+
+def screening_findings(*, workflow_state, revision=None) -> list[dict]:
+    """What the screener found in the workflow's content: the screening task's findings, or —
+    when the content was edited after it ran (reviewers may edit) — a fresh screening of
+    ``revision``."""
+    from review.screening import screen
+
+    if workflow_state is None:
+        return []
+    screening = (ScreeningTaskState.objects.filter(workflow_state=workflow_state)
+                 .order_by("-started_at", "-pk").first())
+    if revision is None and workflow_state.current_task_state is not None:
+        revision = workflow_state.current_task_state.revision
+    if screening is not None and (revision is None or screening.revision_id == revision.pk):
+        return screening.findings
+    return screen(revision.as_object()) if revision is not None else []
 
 
 class FirstReviewTask(ReviewTaskMixin, AbstractGroupApprovalTask):
     """网站管理员初审: the administrators' first review."""
+
+    asks_override_reason = True
 
     class Meta:
         verbose_name = "网站管理员初审"
@@ -354,3 +415,105 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
         for signing_field in ("passphrase", "approval_payload", "webauthn_assertion"):
             kwargs.pop(signing_field, None)
         return super().on_action(task_state, user, action_name, **kwargs)
+
+
+# --- Screening lexicon ---------------------------------------------------------------------
+
+from simple_history.models import HistoricalRecords  # noqa: E402
+
+from review.matching import SEVERITIES, TermError, check_term  # noqa: E402
+
+CATEGORY_LABELS = {
+    "gambling": "赌博", "pornography": "色情", "fraud": "诈骗", "drugs": "毒品",
+    "spam": "垃圾广告", "education": "教育违规", "privacy": "个人信息", "political": "政治",
+    "violence": "暴力", "other": "其他",
+}
+
+
+class Severity(models.TextChoices):
+    BLOCK = "block", "拦截（退回作者）"
+    REVIEW = "review", "人工复核（须说明理由才能通过）"
+    WARN = "warn", "提示"
+
+
+assert tuple(Severity.values) == SEVERITIES
+
+
+def _validate_term(word: str) -> None:
+    try:
+        check_term(word)
+    except TermError as error:
+        raise ValidationError(str(error)) from error
+
+
+class LexiconEntry(models.Model):
+    """A sensitive word. Matched however it is disguised (review.folding); every change is
+    kept (django-simple-history) and makes live content be rescanned."""
+
+    word = models.CharField("词条", max_length=100, unique=True, validators=[_validate_term])
+    category = models.CharField("类别", max_length=50, db_index=True,
+                                help_text="如 gambling、pornography、fraud、education。")
+    severity = models.CharField("处理级别", max_length=8, choices=Severity.choices,
+                                default=Severity.BLOCK, db_index=True)
+    note = models.CharField("备注", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="词库变更历史")
+
+    class Meta:
+        verbose_name = "敏感词"
+        verbose_name_plural = "敏感词库"
+        ordering = ["category", "word"]
+
+    def __str__(self):
+        return self.word
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS.get(self.category, self.category)
+
+
+class AllowListEntry(models.Model):
+    """A phrase that holds a sensitive word legitimately (反赌博, 严禁有偿补课): a match lying
+    inside it is not reported."""
+
+    word = models.CharField("允许短语", max_length=100, unique=True, validators=[_validate_term])
+    note = models.CharField("备注", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="允许短语变更历史")
+
+    class Meta:
+        verbose_name = "允许短语"
+        verbose_name_plural = "允许短语"
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+
+class LexiconRescan(models.Model):
+    """A rescan of live content after the lexicon changed: queued by the change, run in the
+    background (review.rescan), its results listed in the admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checked = models.PositiveIntegerField(default=0)
+    # [{content_type, object_id, title, admin_url, findings: [finding dicts]}]
+    matches = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "词库变更复查"
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return f"rescan {self.pk} {self.status}"

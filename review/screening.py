@@ -1,15 +1,187 @@
-"""The content screener's interface. The screening issue supplies the real screener; until
-then ``pass_everything`` is configured and every submission passes.
+"""Screening Wagtail objects: which parts of a page or snippet are screened, with which
+lexicon, and what the screening task stores.
 
-A screener is a callable ``(obj) -> list[dict]`` returning findings shaped like the ``scan``
-command's: ``{kind, severity (block|review|warn), category, rule, start, end, match, context}``.
-Settings name it: ``REVIEW_SCREENER = "dotted.path"``.
+Generic over any model: its text fields, rich text, StreamField blocks (rich text, text,
+tables, nested structures), its child objects (an article's attachment titles) and the files
+it declares through ``review_attachments()``. The same walk sanitises HTML on save and puts
+the authors' one-click masks in. Settings name the screener the task calls:
+``REVIEW_SCREENER = "dotted.path"``, a callable ``(obj) -> list[dict]``.
 """
 
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.db import models
+from django.db.models import Count, Max
 from django.utils.module_loading import import_string
 
-BLOCK = "block"
+from review.extract import SUPPORTED, ExtractionError
+from review.markup import sanitise_rich_text
+from review.matching import CompiledLexicon, Term
+from review.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
+
+# Fields that record where and how an object is kept, not what it says.
+NOT_CONTENT = frozenset({"draft_title", "url_path", "path", "slug", "translation_key",
+                         "live_revision", "latest_revision"})
+
+
+@dataclass
+class Slot:
+    """One screened piece of an object: a text or HTML value that can be read and replaced."""
+
+    field: str
+    is_html: bool
+    get: Callable[[], str]
+    set: Callable[[str], None]
+
+
+def _attribute_slot(obj, name: str, label: str, *, is_html: bool) -> Slot:
+    return Slot(label, is_html, lambda: getattr(obj, name) or "",
+                lambda value: setattr(obj, name, value))
+
+
+def _item_slot(container, key, label: str, *, is_html: bool) -> Slot:
+    def put(value):
+        container[key] = value
+    return Slot(label, is_html, lambda: container[key] or "", put)
+
+
+def _block_slots(block, value, label: str) -> Iterator[Slot]:
+    from wagtail import blocks
+    from wagtail.contrib.table_block.blocks import TableBlock
+    from wagtail.rich_text import RichText
+
+    if isinstance(value, RichText):
+        yield Slot(label, True, lambda: value.source or "",
+                   lambda source: setattr(value, "source", source))
+    elif isinstance(block, blocks.StreamBlock | blocks.ListBlock):
+        # Stream and list children are bound blocks whose ``value`` can be replaced.
+        children = value if isinstance(block, blocks.StreamBlock) else value.bound_blocks
+        for index, child in enumerate(children):
+            yield from _child_slots(child, f"{label}[{index}]")
+    elif isinstance(block, blocks.StructBlock) and isinstance(value, dict):
+        # (Some struct blocks, like ImageBlock, hand back a model instance instead.)
+        for name, child_block in block.child_blocks.items():
+            if isinstance(value.get(name), str):
+                yield _item_slot(value, name, f"{label}.{name}",
+                                 is_html=isinstance(child_block, blocks.RawHTMLBlock))
+            else:
+                yield from _block_slots(child_block, value.get(name), f"{label}.{name}")
+    elif isinstance(block, TableBlock) and isinstance(value, dict):
+        for row_index, row in enumerate(value.get("data") or []):
+            for column_index, cell in enumerate(row or []):
+                if isinstance(cell, str) and cell:
+                    yield _item_slot(row, column_index,
+                                     f"{label}[{row_index}][{column_index}]", is_html=False)
+        if isinstance(value.get("table_caption"), str):
+            yield _item_slot(value, "table_caption", f"{label}.caption", is_html=False)
+
+
+def _child_slots(child, label: str) -> Iterator[Slot]:
+    from wagtail import blocks
+
+    if isinstance(child.value, str):
+        yield Slot(label, isinstance(child.block, blocks.RawHTMLBlock),
+                   lambda: child.value or "", lambda value: setattr(child, "value", value))
+    else:
+        yield from _block_slots(child.block, child.value, label)
+
+
+def _model_slots(obj, prefix: str = "") -> Iterator[Slot]:
+    from wagtail.fields import RichTextField, StreamField
+
+    for field in obj._meta.concrete_fields:
+        label = prefix + field.name
+        if isinstance(field, StreamField):
+            for index, child in enumerate(getattr(obj, field.name)):
+                yield from _child_slots(child, f"{label}[{index}]")
+        elif isinstance(field, RichTextField):
+            yield _attribute_slot(obj, field.name, label, is_html=True)
+        elif (isinstance(field, models.CharField | models.TextField) and field.editable
+              and not field.choices and not isinstance(field, models.SlugField)
+              and field.name not in NOT_CONTENT):
+            yield _attribute_slot(obj, field.name, label, is_html=False)
+
+
+def content_slots(obj) -> list[Slot]:
+    """The object's screened pieces, its child objects' (inline panels) included."""
+    from modelcluster.models import get_all_child_relations
+
+    slots = list(_model_slots(obj))
+    for relation in get_all_child_relations(type(obj)):
+        accessor = relation.get_accessor_name()
+        for index, child in enumerate(getattr(obj, accessor).all()):
+            slots += _model_slots(child, prefix=f"{accessor}[{index}].")
+    return slots
+
+
+# --- The lexicon ---------------------------------------------------------------------------
+
+def lexicon_version() -> tuple:
+    """Changes whenever an entry is added, edited or deleted: one aggregate query each."""
+    from review.models import AllowListEntry, LexiconEntry
+
+    return tuple(
+        tuple(model.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values())
+        for model in (LexiconEntry, AllowListEntry))
+
+
+@functools.lru_cache(maxsize=2)
+def _compiled(version: tuple) -> CompiledLexicon:
+    from review.models import AllowListEntry, LexiconEntry
+
+    terms = [Term(word, category, severity) for word, category, severity in
+             LexiconEntry.objects.values_list("word", "category", "severity").iterator()]
+    allowed = AllowListEntry.objects.values_list("word", flat=True)
+    return CompiledLexicon(terms, allowed)
+
+
+def current_lexicon() -> CompiledLexicon:
+    """The lexicon as it is now, compiled once per change and process."""
+    return _compiled(lexicon_version())
+
+
+# --- Screening -----------------------------------------------------------------------------
+
+def attachment_findings(obj, *, lexicon: CompiledLexicon) -> list[Finding]:
+    findings: list[Finding] = []
+    for file in getattr(obj, "review_attachments", lambda: [])():
+        name = file.filename
+        if not name.lower().endswith(SUPPORTED):
+            continue
+        label = f"附件：{name}"
+        try:
+            with file.file.open("rb") as handle:
+                found = screen_file(handle, name=name, lexicon=lexicon)
+        except (ExtractionError, OSError) as error:
+            # Not read is not screened: a person must look at it.
+            findings.append(Finding("attachment_error", REVIEW, "attachment", "unreadable", 0,
+                                    0, name, str(error), label))
+            continue
+        findings += [Finding(**{**f.as_dict(), "field": label}) for f in found]
+    return findings
+
+
+def screen_findings(obj, *, lexicon: CompiledLexicon | None = None,
+                    attachments: bool = True) -> list[Finding]:
+    lexicon = lexicon or current_lexicon()
+    findings: list[Finding] = []
+    for slot in content_slots(obj):
+        value = slot.get()
+        if not value:
+            continue
+        screen = screen_html if slot.is_html else screen_text
+        findings += screen(value, lexicon=lexicon, field=slot.field)
+    if attachments:
+        findings += attachment_findings(obj, lexicon=lexicon)
+    return findings
+
+
+def screen_object(obj) -> list[dict]:
+    """The configured screener: everything in the object, attachments included."""
+    return [finding.as_dict() for finding in screen_findings(obj)]
 
 
 def pass_everything(obj) -> list[dict]:
@@ -17,10 +189,41 @@ def pass_everything(obj) -> list[dict]:
 
 
 def screen(obj) -> list[dict]:
-    path = getattr(settings, "REVIEW_SCREENER", "review.screening.pass_everything")
-    screener = import_string(path)
-    return list(screener(obj))
+    path = getattr(settings, "REVIEW_SCREENER", "review.screening.screen_object")
+    return list(import_string(path)(obj))
 
 
 def blocking(findings: list[dict]) -> list[dict]:
     return [finding for finding in findings if finding.get("severity") == BLOCK]
+
+
+def needing_reason(findings: list[dict]) -> list[dict]:
+    """Findings a reviewer may pass only with a recorded reason."""
+    return [finding for finding in findings if finding.get("severity") == REVIEW]
+
+
+# --- Changing content: sanitising and masking ----------------------------------------------
+
+def sanitise_html(obj) -> bool:
+    """Sanitise every HTML piece of ``obj`` in place; True when anything changed."""
+    changed = False
+    for slot in content_slots(obj):
+        if not slot.is_html:
+            continue
+        value = slot.get()
+        clean = sanitise_rich_text(value) if value else value
+        if clean != value:
+            slot.set(clean)
+            changed = True
+    return changed
+
+
+def replace_text(obj, *, old: str, new: str) -> int:
+    """Replace ``old`` by ``new`` in every screened piece of ``obj``; how many pieces changed."""
+    changed = 0
+    for slot in content_slots(obj):
+        value = slot.get()
+        if old and old in value:
+            slot.set(value.replace(old, new))
+            changed += 1
+    return changed

@@ -166,3 +166,43 @@ def acknowledge_takedown(request, entry_id: int):
         raise PermissionDenied(str(error)) from error
     messages.success(request, f"已确认撤稿 #{entry.seq}。")
     return redirect("wagtailadmin_home")
+
+
+@require_POST
+def mask_personal_information(request, content_type_id: int, object_id: str):
+    """The author's one-click mask: a personal number the screener found is replaced by its
+    masked form (138****1234) everywhere in the latest draft, saved as a new revision."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.admin.admin_url_finder import AdminURLFinder
+    from wagtail.models import Page
+
+    from review.panels import MASKABLE, latest_screening
+    from review.pii import mask
+    from review.screening import replace_text
+
+    content_type = get_object_or_404(ContentType, pk=content_type_id)
+    model = content_type.model_class()
+    obj = get_object_or_404(model, pk=object_id)
+    if isinstance(obj, Page):
+        obj = obj.specific
+        may_edit = obj.permissions_for_user(request.user).can_edit()
+    else:
+        may_edit = request.user.has_perm(
+            f"{model._meta.app_label}.change_{model._meta.model_name}")
+    if not may_edit:
+        raise PermissionDenied
+    edit_url = AdminURLFinder(request.user).get_edit_url(obj) or "wagtailadmin_home"
+    number = request.POST.get("mask_match", "")
+    screening = latest_screening(obj)
+    if not number or screening is None or not any(
+            f.get("match") == number and f.get("kind") in MASKABLE for f in screening.findings):
+        messages.error(request, "没有可打码的号码：它不在最近一次自动检查的结果中。")
+        return redirect(edit_url)
+    draft = obj.get_latest_revision_as_object()
+    if replace_text(draft, old=number, new=mask(number)):
+        draft.save_revision(user=request.user, log_action=True)
+        messages.success(request, f"已将 {number} 打码为 {mask(number)} 并保存为新草稿"
+                                  "（编辑页中未保存的改动不会保留）。")
+    else:
+        messages.warning(request, f"最新草稿中已没有 {number}。")
+    return redirect(edit_url)

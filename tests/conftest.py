@@ -1,3 +1,5 @@
+import functools
+import io
 from dataclasses import dataclass, field
 
 import pytest
@@ -98,8 +100,21 @@ def make_article(column: Page, title: str, *, live: bool = True, owner=None, slu
     return article
 
 
-def make_document(organisation: Organisation, title: str, *, content: bytes = b"%PDF-1.4 test",
+@functools.cache
+def blank_pdf() -> bytes:
+    """A real one-page PDF (the screener reads attachments; a fake one would be unreadable)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_document(organisation: Organisation, title: str, *, content: bytes | None = None,
                   filename: str = "file.pdf"):
+    content = blank_pdf() if content is None else content
     Document = get_document_model()
     document = Document(title=title, collection=organisation.collection)
     document.file.save(filename, ContentFile(content), save=False)

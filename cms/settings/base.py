@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "wagtail",
     # After wagtail.admin: review replaces the workflow e-mails it connects.
     "review",
+    "simple_history",
     "modelcluster",
     "taggit",
     "django.contrib.admin",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "review.context.ActorMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -144,7 +146,10 @@ WAGTAIL_MODERATION_ENABLED = True
 # Publishing: the workflow's last step publishes the revision the leader signed (review/).
 WAGTAIL_FINISH_WORKFLOW_ACTION = "review.finish.publish_approved"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
-REVIEW_SCREENER = "review.screening.pass_everything"
+REVIEW_SCREENER = "review.screening.screen_object"
+# A lexicon change rescans live content in a background thread of the process that made it;
+# `manage.py rescan_live` (cron) runs whatever is still queued.
+REVIEW_RESCAN_IN_BACKGROUND = True
 # The publication register's checkpoints: the log's name (origin) and its signing key file.
 REVIEW_LOG_ORIGIN = os.environ.get(
     "REVIEW_LOG_ORIGIN",

@@ -19,3 +19,5 @@ STORAGES = {
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # A snippet with a workflow, to prove the publishing pipeline is generic over snippets.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+# Tests run queued rescans through the command, in the test's own transaction.
+REVIEW_RESCAN_IN_BACKGROUND = False

@@ -9,3 +9,37 @@ def signing_credential_kinds(user) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
     return set(user.signing_credentials.filter(revoked_at=None).values_list("kind", flat=True))
+
+
+SEVERITY_LABELS = {"block": "拦截", "review": "须复核", "warn": "提示"}
+KIND_LABELS = {
+    "sensitive_word": "敏感词", "id_number": "身份证号", "phone_number": "手机号",
+    "bank_card": "银行卡号", "hidden_content": "隐藏内容", "unsafe_markup": "不安全代码",
+    "attachment_error": "附件无法读取",
+}
+
+
+@register.filter
+def severity_label(finding: dict) -> str:
+    return SEVERITY_LABELS.get(finding.get("severity"), finding.get("severity", ""))
+
+
+@register.filter
+def kind_label(finding: dict) -> str:
+    return KIND_LABELS.get(finding.get("kind"), finding.get("kind", ""))
+
+
+@register.filter
+def highlighted(finding: dict) -> str:
+    """The finding's context with what was found marked (<mark>), escaped."""
+    from django.utils.html import escape, format_html, strip_tags
+
+    from review.screener import WHITESPACE
+
+    context = finding.get("context") or ""
+    needle = WHITESPACE.sub(" ", strip_tags(finding.get("match") or "")).strip()
+    position = context.find(needle) if needle else -1
+    if position < 0:
+        return escape(context)
+    return format_html("{}<mark>{}</mark>{}", context[:position], needle,
+                       context[position + len(needle):])

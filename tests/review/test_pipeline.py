@@ -145,9 +145,9 @@ def test_the_approval_signs_the_hash_of_every_file_readers_get(network):
     from django.core.files.images import ImageFile
     from wagtail.images import get_image_model
 
-    from tests.conftest import make_document, png_bytes, publish_via_workflow
+    from tests.conftest import blank_pdf, make_document, png_bytes, publish_via_workflow
 
-    pdf = b"%PDF-1.4 \xe5\xad\xa6\xe7\x94\x9f\xe5\x90\x8d\xe5\x8d\x95"
+    pdf = blank_pdf()  # readable: the screener reads attachments
     document = make_document(network.school_a, "名单", content=pdf, filename="list.pdf")
     image = get_image_model()(title="封面", collection=network.school_a.collection)
     image.file.save("cover.png", ImageFile(BytesIO(png_bytes()), name="cover.png"), save=False)

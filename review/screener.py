@@ -1,0 +1,106 @@
+"""The content screener over plain text, HTML and files: sensitive words (review.matching),
+students' personal information (review.pii), hidden content and unsafe markup
+(review.markup), and the text inside attachments (review.extract).
+
+A finding is what the ``scan`` command prints and what the screening task stores:
+``{kind, severity, category, rule, start, end, match, context}``, ``start``/``end`` indexing
+the text the finding was found in (for HTML, its source). ``field`` says which part of an
+object or which file that text was. Plain functions, no Django.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+
+from review import markup, pii
+from review.extract import Limits, extract
+from review.folding import fold
+from review.matching import CompiledLexicon
+
+BLOCK, REVIEW, WARN = "block", "review", "warn"
+CONTEXT_CHARS = 20
+PERSONAL_INFORMATION = "personal_information"
+PII_SEVERITY = {
+    "id_number": BLOCK,
+    "bank_card": BLOCK,
+    # Schools publish teachers' and offices' mobile numbers on purpose; a reviewer decides.
+    "phone_number": REVIEW,
+}
+KINDS = ("sensitive_word", "id_number", "phone_number", "bank_card", "hidden_content",
+         "unsafe_markup")
+WHITESPACE = re.compile(r"\s+")
+# Unsafe-markup rules that are usually innocent in a whole HTML file (a stylesheet link, a
+# search form): a reviewer decides. Every other unsafe rule blocks.
+UNSAFE_FOR_REVIEW = frozenset({"link", "form-action", "css-unreadable"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    severity: str
+    category: str
+    rule: str
+    start: int
+    end: int
+    match: str
+    context: str
+    field: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def context_around(text: str, start: int, end: int, *, chars: int = CONTEXT_CHARS) -> str:
+    """The match with up to ``chars`` characters either side, whitespace runs as one space."""
+    return WHITESPACE.sub(" ", text[max(0, start - chars):end + chars]).strip()
+
+
+def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
+                context_text: str | None = None, source: str | None = None) -> list[Finding]:
+    """Sensitive words and personal information in ``text``.
+
+    ``source`` is what offsets and matches refer to when ``text`` stands in for it (an HTML
+    source whose markup ``text`` blanks out); ``context_text`` is what contexts are cut from.
+    """
+    source = text if source is None else source
+    context_text = text if context_text is None else context_text
+    findings = [
+        Finding("sensitive_word", hit.term.severity, hit.term.category, hit.term.word,
+                hit.start, hit.end, source[hit.start:hit.end],
+                context_around(context_text, hit.start, hit.end), field)
+        for hit in lexicon.find(text, folded=fold(text))
+    ]
+    findings += [
+        Finding(number.kind, PII_SEVERITY[number.kind], PERSONAL_INFORMATION, number.rule,
+                number.start, number.end, source[number.start:number.end],
+                context_around(context_text, number.start, number.end), field)
+        for number in pii.find_personal_information(text)
+    ]
+    return sorted(findings, key=lambda f: (f.start, f.end))
+
+
+def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list[Finding]:
+    """Markup problems in the source, and words and numbers in its text; offsets index the
+    source."""
+    text = markup.screening_text(html)
+    findings = screen_text(text, lexicon=lexicon, field=field, source=html)
+    for problem in markup.find_markup_problems(html):
+        if problem.kind == "unsafe_markup":
+            severity = REVIEW if problem.rule in UNSAFE_FOR_REVIEW else BLOCK
+        else:
+            severity = BLOCK if problem.has_link else REVIEW
+        findings.append(Finding(
+            problem.kind, severity, problem.kind, problem.rule, problem.start, problem.end,
+            problem.match, context_around(text, problem.start, problem.end), field))
+    return sorted(findings, key=lambda f: (f.start, f.end))
+
+
+def screen_file(data, *, name: str, lexicon: CompiledLexicon,
+                limits: Limits | None = None) -> list[Finding]:
+    """A file's text screened as text or HTML; ExtractionError when it cannot be read."""
+    extracted = extract(data, name=name, limits=limits or Limits())
+    screen = screen_html if extracted.is_html else screen_text
+    return screen(extracted.text, lexicon=lexicon, field=name)
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    return [finding for finding in findings if finding.severity == BLOCK]
