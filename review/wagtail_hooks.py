@@ -1,9 +1,14 @@
 from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from review.lexicon_admin import ScreeningViewSetGroup
 
 
 @hooks.register("register_log_actions")
 def register_review_log_actions(actions):
     actions.register_action("review.screened", "自动内容检查", "自动内容检查完成")
+    actions.register_action("review.screening_overridden", "忽略自动检查提示",
+                            "审核人说明理由后忽略了自动检查的复核提示")
     actions.register_action("review.signed", "领导签名审批", "领导已签名审批")
     actions.register_action("review.credential_enrolled", "登记签名凭证", "登记了签名凭证")
     actions.register_action("review.credential_revoked", "吊销签名凭证", "吊销了签名凭证")
@@ -38,7 +43,7 @@ def hide_snippet_publish(menu_items, request, context):
 def register_review_urls():
     from django.urls import path
 
-    from review import reports, views
+    from review import lexicon_admin, reports, views
 
     return [
         path("register/", reports.register_report, name="review_register"),
@@ -54,6 +59,13 @@ def register_review_urls():
         path("takedown/<int:page_id>/", views.takedown, name="review_takedown"),
         path("takedown/acknowledge/<int:entry_id>/", views.acknowledge_takedown,
              name="review_acknowledge_takedown"),
+        path("screening/mask/<int:content_type_id>/<str:object_id>/",
+             views.mask_personal_information, name="review_mask"),
+        path("screening/lexicon-history/", lexicon_admin.lexicon_history,
+             name="review_lexicon_history"),
+        path("screening/rescans/", lexicon_admin.rescans, name="review_lexicon_rescans"),
+        path("screening/rescans/<int:rescan_id>/", lexicon_admin.rescans,
+             name="review_lexicon_rescan"),
     ]
 
 
@@ -139,3 +151,21 @@ def register_register_report_menu_item():
 
     return RegisterMenuItem("发布登记", reverse("review_register"), name="publication-register",
                             icon_name="list-ul", order=650)
+
+
+register_snippet(ScreeningViewSetGroup)
+
+
+@hooks.register("register_reports_menu_item")
+def register_lexicon_rescans_menu_item():
+    from django.urls import reverse
+    from wagtail.admin.menu import MenuItem
+
+    from review.lexicon_admin import user_may_manage_lexicon
+
+    class LexiconMenuItem(MenuItem):
+        def is_shown(self, request):
+            return user_may_manage_lexicon(request.user)
+
+    return LexiconMenuItem("词库变更复查", reverse("review_lexicon_rescans"),
+                           name="lexicon-rescans", icon_name="search", order=660)

@@ -2,6 +2,7 @@
 
 import base64
 import datetime
+import io
 import random
 import secrets
 import uuid
@@ -70,6 +71,7 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
     if has_content():
         raise DemoError("数据库中已有内容，演示数据只能在空数据库上创建。"
                         "如需重建，请先删除 CMS_DATA_DIR 目录（默认 ./var/）。")
+    _import_starter_lexicon()
     organisations = {"portal": create_portal(name=content.PORTAL["name"],
                                              hostname=content.PORTAL["hostname"], port=port)}
     for school in content.SCHOOLS:
@@ -103,6 +105,21 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
                 articles += 1
     return {"organisations": len(organisations), "users": len(users), "articles": articles,
             "documents": len(documents)}
+
+
+def _import_starter_lexicon() -> None:
+    """The screening lexicon we ship (review/lexicon/): operators add official lists."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from review.rescan import one_rescan
+
+    lexicon = settings.BASE_DIR / "review" / "lexicon"
+    with one_rescan(reason="", rescan=False):
+        call_command("import_lexicon", str(lexicon / "starter.csv"), verbosity=0,
+                     stdout=io.StringIO())
+        call_command("import_lexicon", str(lexicon / "allow.csv"), "--allow", verbosity=0,
+                     stdout=io.StringIO())
 
 
 def _prefix(key: str) -> str:

@@ -1,0 +1,147 @@
+"""Rescanning live content when the lexicon changes.
+
+A change to the lexicon or the allow list queues a rescan (once the change commits). The
+rescan runs in a background thread of the process that made the change
+(``REVIEW_RESCAN_IN_BACKGROUND``, on by default) and, for deployments whose workers may not
+live long enough, ``python manage.py rescan_live`` runs whatever is queued (cron it every few
+minutes). Claiming a queued rescan is one conditional UPDATE, so the two never run the same
+rescan twice. Results list every live page and snippet that now matches.
+"""
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from review.models import LexiconRescan
+from review.screening import current_lexicon, screen_findings
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def one_rescan(*, reason: str, rescan: bool = True):
+    """Many changes (an import), one rescan when they are done — or none, with
+    ``rescan=False`` (a fresh install has no live content to rescan). Nested batches leave the
+    decision to the outermost."""
+    _batch.depth = getattr(_batch, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _batch.depth -= 1
+    if rescan and not _batch.depth:
+        request_rescan(reason=reason)
+
+
+def on_lexicon_change(sender, instance, **kwargs) -> None:
+    """Receiver for saves and deletions of lexicon and allow-list entries."""
+    if getattr(_batch, "depth", 0):
+        return
+    request_rescan(reason=f"{sender._meta.verbose_name}“{instance.word}”变更")
+
+
+def request_rescan(*, reason: str) -> None:
+    """Queue a rescan after the current transaction commits (one queued rescan is enough)."""
+    def queue():
+        if not LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).exists():
+            LexiconRescan.objects.create(reason=reason[:255])
+        if getattr(settings, "REVIEW_RESCAN_IN_BACKGROUND", True):
+            threading.Thread(target=_run_in_thread, name="lexicon-rescan", daemon=True).start()
+    transaction.on_commit(queue)
+
+
+def _run_in_thread() -> None:
+    try:
+        run_pending()
+    except Exception:  # pragma: no cover - logged; the queued row stays for rescan_live
+        logger.exception("lexicon rescan failed")
+    finally:
+        connection.close()
+
+
+def claim_next() -> LexiconRescan | None:
+    for rescan in LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).order_by(
+            "requested_at", "pk"):
+        claimed = LexiconRescan.objects.filter(
+            pk=rescan.pk, status=LexiconRescan.Status.PENDING).update(
+            status=LexiconRescan.Status.RUNNING, started_at=timezone.now())
+        if claimed:
+            rescan.refresh_from_db()
+            return rescan
+    return None
+
+
+def run_pending(*, progress: Progress | None = None) -> list[LexiconRescan]:
+    done = []
+    close_old_connections()
+    while (rescan := claim_next()) is not None:
+        try:
+            run(rescan, progress=progress)
+        except Exception as error:
+            LexiconRescan.objects.filter(pk=rescan.pk).update(
+                status=LexiconRescan.Status.FAILED, error=repr(error)[:2000],
+                finished_at=timezone.now())
+            raise
+        done.append(rescan)
+    return done
+
+
+def live_objects() -> Iterator:
+    """Every live page and every live snippet that has a draft state."""
+    from wagtail.models import DraftStateMixin, Page
+    from wagtail.snippets.models import get_snippet_models
+
+    yield from Page.objects.live().specific().iterator(chunk_size=500)
+    for model in get_snippet_models():
+        if issubclass(model, DraftStateMixin):
+            yield from model.objects.filter(live=True).iterator(chunk_size=500)
+
+
+def count_live_objects() -> int:
+    from wagtail.models import DraftStateMixin, Page
+    from wagtail.snippets.models import get_snippet_models
+
+    return Page.objects.live().count() + sum(
+        model.objects.filter(live=True).count() for model in get_snippet_models()
+        if issubclass(model, DraftStateMixin))
+
+
+def _admin_url(obj) -> str:
+    from wagtail.admin.admin_url_finder import AdminURLFinder
+
+    return AdminURLFinder().get_edit_url(obj) or ""
+
+
+def run(rescan: LexiconRescan, *, progress: Progress | None = None) -> LexiconRescan:
+    """Screen every live object's words against the current lexicon."""
+    from django.contrib.contenttypes.models import ContentType
+
+    lexicon = current_lexicon()
+    total = count_live_objects()
+    matches, checked = [], 0
+    for obj in live_objects():
+        words = [f.as_dict() for f in screen_findings(obj, lexicon=lexicon)
+                 if f.kind == "sensitive_word"]
+        checked += 1
+        if words:
+            matches.append({
+                "content_type": ContentType.objects.get_for_model(obj).pk,
+                "object_id": str(obj.pk), "title": str(obj), "admin_url": _admin_url(obj),
+                "findings": words,
+            })
+        if progress:
+            progress(checked, total)
+    rescan.status = LexiconRescan.Status.DONE
+    rescan.checked = checked
+    rescan.matches = matches
+    rescan.finished_at = timezone.now()
+    rescan.save(update_fields=["status", "checked", "matches", "finished_at"])
+    return rescan
