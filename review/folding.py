@@ -75,6 +75,19 @@ class FoldingTable:
     table: np.ndarray  # uint32 per code point: folded code point, NOISE, or expansion index
     expansions: tuple[str, ...]
 
+    @functools.cached_property
+    def expansion_lengths(self) -> np.ndarray:
+        return np.array([len(e) for e in self.expansions], dtype=np.int64)
+
+    @functools.cached_property
+    def expansion_chars(self) -> np.ndarray:
+        """One row per expansion, its code points padded with zeros."""
+        chars = np.zeros((len(self.expansions), int(self.expansion_lengths.max())),
+                         dtype=np.uint32)
+        for row, expansion in enumerate(self.expansions):
+            chars[row, :len(expansion)] = [ord(c) for c in expansion]
+        return chars
+
 
 @functools.cache
 def folding_table() -> FoldingTable:
@@ -126,7 +139,7 @@ def fold(text: str) -> Folded:
     kept = np.flatnonzero(mapped != NOISE)
     values = mapped[kept]
     if values.size and values.max() >= EXPANSION_BASE:
-        values, kept = _expand(values, kept, folding.expansions)
+        values, kept = _expand(values, kept, folding)
     if not values.size:
         empty = np.empty(0, dtype=np.int64)
         return Folded("", empty, empty, empty)
@@ -142,18 +155,18 @@ def fold_term(term: str) -> str:
 
 
 def _expand(values: np.ndarray, kept: np.ndarray,
-            expansions: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    out_values: list[int] = []
-    out_index: list[int] = []
-    for value, index in zip(values.tolist(), kept.tolist(), strict=True):
-        if value >= EXPANSION_BASE:
-            for char in expansions[value - EXPANSION_BASE]:
-                out_values.append(ord(char))
-                out_index.append(index)
-        else:
-            out_values.append(value)
-            out_index.append(index)
-    return np.array(out_values, dtype=np.uint32), np.array(out_index, dtype=np.int64)
+            folding: FoldingTable) -> tuple[np.ndarray, np.ndarray]:
+    """Characters folding to several characters (⑩ → 10), spread out, vectorised: each output
+    position knows its source character and its place within that character's expansion."""
+    expanding = values >= EXPANSION_BASE
+    expansion = np.where(expanding, values - EXPANSION_BASE, 0).astype(np.int64)
+    lengths = np.where(expanding, folding.expansion_lengths[expansion], 1)
+    source = np.repeat(np.arange(values.size), lengths)
+    place = np.arange(source.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    spread = folding.expansion_chars[expansion[source], np.minimum(
+        place, folding.expansion_chars.shape[1] - 1)]
+    out = np.where(expanding[source], spread, values[source]).astype(np.uint32)
+    return out, kept[source]
 
 
 def is_word_char(char: str) -> bool:

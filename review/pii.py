@@ -32,7 +32,8 @@ CARD_CONTEXT = ("银行卡", "卡号", "账号", "帐号", "开户", "银行")
 
 # A run of digits, possibly split by single spaces or hyphens (138 1234 5678, 6222-0212-...),
 # ending in X for ID numbers; never preceded or followed by another digit or ASCII letter.
-NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){10,18}(?:[Xx])?(?![0-9A-Za-z])")
+# The leading \d comes before the look-behind so that the engine can skip to digits quickly.
+NUMBER_RUN = re.compile(r"\d(?<![0-9A-Za-z]\d)(?:[ -]?\d){10,18}(?:[Xx])?(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
