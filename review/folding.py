@@ -110,6 +110,7 @@ def folding_table() -> FoldingTable:
         else:
             table[cp] = EXPANSION_BASE + len(expansions)
             expansions.append(folded)
+    table[0xD800:0xE000] = NOISE  # lone surrogates: never text
     return FoldingTable(table=table, expansions=tuple(expansions))
 
 

@@ -9,9 +9,12 @@ match must still hold in the original:
   does not fire inside "alphabet";
 - a term with a doubled character (时时彩) needs it doubled in the text too (同时彩排 is not
   时时彩, although both fold to 时彩);
-- a match may not run across sentence punctuation or a line break (实验，班长 is not 实验班)
-  unless the term is three characters or more and every gap between its characters was
-  filled (百，家，乐): that is disguise, not prose.
+- a match that runs across sentence punctuation or a line break (实验，班长) may be two
+  words: it is reported, but only as a warning, unless the term is three characters or more
+  and every gap between its characters was filled (百，家，乐): that is disguise, not prose.
+
+Leftmost-longest matching reports no overlaps, so when a match does not hold, the text is
+searched again from its second character (实时彩票: 时彩 does not hold, 彩票 may).
 
 Allow-list entries suppress a banned match lying inside them (反赌博 holds 赌博); they are
 matched only when something banned was found, so clean text pays for one pass. Plain
@@ -19,6 +22,7 @@ functions over plain data, no Django.
 """
 
 import bisect
+import collections
 import itertools
 import re
 from collections.abc import Iterable
@@ -46,6 +50,9 @@ class WordMatch:
     term: Term
     start: int  # in the original text
     end: int
+    # Runs across sentence punctuation or a line break the way prose does (实验，班长): maybe
+    # two words, maybe disguise; reported for people to look at, never blocking.
+    across_sentences: bool = False
 
 
 class TermError(ValueError):
@@ -81,6 +88,7 @@ class CompiledLexicon:
                     known[0].severity):
                 by_folded[folded.text] = (term, folded.counts.tolist())
         self.patterns = list(by_folded)
+        self.longest = max(map(len, self.patterns), default=0)
         self.terms = [by_folded[p][0] for p in self.patterns]
         self.english_start = [p[0].isascii() and p[0].isalnum() for p in self.patterns]
         self.english_end = [p[-1].isascii() and p[-1].isalnum() for p in self.patterns]
@@ -101,22 +109,34 @@ class CompiledLexicon:
         if self.automaton is None or not text:
             return []
         folded = folded or fold(text)
-        hits = self.automaton.find_matches_as_indexes(folded.text)
+        hits = collections.deque(self.automaton.find_matches_as_indexes(folded.text))
         if not hits:
             return []
         allowed = self._allowed_spans(folded.text)
         matches = []
-        for index, start, end in hits:
-            if allowed.covers(start, end):
+        while hits:
+            index, start, end = hits.popleft()
+            held = None if allowed.covers(start, end) else self._original_span(
+                index, start, end, text, folded)
+            if held is None:
+                # Leftmost-longest matching skipped whatever overlapped this match: look again
+                # from its second character (实时彩票: 时彩 fails, 彩票 may not).
+                hits.extendleft(reversed(self._overlapping(folded.text, start, end)))
                 continue
-            span = self._original_span(index, start, end, text, folded)
-            if span is not None:
-                matches.append(WordMatch(self.terms[index], *span))
+            original_start, original_end, crosses = held
+            matches.append(WordMatch(self.terms[index], original_start, original_end,
+                                     crosses))
         return matches
 
+    def _overlapping(self, folded_text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        window = folded_text[start + 1:end + self.longest]
+        return [(index, start + 1 + s, start + 1 + e) for index, s, e in
+                self.automaton.find_matches_as_indexes(window) if start + 1 + s < end]
+
     def _original_span(self, index: int, start: int, end: int, text: str,
-                       folded: Folded) -> tuple[int, int] | None:
-        """The match's span in the original text, or None when it does not hold there."""
+                       folded: Folded) -> tuple[int, int, bool] | None:
+        """The match's span in the original text and whether it runs across sentence
+        punctuation as prose does, or None when it does not hold there."""
         runs = self.doubled.get(index)
         if runs is not None and any(
                 int(folded.counts[start + k]) < need for k, need in enumerate(runs)):
@@ -134,10 +154,9 @@ class CompiledLexicon:
                         self.english_end[index] and original_end < len(text)
                         and is_word_char(text[original_end])):
                     continue
-                if SENTENCE_BREAK.search(text, original_start, original_end) and not (
-                        end - start >= 3 and folded.noise_between_all(start, end)):
-                    return None
-                return original_start, original_end
+                crosses = bool(SENTENCE_BREAK.search(text, original_start, original_end)) and not (
+                    end - start >= 3 and folded.noise_between_all(start, end))
+                return original_start, original_end, crosses
         return None
 
     def _allowed_spans(self, folded_text: str) -> "Spans":

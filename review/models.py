@@ -243,6 +243,17 @@ class RejectForm(TaskStateCommentForm):
     )
 
 
+class OverrideReasonForm(TaskStateCommentForm):
+    comment = forms.CharField(
+        label="通过理由", widget=forms.Textarea(attrs={"rows": 4}), required=True,
+        help_text="自动检查提示了须人工复核的问题（见编辑页上方的列表）；说明为什么可以通过，"
+                  "理由记入日志。",
+    )
+
+
+APPROVE_WITH_REASON = "approve_with_reason"
+
+
 class ReviewTaskMixin:
     """Group review with separation of duties: members of the groups only (superusers too
     must be members), never on one's own submission."""
@@ -261,14 +272,17 @@ class ReviewTaskMixin:
 
     # Whether passing findings the screener left to people ("review") needs a reason here.
     asks_override_reason = False
+    # Whether on_action screens an approval (the leader's task does it before signing).
+    screens_on_approve = True
 
     def get_actions(self, obj, user):
         workflow_state = obj.current_workflow_state
         if not self._user_in_groups(user) or self.excluded(workflow_state, user):
             return []
         if self.asks_override_reason and self._findings_needing_reason(
-                screening_findings(workflow_state=workflow_state)):
-            return [("reject", "退回修改", True), ("approve", "说明理由后通过", True)]
+                screening_findings(workflow_state=workflow_state,
+                                   revision=obj.get_latest_revision())):
+            return [("reject", "退回修改", True), (APPROVE_WITH_REASON, "说明理由后通过", True)]
         return [("reject", "退回修改", True), *self.approve_actions()]
 
     def approve_actions(self):
@@ -282,13 +296,12 @@ class ReviewTaskMixin:
 
     def check_screening(self, task_state, *, user, comment: str) -> None:
         """Nothing with a blocking finding passes a review; findings left to people pass the
-        first review only with a recorded reason."""
-        from review.screening import blocking
+        first review only with a recorded reason. Screens what the next step would get — the
+        latest revision (reviewers may have edited) — with the lexicon as it is now."""
+        from review.screening import blocking, screen
 
-        # What the next step would get: the latest revision (reviewers may have edited).
         latest = task_state.workflow_state.content_object.get_latest_revision()
-        findings = screening_findings(workflow_state=task_state.workflow_state,
-                                      revision=latest or task_state.revision)
+        findings = screen((latest or task_state.revision).as_object())
         blocked = blocking(findings)
         if blocked:
             raise Refused(f"内容含须拦截的问题（{summarise(blocked)}），"
@@ -300,9 +313,10 @@ class ReviewTaskMixin:
             raise Refused(f"自动检查提示了 {len(pending)} 处须人工复核的问题"
                           f"（{summarise(pending)}），通过时须在意见中写明理由。")
         log(instance=task_state.workflow_state.content_object,
-            action="review.screening_overridden", revision=task_state.revision, user=user,
-            data={"reason": comment.strip(), "findings": [
-                {key: f.get(key) for key in ("kind", "rule", "match", "field")} for f in pending]})
+            action="review.screening_overridden", revision=latest or task_state.revision,
+            user=user, data={"reason": comment.strip(), "findings": [
+                {"kind": f.get("kind"), "rule": f.get("rule"), "match": shown_match(f),
+                 "field": f.get("field")} for f in pending]})
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
         if not self._user_in_groups(user):
@@ -311,21 +325,35 @@ class ReviewTaskMixin:
                 .exclude(workflow_state__requested_by=user))
 
     def get_form_for_action(self, action):
+        if action == APPROVE_WITH_REASON:
+            return OverrideReasonForm
         return RejectForm if action == "reject" else TaskStateCommentForm
 
     def on_action(self, task_state, user, action_name, **kwargs):
         if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
             raise Refused("不能审核本人提交的内容，或不在审核组中。")
+        if action_name == APPROVE_WITH_REASON:
+            action_name = "approve"
         if action_name == "reject" and not (kwargs.get("comment") or "").strip():
             raise Refused("退回必须填写意见。")
-        if action_name == "approve":
+        if action_name == "approve" and self.screens_on_approve:
             self.check_screening(task_state, user=user, comment=kwargs.get("comment") or "")
         return super().on_action(task_state, user, action_name, **kwargs)
 
 
+def shown_match(finding: dict) -> str:
+    """What messages, comments and logs may repeat of a finding: personal numbers masked."""
+    from review.pii import mask
+
+    match = finding.get("match") or ""
+    if finding.get("kind") in ("id_number", "phone_number", "bank_card"):
+        return mask(match)
+    return match[:40]
+
+
 def summarise(findings: list[dict], *, limit: int = 5) -> str:
     shown = "；".join(f"{f.get('rule') if f.get('kind') == 'sensitive_word' else f.get('kind')}"
-                     f"“{f.get('match', '')[:40]}”" for f in findings[:limit])
+                     f"“{shown_match(f)}”" for f in findings[:limit])
     return shown + (f" 等 {len(findings)} 处" if len(findings) > limit else "")
 
 
@@ -380,6 +408,8 @@ class LeaderApprovalForm(TaskStateCommentForm):
 class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
     """领导审批: the leader's approval, which is a signature over the exact revision."""
 
+    screens_on_approve = False  # screened in on_action, before the signature
+
     class Meta:
         verbose_name = "领导审批"
 
@@ -406,6 +436,8 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
         if action_name == "approve":
             if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
                 raise Refused("初审人、提交人不能给出领导审批。")
+            # Before the signature: nothing blocked is ever signed.
+            self.check_screening(task_state, user=user, comment=kwargs.get("comment") or "")
             from review.workflow import sign_approval
 
             sign_approval(task_state=task_state, user=user,

@@ -8,7 +8,9 @@ order numbers, credit codes, timestamps and landlines do not trip them. Plain fu
 """
 
 import datetime
+import html
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -116,8 +118,11 @@ def _grouped_like_a_mobile(raw: str) -> bool:
 
 
 def mask(match: str) -> str:
-    """What the author's one-click mask puts instead: 138****1234, 110105********123X."""
-    number = digits_of(match)
+    """What the author's one-click mask puts instead: 138****1234, 110105********123X.
+    ``match`` may be written in HTML (138<b>1234</b>5678, &#49;38…) or other digits (１３８…)."""
+    text = html.unescape(re.sub(r"<[^>]*>", "", match))
+    number = "".join(str(unicodedata.digit(c)) if c.isdecimal() else c.upper()
+                     for c in text if c.isdecimal() or c in "Xx")
     if len(number) == 11:
         return f"{number[:3]}****{number[-4:]}"
     if len(number) in (15, 18):

@@ -1,20 +1,25 @@
 """Rescanning live content when the lexicon changes.
 
 A change to the lexicon or the allow list queues a rescan (once the change commits). The
-rescan runs in a background thread of the process that made the change
-(``REVIEW_RESCAN_IN_BACKGROUND``, on by default) and, for deployments whose workers may not
-live long enough, ``python manage.py rescan_live`` runs whatever is queued (cron it every few
-minutes). Claiming a queued rescan is one conditional UPDATE, so the two never run the same
-rescan twice. Results list every live page and snippet that now matches.
+rescan runs in a background thread of the web process that made the change
+(``REVIEW_RESCAN_IN_BACKGROUND``, on by default; one runner thread per process, which keeps
+going while rescans are queued) and, for deployments whose workers may not live long enough,
+``python manage.py rescan_live`` runs whatever is queued (cron it every few minutes; commands
+such as ``import_lexicon`` only queue). Claiming a queued rescan is one conditional UPDATE, so
+two runners never run the same rescan; a rescan left running by a process that died is
+claimed again after ``STALE_AFTER``. Results list every live page and snippet that now
+matches.
 """
 
 import contextlib
+import datetime
 import logging
 import threading
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from review.models import LexiconRescan
@@ -22,13 +27,16 @@ from review.screening import current_lexicon, screen_findings
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+STALE_AFTER = datetime.timedelta(hours=2)
+_runner_lock = threading.Lock()
+_runner: threading.Thread | None = None
 
 
 _batch = threading.local()
 
 
 @contextlib.contextmanager
-def one_rescan(*, reason: str, rescan: bool = True):
+def one_rescan(*, reason: str, rescan: bool = True, background: bool = True):
     """Many changes (an import), one rescan when they are done — or none, with
     ``rescan=False`` (a fresh install has no live content to rescan). Nested batches leave the
     decision to the outermost."""
@@ -38,7 +46,7 @@ def one_rescan(*, reason: str, rescan: bool = True):
     finally:
         _batch.depth -= 1
     if rescan and not _batch.depth:
-        request_rescan(reason=reason)
+        request_rescan(reason=reason, background=background)
 
 
 def on_lexicon_change(sender, instance, **kwargs) -> None:
@@ -48,30 +56,41 @@ def on_lexicon_change(sender, instance, **kwargs) -> None:
     request_rescan(reason=f"{sender._meta.verbose_name}“{instance.word}”变更")
 
 
-def request_rescan(*, reason: str) -> None:
-    """Queue a rescan after the current transaction commits (one queued rescan is enough)."""
+def request_rescan(*, reason: str, background: bool = True) -> None:
+    """Queue a rescan after the current transaction commits (one queued rescan is enough) and,
+    in a web process, make sure a runner thread is on it."""
     def queue():
         if not LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).exists():
             LexiconRescan.objects.create(reason=reason[:255])
-        if getattr(settings, "REVIEW_RESCAN_IN_BACKGROUND", True):
-            threading.Thread(target=_run_in_thread, name="lexicon-rescan", daemon=True).start()
+        if background and getattr(settings, "REVIEW_RESCAN_IN_BACKGROUND", True):
+            _start_runner()
     transaction.on_commit(queue)
+
+
+def _start_runner() -> None:
+    global _runner
+    with _runner_lock:
+        if _runner is not None and _runner.is_alive():
+            return  # it claims the new rescan when it is done with the current one
+        _runner = threading.Thread(target=_run_in_thread, name="lexicon-rescan", daemon=True)
+        _runner.start()
 
 
 def _run_in_thread() -> None:
     try:
         run_pending()
-    except Exception:  # pragma: no cover - logged; the queued row stays for rescan_live
+    except Exception:  # pragma: no cover - logged; rescan_live can run it again
         logger.exception("lexicon rescan failed")
     finally:
         connection.close()
 
 
 def claim_next() -> LexiconRescan | None:
-    for rescan in LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).order_by(
-            "requested_at", "pk"):
-        claimed = LexiconRescan.objects.filter(
-            pk=rescan.pk, status=LexiconRescan.Status.PENDING).update(
+    stale = timezone.now() - STALE_AFTER
+    claimable = (Q(status=LexiconRescan.Status.PENDING)
+                 | Q(status=LexiconRescan.Status.RUNNING, started_at__lt=stale))
+    for rescan in LexiconRescan.objects.filter(claimable).order_by("requested_at", "pk"):
+        claimed = LexiconRescan.objects.filter(claimable, pk=rescan.pk).update(
             status=LexiconRescan.Status.RUNNING, started_at=timezone.now())
         if claimed:
             rescan.refresh_from_db()

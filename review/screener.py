@@ -9,7 +9,10 @@ object or which file that text was. Plain functions, no Django.
 """
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
+
+import numpy as np
 
 from review import markup, pii
 from review.extract import Limits, extract
@@ -31,6 +34,10 @@ WHITESPACE = re.compile(r"\s+")
 # Unsafe-markup rules that are usually innocent in a whole HTML file (a stylesheet link, a
 # search form): a reviewer decides. Every other unsafe rule blocks.
 UNSAFE_FOR_REVIEW = frozenset({"link", "form-action", "css-unreadable"})
+# Every decimal digit (full-width １, Arabic-Indic…) as its ASCII digit: numbers written
+# in other digits are still numbers. One character for one, so offsets do not move.
+ASCII_DIGITS = {cp: str(unicodedata.digit(chr(cp))) for cp in range(0x80, 0x30000)
+                if unicodedata.category(chr(cp)) == "Nd"}
 
 
 @dataclass(frozen=True)
@@ -55,34 +62,72 @@ def context_around(text: str, start: int, end: int, *, chars: int = CONTEXT_CHAR
 
 
 def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
-                context_text: str | None = None, source: str | None = None) -> list[Finding]:
+                context_text: str | None = None, source: str | None = None,
+                numbers_text: str | None = None,
+                numbers_index: np.ndarray | None = None) -> list[Finding]:
     """Sensitive words and personal information in ``text``.
 
     ``source`` is what offsets and matches refer to when ``text`` stands in for it (an HTML
-    source whose markup ``text`` blanks out); ``context_text`` is what contexts are cut from.
+    source whose markup ``text`` blanks out); ``context_text`` is what contexts are cut from;
+    personal numbers are looked for in ``numbers_text`` (default ``text``), whose character
+    ``i`` stands at ``numbers_index[i]`` of ``source``.
     """
     source = text if source is None else source
     context_text = text if context_text is None else context_text
     findings = [
-        Finding("sensitive_word", hit.term.severity, hit.term.category, hit.term.word,
+        Finding("sensitive_word", WARN if hit.across_sentences else hit.term.severity,
+                hit.term.category,
+                f"{hit.term.word}（跨标点）" if hit.across_sentences else hit.term.word,
                 hit.start, hit.end, source[hit.start:hit.end],
                 context_around(context_text, hit.start, hit.end), field)
         for hit in lexicon.find(text, folded=fold(text))
     ]
-    findings += [
-        Finding(number.kind, PII_SEVERITY[number.kind], PERSONAL_INFORMATION, number.rule,
-                number.start, number.end, source[number.start:number.end],
-                context_around(context_text, number.start, number.end), field)
-        for number in pii.find_personal_information(text)
-    ]
+    numbers_text = (text if numbers_text is None else numbers_text).translate(ASCII_DIGITS)
+    for number in pii.find_personal_information(numbers_text):
+        start, end = number.start, number.end
+        if numbers_index is not None:
+            start, end = int(numbers_index[start]), int(numbers_index[end - 1]) + 1
+        findings.append(Finding(
+            number.kind, PII_SEVERITY[number.kind], PERSONAL_INFORMATION, number.rule, start,
+            end, source[start:end], context_around(context_text, start, end), field))
     return sorted(findings, key=lambda f: (f.start, f.end))
+
+
+def _without_markup(html: str, text: str) -> tuple[str, np.ndarray]:
+    """``text`` (the screening text of ``html``) without the blanks that stand for markup, and
+    where each remaining character stands in ``html``: 138<b>1234</b>5678 reads as one
+    number."""
+    if not html:
+        return "", np.empty(0, dtype=np.int64)
+    source = np.frombuffer(html.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    blanked = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    index = np.flatnonzero((blanked != ord(" ")) | (source == ord(" ")))
+    return blanked[index].tobytes().decode("utf-32-le", "surrogatepass"), index
+
+
+def _through_references(html: str, text: str, end: int) -> int:
+    """A match ending in a character reference (&#36172;) ends where the reference does."""
+    last = end - 1
+    if 0 <= last < len(html) and html[last] == "&" and text[last] != "&":
+        semicolon = html.find(";", last, last + 40)
+        if semicolon != -1:
+            return semicolon + 1
+    return end
 
 
 def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list[Finding]:
     """Markup problems in the source, and words and numbers in its text; offsets index the
     source."""
     text = markup.screening_text(html)
-    findings = screen_text(text, lexicon=lexicon, field=field, source=html)
+    numbers_text, numbers_index = _without_markup(html, text)
+    findings = []
+    for finding in screen_text(text, lexicon=lexicon, field=field, source=html,
+                               numbers_text=numbers_text, numbers_index=numbers_index):
+        end = _through_references(html, text, finding.end)
+        if end != finding.end:
+            finding = Finding(**{**finding.as_dict(), "end": end,
+                                 "match": html[finding.start:end]})
+        findings.append(finding)
     for problem in markup.find_markup_problems(html):
         if problem.kind == "unsafe_markup":
             severity = REVIEW if problem.rule in UNSAFE_FOR_REVIEW else BLOCK

@@ -9,6 +9,7 @@ the authors' one-click masks in. Settings name the screener the task calls:
 """
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from review.matching import CompiledLexicon, Term
 from review.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
 
 # Fields that record where and how an object is kept, not what it says.
-NOT_CONTENT = frozenset({"draft_title", "url_path", "path", "slug", "translation_key",
+NOT_CONTENT = frozenset({"draft_title", "url_path", "path", "translation_key",
                          "live_revision", "latest_revision"})
 
 
@@ -56,6 +57,10 @@ def _block_slots(block, value, label: str) -> Iterator[Slot]:
     if isinstance(value, RichText):
         yield Slot(label, True, lambda: value.source or "",
                    lambda source: setattr(value, "source", source))
+    elif isinstance(getattr(value, "contextual_alt_text", None), str):
+        # An image block's alt text, typed per use and printed in the page.
+        yield Slot(f"{label}.alt", False, lambda: value.contextual_alt_text or "",
+                   lambda alt: setattr(value, "contextual_alt_text", alt))
     elif isinstance(block, blocks.StreamBlock | blocks.ListBlock):
         # Stream and list children are bound blocks whose ``value`` can be replaced.
         children = value if isinstance(block, blocks.StreamBlock) else value.bound_blocks
@@ -100,8 +105,7 @@ def _model_slots(obj, prefix: str = "") -> Iterator[Slot]:
         elif isinstance(field, RichTextField):
             yield _attribute_slot(obj, field.name, label, is_html=True)
         elif (isinstance(field, models.CharField | models.TextField) and field.editable
-              and not field.choices and not isinstance(field, models.SlugField)
-              and field.name not in NOT_CONTENT):
+              and not field.choices and field.name not in NOT_CONTENT):
             yield _attribute_slot(obj, field.name, label, is_html=False)
 
 
@@ -146,12 +150,23 @@ def current_lexicon() -> CompiledLexicon:
 # --- Screening -----------------------------------------------------------------------------
 
 def attachment_findings(obj, *, lexicon: CompiledLexicon) -> list[Finding]:
+    """The files ``obj`` declares: their titles (shown as link text and alt text) and, for
+    documents, their text. A document that cannot be read is left to people."""
     findings: list[Finding] = []
     for file in getattr(obj, "review_attachments", lambda: [])():
         name = file.filename
-        if not name.lower().endswith(SUPPORTED):
-            continue
         label = f"附件：{name}"
+        for attribute in ("title", "description"):
+            value = getattr(file, attribute, "")
+            if isinstance(value, str) and value:
+                findings += screen_text(value, lexicon=lexicon, field=f"{label}（{attribute}）")
+        if hasattr(file, "get_rendition"):
+            continue  # an image: no text to read (no OCR)
+        if not name.lower().endswith(SUPPORTED):
+            findings.append(Finding("attachment_error", REVIEW, "attachment", "unsupported", 0,
+                                    0, name, f"无法读取此类文件的文字，请人工检查：{name}",
+                                    label))
+            continue
         try:
             with file.file.open("rb") as handle:
                 found = screen_file(handle, name=name, lexicon=lexicon)
@@ -218,12 +233,18 @@ def sanitise_html(obj) -> bool:
     return changed
 
 
-def replace_text(obj, *, old: str, new: str) -> int:
-    """Replace ``old`` by ``new`` in every screened piece of ``obj``; how many pieces changed."""
+def replace_text(obj, *, old: str, new: str, whole_number: bool = False) -> int:
+    """Replace ``old`` by ``new`` in every screened piece of ``obj``; how many pieces changed.
+    With ``whole_number``, only where ``old`` is not part of a longer run of digits."""
+    if not old:
+        return 0
+    pattern = re.compile((r"(?<!\d)" + re.escape(old) + r"(?!\d)") if whole_number
+                         else re.escape(old))
     changed = 0
     for slot in content_slots(obj):
         value = slot.get()
-        if old and old in value:
-            slot.set(value.replace(old, new))
+        replaced = pattern.sub(lambda _: new, value)
+        if replaced != value:
+            slot.set(replaced)
             changed += 1
     return changed

@@ -198,8 +198,12 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
             f.get("match") == number and f.get("kind") in MASKABLE for f in screening.findings):
         messages.error(request, "没有可打码的号码：它不在最近一次自动检查的结果中。")
         return redirect(edit_url)
+    lock = obj.get_lock() if hasattr(obj, "get_lock") else None
+    if lock is not None and lock.for_user(request.user):
+        messages.error(request, "内容正在审核或已被锁定，不能修改；请在退回后打码。")
+        return redirect(edit_url)
     draft = obj.get_latest_revision_as_object()
-    if replace_text(draft, old=number, new=mask(number)):
+    if replace_text(draft, old=number, new=mask(number), whole_number=True):
         draft.save_revision(user=request.user, log_action=True)
         messages.success(request, f"已将 {number} 打码为 {mask(number)} 并保存为新草稿"
                                   "（编辑页中未保存的改动不会保留）。")

@@ -142,16 +142,66 @@ def test_a_doubled_character_must_be_doubled_in_the_text(text, expected):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("实验，班长发言", []),  # prose: a comma between two words
-    ("天黑，\n客车到站", []),
-    ("实验班名单", ["实验班"]),
-    ("实·验·班", ["实·验·班"]),  # disguise: noise in every gap
-    ("实，验，班", ["实，验，班"]),
-    ("实验，班", []),  # a gap left empty: prose
+    ("实验，班长发言", [("实验，班", True)]),  # prose, maybe: a comma between two words
+    ("实验\n班级", [("实验\n班", True)]),
+    ("实验班名单", [("实验班", False)]),
+    ("实·验·班", [("实·验·班", False)]),  # disguise: noise in every gap
+    ("实，验，班", [("实，验，班", False)]),
+    ("百家，乐", []),
 ])
-def test_matches_do_not_run_across_sentence_punctuation(text, expected):
-    assert found(text, "实验班") == expected
+def test_matches_across_sentence_punctuation_are_marked(text, expected):
+    assert [(text[m.start:m.end], m.across_sentences)
+            for m in lexicon("实验班").find(text)] == expected
+
+
+def test_a_match_across_a_comma_is_still_reported():
+    assert [(m.across_sentences) for m in lexicon("百家乐").find("百家，乐")] == [True]
+
+
+@pytest.mark.parametrize(("text", "words", "allowed", "expected"), [
+    ("实时彩票平台", ("时时彩", "彩票平台"), (), ["彩票平台"]),
+    ("反赌博彩平台", ("赌博", "博彩平台"), ("反赌博",), ["博彩平台"]),
+    ("远离赌博彩网站", ("赌博", "博彩网站"), ("远离赌博",), ["博彩网站"]),
+])
+def test_a_match_that_does_not_hold_does_not_hide_an_overlapping_one(text, words, allowed,
+                                                                   expected):
+    assert found(text, *words, allowed=allowed) == expected
 
 
 def test_a_repeat_shared_with_the_next_word_does_not_break_the_boundary():
     assert found("Cheap viagra and more", "viagra") == ["viagra"]
+
+
+# --- Personal numbers through markup and other digits --------------------------------------
+
+@pytest.mark.parametrize(("html", "kind", "match"), [
+    ("<p>电话 138<b>1234</b>5678</p>", "phone_number", "138<b>1234</b>5678"),
+    ("<p>&#49;3812345678</p>", "phone_number", "&#49;3812345678"),
+    ("<p>身份证 110105<span>19491231002X</span></p>", "id_number",
+     "110105<span>19491231002X"),
+])
+def test_numbers_split_by_markup_are_found(html, kind, match):
+    from review.screener import screen_html
+
+    findings = screen_html(html, lexicon=lexicon("赌博"))
+    assert [(f.kind, f.match, html[f.start:f.end]) for f in findings] == [(kind, match, match)]
+
+
+def test_numbers_in_full_width_digits_are_found():
+    from review.screener import screen_text
+
+    text = "电话１３８１２３４５６７８"
+    assert [(f.kind, f.match) for f in screen_text(text, lexicon=lexicon("赌博"))] == [
+        ("phone_number", "１３８１２３４５６７８")]
+
+
+def test_a_word_ending_in_a_character_reference_ends_with_it():
+    from review.screener import screen_html
+
+    html = "<p>&#36172;&#21338;</p>"
+    (finding,) = screen_html(html, lexicon=lexicon("赌博"))
+    assert finding.match == html[finding.start:finding.end] == "&#36172;&#21338;"
+
+
+def test_lone_surrogates_fold_away():
+    assert fold("a\ud800b").text == "ab"

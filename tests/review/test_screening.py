@@ -81,12 +81,16 @@ def test_a_finding_left_to_people_needs_a_recorded_reason(client, network, lexic
     act(client, administrator, article, "approve", {"comment": ""})
     assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"
 
-    act(client, administrator, article, "approve",
+    act(client, administrator, article, "approve_with_reason", {"comment": ""})
+    assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"
+    act(client, administrator, article, "approve_with_reason",
         {"comment": "禁止有偿补课的通知，举报电话为教育局公开号码"})
     assert task_state(article).task.specific_class.__name__ == "LeaderApprovalTask"
     override = PageLogEntry.objects.get(page=article, action="review.screening_overridden")
     assert override.data["reason"] == "禁止有偿补课的通知，举报电话为教育局公开号码"
     assert {f["kind"] for f in override.data["findings"]} == {"sensitive_word", "phone_number"}
+    assert MOBILE not in json.dumps(override.data) and mask(MOBILE) in json.dumps(
+        override.data, ensure_ascii=False)
 
 
 def test_content_edited_after_screening_is_screened_again_before_approval(client, network,
@@ -280,12 +284,47 @@ def test_a_lexicon_change_rescans_live_content(client, network,
 
 
 def test_an_import_queues_one_rescan(tmp_path, db, django_capture_on_commit_callbacks):
+    for n in range(20):
+        LexiconEntry.objects.create(word=f"旧词{n:02}", category="spam", severity="block")
     csv = tmp_path / "words.csv"
-    csv.write_text("\n".join(["word,category,severity"] + [
-        f"词条{n:03},spam,block" for n in range(50)]), encoding="utf-8")
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("import_lexicon", str(csv))
+    csv.write_text("word,category,severity\n新词条,spam,block\n", encoding="utf-8")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("import_lexicon", str(csv), "--replace")  # 20 deletions, one by one
+    assert len(callbacks) == 1
     assert LexiconRescan.objects.count() == 1
+
+
+def test_a_leader_cannot_sign_what_became_blocked(network, lexicon):
+    from cms.publishing import act as take_action
+    from review.context import Refused
+    from review.models import Approval
+    from tests.conftest import LEADER_PASSPHRASE
+
+    article = submitted_draft(network, "欢迎参加六合彩抽奖活动")
+    take_action(article, user=network.users["a_administrator"], action="approve", comment="")
+    LexiconEntry.objects.create(word="六合彩", category="gambling", severity="block")
+    with pytest.raises(Refused, match="六合彩"):
+        take_action(article, user=network.users["a_leader"], action="approve", comment="",
+                    passphrase=LEADER_PASSPHRASE)
+    assert not Approval.objects.filter(object_id=str(article.pk)).exists()
+    assert not Page.objects.get(pk=article.pk).live
+
+
+def test_attachments_of_other_kinds_are_left_to_people(network, lexicon):
+    document = make_document(network.school_a, "课件", content=b"PK\x03\x04 slides",
+                             filename="slides.pptx")
+    article = submitted_draft(network, "附件为课件。", attachments=[document])
+    finding = latest_screening(article).findings[0]
+    assert (finding["kind"], finding["severity"], finding["rule"]) == (
+        "attachment_error", "review", "unsupported")
+
+
+def test_document_titles_are_screened(network, lexicon):
+    document = make_document(network.school_a, "百家乐官网下载")
+    article = submitted_draft(network, "附件。", attachments=[document])
+    finding = latest_screening(article).findings[0]
+    assert (finding["kind"], finding["match"]) == ("sensitive_word", "百家乐")
+    assert finding["field"].startswith("附件：")
 
 
 # --- The scan command ------------------------------------------------------------------------
@@ -364,3 +403,15 @@ def test_the_lexicon_lists_filters_and_exports(client, network, lexicon):
     assert "百家乐" in b"".join(export.streaming_content).decode("utf-8-sig")
     client.force_login(network.users["a_teacher"])
     assert client.get(reverse("review_lexicon_history")).status_code in (302, 403)
+
+
+def test_scan_errors_exit_2(tmp_path, db):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("word,category,severity\n赌,gambling,block\n", encoding="utf-8")
+    text = tmp_path / "a.txt"
+    text.write_text("x", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["manage.py", "scan", "--lexicon", str(bad), str(text)])
+    assert exit_.value.code == 2

@@ -40,10 +40,13 @@ class Command(BaseCommand):
                                + "\n".join(error.errors)) from error
         model = AllowListEntry if allow else LexiconEntry
         fields = ["note"] if allow else ["category", "severity", "note"]
-        with transaction.atomic(), one_rescan(reason=f"导入词库 {path.name}"):
+        # A command only queues the rescan: its process ends before a thread would finish.
+        with transaction.atomic(), one_rescan(reason=f"导入词库 {path.name}", background=False):
             counts = self.apply(model, fields, rows, replace=replace)
         self.stdout.write("新增 {added}，更新 {updated}，未变 {skipped}，删除 {removed}".format(
             **counts))
+        if any(counts[key] for key in ("added", "updated", "removed")):
+            self.stdout.write("已排队复查已发布内容（manage.py rescan_live）。")
 
     def apply(self, model, fields, rows, *, replace: bool) -> dict[str, int]:
         existing = {entry.word: entry for entry in model.objects.all()}

@@ -1,7 +1,8 @@
 """python manage.py scan [--format json|text] PATH...
 
 Screens files (.html .htm .txt .md .csv .pdf .docx .xlsx; directories are walked) with the
-lexicon in the database, or the one ``--lexicon`` names. JSON on stdout:
+lexicon in the database, or the one ``--lexicon`` names (CSV or plain text; plain words are
+``block``). JSON on stdout:
 ``{"files": [{"path", "findings": [{kind, severity, category, rule, start, end, match,
 context}]}]}``; an unreadable file carries ``"error"`` instead. Exit 0 when nothing blocks,
 1 when anything does, 2 when a file could not be read (the rest are still scanned).
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from review.extract import SUPPORTED, ExtractionError
 from review.lexicon_io import LexiconFileError, decode, parse
@@ -43,7 +45,11 @@ class Command(BaseCommand):
         parser.add_argument("--allow-list", help="CSV allow list to use with --lexicon")
 
     def handle(self, *args, paths, format, lexicon, allow_list, **options):
-        compiled = self.lexicon(lexicon, allow_list)
+        try:
+            compiled = self.lexicon(lexicon, allow_list)
+        except DatabaseError as error:
+            raise CommandError(f"无法读取数据库中的词库（先运行 migrate，或用 --lexicon 指定"
+                               f"词库文件）：{error}", returncode=2) from error
         results, errors, blocked = [], 0, False
         for path in expand(paths):
             try:
@@ -73,9 +79,10 @@ class Command(BaseCommand):
             allowed = parse(decode(Path(allow_list).read_bytes()), allow_list=True) \
                 if allow_list else []
         except OSError as error:
-            raise CommandError(f"无法读取词库：{error}") from error
+            raise CommandError(f"无法读取词库：{error}", returncode=2) from error
         except LexiconFileError as error:
-            raise CommandError("词库文件有错误：\n" + "\n".join(error.errors)) from error
+            raise CommandError("词库文件有错误：\n" + "\n".join(error.errors),
+                               returncode=2) from error
         return CompiledLexicon([Term(r.word, r.category, r.severity) for r in rows],
                                [r.word for r in allowed])
 
