@@ -77,6 +77,7 @@ def _start_runner() -> None:
 
 
 def _run_in_thread() -> None:
+    close_old_connections()
     try:
         run_pending()
     except Exception:  # pragma: no cover - logged; rescan_live can run it again
@@ -100,7 +101,6 @@ def claim_next() -> LexiconRescan | None:
 
 def run_pending(*, progress: Progress | None = None) -> list[LexiconRescan]:
     done = []
-    close_old_connections()
     while (rescan := claim_next()) is not None:
         try:
             run(rescan, progress=progress)
