@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "wagtail",
     # After wagtail.admin: review replaces the workflow e-mails it connects.
     "review",
+    "backups",
     "simple_history",
     "modelcluster",
     "taggit",
@@ -147,6 +148,9 @@ WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "review.finish.publish_approved"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 REVIEW_SCREENER = "review.screening.screen_object"
+# Originals (every uploaded file, write-once, content-addressed) and their retention.
+BACKUPS_ORIGINALS_DIR = DATA_DIR / "originals"
+BACKUPS_RETENTION_DAYS = int(os.environ.get("BACKUPS_RETENTION_DAYS", "180"))
 # A lexicon change rescans live content in a background thread of the process that made it;
 # `manage.py rescan_live` (cron) runs whatever is still queued.
 REVIEW_RESCAN_IN_BACKGROUND = True
