@@ -1,0 +1,158 @@
+"""python manage.py backup create | list [--format json] | verify [ID] | restore ID [--force]
+| prune --keep-within 180d [--dry-run]"""
+
+import datetime
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from backups import database
+from backups.retention import MINIMUM_DAYS
+from backups.snapshots import Repository, SnapshotError, walk_files
+
+EXIT_DAMAGED = 1
+EXIT_ERROR = 2
+DURATION = re.compile(r"^(\d+)([dhw])$")
+
+
+def state_dir() -> Path:
+    return Path(getattr(settings, "BACKUPS_STATE_DIR", None) or settings.DATA_DIR)
+
+
+def repository() -> Repository:
+    return Repository(getattr(settings, "BACKUPS_DIR", None) or state_dir() / "backups")
+
+
+def excluded_paths() -> list[Path]:
+    """Under the state directory but not part of a snapshot: the backups themselves, the
+    live SQLite files (the dump stands for them) and collected static files."""
+    excluded = [repository().root, Path(settings.STATIC_ROOT)]
+    sqlite = database.sqlite_path()
+    if sqlite is not None:
+        excluded += [sqlite, Path(f"{sqlite}-wal"), Path(f"{sqlite}-shm")]
+    return excluded
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    match = DURATION.match(text)
+    if match is None:
+        raise CommandError(f"无法识别的时长“{text}”，应如 180d、26w。", returncode=EXIT_ERROR)
+    number, unit = int(match.group(1)), match.group(2)
+    return datetime.timedelta(**{{"d": "days", "h": "hours", "w": "weeks"}[unit]: number})
+
+
+class Command(BaseCommand):
+    help = "站点快照：数据库、媒体文件与原件的备份、核验、恢复与清理。"
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True)
+        commands.add_parser("create", help="take a snapshot now")
+        listing = commands.add_parser("list", help="the snapshots, oldest first")
+        listing.add_argument("--format", choices=("json", "text"), default="text")
+        verify = commands.add_parser("verify", help="re-read every byte and check every hash")
+        verify.add_argument("id", nargs="?", help="one snapshot (default: all)")
+        restore = commands.add_parser("restore", help="restore into an empty state")
+        restore.add_argument("id")
+        restore.add_argument("--force", action="store_true",
+                             help="restore over existing files and data")
+        prune = commands.add_parser("prune", help="remove snapshots older than a duration")
+        prune.add_argument("--keep-within", required=True, help="e.g. 180d")
+        prune.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, action, **options):
+        try:
+            code = getattr(self, "do_" + action)(**options)
+        except (SnapshotError, database.DatabaseBackupError, OSError) as error:
+            raise CommandError(str(error), returncode=EXIT_ERROR) from error
+        if code:
+            sys.exit(code)
+
+    def progress(self, label: str, total: int):
+        done = 0
+
+        def report(size: int) -> None:
+            nonlocal done
+            done += size
+            percent = done * 100 // max(total, 1)
+            bar = "#" * (percent // 4)
+            self.stderr.write(f"\r{label} [{bar:<25}] {percent:3d}% {done / 1e6:,.1f} MB",
+                              ending="")
+            self.stderr.flush()
+        return report
+
+    def do_create(self, **_):
+        files = walk_files(state_dir(), exclude=excluded_paths())
+        total = database.size_estimate() + sum(path.stat().st_size for _, path in files)
+        snapshot = repository().create(engine=database.engine(), database=database.dump,
+                                       files=files, progress=self.progress("备份", total))
+        self.stderr.write("")
+        self.stdout.write(f"{snapshot.id}：{snapshot.files} 个文件，{snapshot.size / 1e6:,.1f} MB")
+
+    def do_list(self, *, format, **_):
+        snapshots = repository().snapshots()
+        if format == "json":
+            self.stdout.write(json.dumps([s.summary() for s in snapshots], ensure_ascii=False))
+            return
+        for snapshot in snapshots:
+            self.stdout.write(f"{snapshot.id}  {snapshot.created_at}  {snapshot.files:>6} 个文件"
+                              f"  {snapshot.size / 1e6:>10,.1f} MB")
+
+    def do_verify(self, *, id=None, **_):
+        repo = repository()
+        snapshots = [repo.load(id)] if id else repo.snapshots()
+        damaged = 0
+        for snapshot in snapshots:
+            problems = repo.verify(snapshot, progress=self.progress(f"核验 {snapshot.id}",
+                                                                    snapshot.size))
+            self.stderr.write("")
+            if problems:
+                damaged += 1
+                for problem in problems:
+                    self.stdout.write(self.style.ERROR(f"{snapshot.id} 损坏：{problem}"))
+            else:
+                self.stdout.write(f"{snapshot.id} 完好：{len(snapshot.parts)} 个部分")
+        return EXIT_DAMAGED if damaged else 0
+
+    def do_restore(self, *, id, force, **_):
+        repo = repository()
+        snapshot = repo.load(id)
+        if snapshot.engine != database.engine():
+            raise CommandError(f"备份来自 {snapshot.engine} 数据库，当前是 {database.engine()}。",
+                               returncode=EXIT_ERROR)
+        present = walk_files(state_dir(), exclude=[repo.root])
+        if not force and (present or not database.is_empty()):
+            raise CommandError(
+                "目标不是空的（状态目录中已有文件或数据库中已有表）：恢复只能在只有 backups/ 的"
+                "新状态目录和空数据库上进行；确需覆盖请加 --force。", returncode=EXIT_ERROR)
+        problems = repo.verify(snapshot)  # nothing is written from a damaged snapshot
+        if problems:
+            raise CommandError("备份已损坏，未恢复：" + "；".join(problems),
+                               returncode=EXIT_DAMAGED)
+        report = self.progress("恢复", snapshot.size)
+        for part in snapshot.parts:
+            if part.name.startswith("files/"):
+                repo.restore_file(part, state_dir() / part.name.removeprefix("files/"))
+                report(part.size)
+        dump_part = next(part for part in snapshot.parts if part.name == "database")
+        with tempfile.TemporaryDirectory(dir=repo.root) as directory:
+            dump_file = Path(directory) / "database"
+            repo.restore_file(dump_part, dump_file)
+            database.restore(dump_file, force=force)
+        report(dump_part.size)
+        self.stderr.write("")
+        self.stdout.write(f"已恢复 {snapshot.id}：{snapshot.files} 个文件和数据库。")
+
+    def do_prune(self, *, keep_within, dry_run, **_):
+        keep = max(parse_duration(keep_within), datetime.timedelta(days=MINIMUM_DAYS))
+        cutoff = datetime.datetime.now(datetime.UTC) - keep
+        removed = repository().prune(older_than=cutoff, dry_run=dry_run)
+        verb = "将删除" if dry_run else "已删除"
+        for snapshot in removed:
+            self.stdout.write(f"{verb} {snapshot.id}（{snapshot.created_at}）")
+        self.stdout.write(f"{verb} {len(removed)} 个快照；保留 {keep.days} 天内的快照"
+                          f"（至少 {MINIMUM_DAYS} 天）。")
