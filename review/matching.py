@@ -22,7 +22,6 @@ functions over plain data, no Django.
 """
 
 import bisect
-import collections
 import itertools
 import re
 from collections.abc import Iterable
@@ -109,29 +108,48 @@ class CompiledLexicon:
         if self.automaton is None or not text:
             return []
         folded = folded or fold(text)
-        hits = collections.deque(self.automaton.find_matches_as_indexes(folded.text))
+        hits = self.automaton.find_matches_as_indexes(folded.text)
         if not hits:
             return []
         allowed = self._allowed_spans(folded.text)
         matches = []
         while hits:
-            index, start, end = hits.popleft()
-            held = None if allowed.covers(start, end) else self._original_span(
-                index, start, end, text, folded)
-            if held is None:
-                # Leftmost-longest matching skipped whatever overlapped this match: look again
-                # from its second character (实时彩票: 时彩 fails, 彩票 may not).
-                hits.extendleft(reversed(self._overlapping(folded.text, start, end)))
-                continue
-            original_start, original_end, crosses = held
-            matches.append(WordMatch(self.terms[index], original_start, original_end,
-                                     crosses))
-        return matches
+            rejected = []
+            for index, start, end in hits:
+                held = None if allowed.covers(start, end) else self._original_span(
+                    index, start, end, text, folded)
+                if held is None:
+                    rejected.append((start, end))
+                    continue
+                original_start, original_end, crosses = held
+                matches.append(WordMatch(self.terms[index], original_start, original_end,
+                                         crosses))
+            # Leftmost-longest matching skipped whatever overlapped a match that does not
+            # hold: look again from its second character (实时彩票: 时彩 fails, 彩票 may not).
+            hits = self._overlapping(folded.text, rejected)
+        return sorted(matches, key=lambda m: (m.start, m.end))
 
-    def _overlapping(self, folded_text: str, start: int, end: int) -> list[tuple[int, int, int]]:
-        window = folded_text[start + 1:end + self.longest]
-        return [(index, start + 1 + s, start + 1 + e) for index, s, e in
-                self.automaton.find_matches_as_indexes(window) if start + 1 + s < end]
+    def _overlapping(self, folded_text: str,
+                     rejected: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """Matches starting inside each rejected match after its first character: one search
+        over the windows joined by a character folded text never holds."""
+        if not rejected:
+            return []
+        windows = [(start + 1, min(len(folded_text), end + self.longest), end)
+                   for start, end in rejected]
+        offsets, position = [], 0
+        for window_start, window_end, _ in windows:
+            offsets.append(position)
+            position += window_end - window_start + 1
+        joined = "\x00".join(folded_text[a:b] for a, b, _ in windows)
+        found = []
+        for index, start, end in self.automaton.find_matches_as_indexes(joined):
+            which = bisect.bisect_right(offsets, start) - 1
+            window_start, _, rejected_end = windows[which]
+            absolute = window_start + start - offsets[which]
+            if absolute < rejected_end:
+                found.append((index, absolute, absolute + end - start))
+        return found
 
     def _original_span(self, index: int, start: int, end: int, text: str,
                        folded: Folded) -> tuple[int, int, bool] | None:

@@ -38,6 +38,7 @@ UNSAFE_FOR_REVIEW = frozenset({"link", "form-action", "css-unreadable"})
 # in other digits are still numbers. One character for one, so offsets do not move.
 ASCII_DIGITS = {cp: str(unicodedata.digit(chr(cp))) for cp in range(0x80, 0x30000)
                 if unicodedata.category(chr(cp)) == "Nd"}
+OTHER_DIGIT = re.compile(r"[^\D0-9]")  # translating is slow: only when there is one
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
                 context_around(context_text, hit.start, hit.end), field)
         for hit in lexicon.find(text, folded=fold(text))
     ]
-    numbers_text = (text if numbers_text is None else numbers_text).translate(ASCII_DIGITS)
+    numbers_text = text if numbers_text is None else numbers_text
+    if OTHER_DIGIT.search(numbers_text):
+        numbers_text = numbers_text.translate(ASCII_DIGITS)
     for number in pii.find_personal_information(numbers_text):
         start, end = number.start, number.end
         if numbers_index is not None:
