@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from backups.snapshots import Repository
 
@@ -105,6 +106,8 @@ def sqlite_rows(path: Path) -> list[str]:
         return list(connection.iterdump())
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite drill runs in the SQLite "
+                    "suite (it does not depend on the suite's database)")
 def test_restore_drill(tmp_path):
     """The README's restore, start to end: a demo site is backed up, restored into a fresh
     state directory holding only backups/, and comes back identical with its log intact."""
@@ -144,6 +147,8 @@ def postgres_available() -> bool:
         capture_output=True, check=False).returncode == 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql" and not os.environ.get("DRILL_POSTGRES"),
+                    reason="the PostgreSQL drill runs in the PostgreSQL suite")
 @pytest.mark.skipif(not postgres_available(), reason="no PostgreSQL on 127.0.0.1:5432")
 def test_restore_drill_on_postgresql(tmp_path):
     """pg_dump into the repository, psql out of it into an empty database: the same data."""
