@@ -55,12 +55,20 @@ def dump(out: BinaryIO) -> None:
         return
     if engine() == "postgresql":
         args, environment = _pg_environment()
-        result = subprocess.run(
-            [_tool("pg_dump"), *args, "--no-owner", "--no-privileges", "--format=plain",
-             connection.settings_dict["NAME"]], stdout=out, stderr=subprocess.PIPE,
-            env=environment, check=False)
-        if result.returncode:
-            raise DatabaseBackupError(f"pg_dump 失败：{result.stderr.decode(errors='replace')}")
+        with tempfile.TemporaryFile() as raw:
+            result = subprocess.run(
+                [_tool("pg_dump"), *args, "--no-owner", "--no-privileges", "--format=plain",
+                 connection.settings_dict["NAME"]], stdout=raw, stderr=subprocess.PIPE,
+                env=environment, check=False)
+            if result.returncode:
+                raise DatabaseBackupError(
+                    f"pg_dump 失败：{result.stderr.decode(errors='replace')}")
+            raw.seek(0)
+            # pg_dump 15.14+ brackets the dump with a random \restrict key, which would make
+            # every dump differ (and defeat deduplication); psql restores without it.
+            for line in raw:
+                if not line.startswith((b"\\restrict ", b"\\unrestrict ")):
+                    out.write(line)
         return
     raise DatabaseBackupError(f"不支持的数据库：{engine()}")
 
