@@ -133,10 +133,17 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("备份已损坏，未恢复：" + "；".join(problems),
                                returncode=EXIT_DAMAGED)
+        root = state_dir().resolve()
+        targets = {part.name: (root / part.name.removeprefix("files/")).resolve()
+                   for part in snapshot.parts if part.name.startswith("files/")}
+        outside = [name for name, target in targets.items() if not target.is_relative_to(root)]
+        if outside:  # a tampered manifest must not write outside the state directory
+            raise CommandError(f"备份清单中有状态目录以外的路径：{outside[0]}",
+                               returncode=EXIT_DAMAGED)
         report = self.progress("恢复", snapshot.size)
         for part in snapshot.parts:
-            if part.name.startswith("files/"):
-                repo.restore_file(part, state_dir() / part.name.removeprefix("files/"))
+            if part.name in targets:
+                repo.restore_file(part, targets[part.name])
                 report(part.size)
         dump_part = next(part for part in snapshot.parts if part.name == "database")
         with tempfile.TemporaryDirectory(dir=repo.root) as directory:
