@@ -343,10 +343,10 @@ class ReviewTaskMixin:
 
 def shown_match(finding: dict) -> str:
     """What messages, comments and logs may repeat of a finding: personal numbers masked."""
-    from review.pii import mask
+    from review.pii import PERSONAL_NUMBER_KINDS, mask
 
     match = finding.get("match") or ""
-    if finding.get("kind") in ("id_number", "phone_number", "bank_card"):
+    if finding.get("kind") in PERSONAL_NUMBER_KINDS:
         return mask(match)
     return match[:40]
 

@@ -5,9 +5,8 @@ findings they must weigh, highlighted in context."""
 from wagtail.admin.panels import Panel
 
 from review.models import ScreeningTaskState
+from review.pii import PERSONAL_NUMBER_KINDS as MASKABLE
 from review.pii import mask
-
-MASKABLE = frozenset({"id_number", "phone_number", "bank_card"})
 
 
 def latest_screening(obj) -> ScreeningTaskState | None:

@@ -28,6 +28,8 @@ MOBILE_PREFIXES = frozenset(
     + [f"17{d}" for d in range(9)] + [f"18{d}" for d in range(10)]
     + [f"19{d}" for d in (0, 1, 2, 3, 5, 6, 7, 8, 9)]
 )
+# The kinds of number a finding can be, which authors mask and messages never repeat whole.
+PERSONAL_NUMBER_KINDS = frozenset({"id_number", "phone_number", "bank_card"})
 CONTEXT_CHARS = 12
 ID_CONTEXT = ("身份证", "证件号", "身份号", "公民身份")
 CARD_CONTEXT = ("银行卡", "卡号", "账号", "帐号", "开户", "银行")

@@ -148,7 +148,3 @@ def screen_file(data, *, name: str, lexicon: CompiledLexicon,
     extracted = extract(data, name=name, limits=limits or Limits())
     screen = screen_html if extracted.is_html else screen_text
     return screen(extracted.text, lexicon=lexicon, field=name)
-
-
-def blocking(findings: list[Finding]) -> list[Finding]:
-    return [finding for finding in findings if finding.severity == BLOCK]
