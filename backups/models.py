@@ -26,7 +26,11 @@ class OriginalQuerySet(models.QuerySet):
         if "retain_until" in kwargs and self.filter(
                 retain_until__gt=kwargs["retain_until"]).exists():
             raise Retained("原件保存期限只能延长，不能缩短。")
-        return super().update(**kwargs)
+        digests = set(self.values_list("sha256", flat=True))
+        updated = super().update(**kwargs)
+        for digest in digests:
+            _sync_lock(digest)
+        return updated
 
     def delete(self):
         for original in self:
@@ -72,9 +76,12 @@ class Original(models.Model):
         return f"{self.filename} ({self.sha256[:12]}…)"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        existing = self.pk is not None
+        if existing:
             self._refuse_changes()
         super().save(*args, **kwargs)
+        if existing:  # a hold set or a retention extended reaches a locking store too
+            _sync_lock(self.sha256)
 
     @property
     def may_be_removed(self) -> bool:
@@ -96,6 +103,12 @@ class Original(models.Model):
                            f"{'，且处于司法保全中' if self.legal_hold else ''}，不能删除。",
                            [self])
         return super().delete(*args, **kwargs)
+
+
+def _sync_lock(sha256: str) -> None:
+    from backups.originals import sync_lock
+
+    sync_lock(sha256)
 
 
 def operator_name(user) -> str:

@@ -6,11 +6,15 @@ Every upload path â€” the admin's single and multiple upload, API v3, scripts â€
 document or image model, so capturing on its ``post_save`` covers them all.
 """
 
+import datetime
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from backups.models import Original, Retained, operator_name
@@ -19,13 +23,27 @@ from backups.store import ContentStore
 
 
 @cache
-def _store(root: str) -> ContentStore:
+def _local_store(root: str) -> ContentStore:
     return ContentStore(root)
 
 
-def store() -> ContentStore:
-    return _store(str(getattr(settings, "BACKUPS_ORIGINALS_DIR", None)
-                      or Path(settings.DATA_DIR) / "originals"))
+def _bucket_store(alias: str, mode: str):
+    # Not cached here: Django caches the storage (and django-storages its connection), and a
+    # settings change (tests) must reach a new bucket.
+    from backups.objectstore import BucketContentStore, LockedBucket
+
+    return BucketContentStore(LockedBucket.from_alias(alias, mode=mode))
+
+
+def store():
+    """Where originals' bytes live: an S3 bucket with Object Lock when
+    ``BACKUPS_ORIGINALS_STORAGE`` names one in ``settings.STORAGES`` (production), else
+    ``BACKUPS_ORIGINALS_DIR`` (default ``CMS_DATA_DIR/originals``)."""
+    alias = getattr(settings, "BACKUPS_ORIGINALS_STORAGE", None)
+    if alias:
+        return _bucket_store(alias, getattr(settings, "BACKUPS_OBJECT_LOCK_MODE", "COMPLIANCE"))
+    return _local_store(str(getattr(settings, "BACKUPS_ORIGINALS_DIR", None)
+                            or Path(settings.DATA_DIR) / "originals"))
 
 
 def captured_models() -> list:
@@ -38,10 +56,10 @@ def captured_models() -> list:
 def capture(*, file_field, owner, category: str = "", source: str = Original.Source.UPLOAD,
             source_url: str = "", operator=None) -> Original:
     """Store ``file_field``'s bytes as an original of ``owner`` (once per content)."""
-    with file_field.open("rb") as handle:
-        sha256, size = store().put(handle)
-    object_type = ContentType.objects.get_for_model(owner)
     now = timezone.now()
+    with file_field.open("rb") as handle:
+        sha256, size = store().put(handle, retain_until=retain_until(now, category=category))
+    object_type = ContentType.objects.get_for_model(owner)
     original, _ = Original.objects.get_or_create(
         sha256=sha256, object_type=object_type, object_id=str(owner.pk),
         defaults={
@@ -64,7 +82,56 @@ def capture_on_save(sender, instance, raw=False, **kwargs) -> None:
                                filename=Path(instance.file.name).name).exists():
         return  # saved again without a new file (a title edit): nothing new to keep
     user = getattr(instance, "uploaded_by_user", None)
-    capture(file_field=instance.file, owner=instance, operator=user)
+    source, source_url = getattr(instance, "original_source", (Original.Source.UPLOAD, ""))
+    capture(file_field=instance.file, owner=instance, operator=user, source=source,
+            source_url=source_url)
+
+
+def sync_lock(sha256: str) -> None:
+    """Make the store keep ``sha256`` as long as the manifest says: until the latest
+    ``retain_until`` of its rows, held while any of them is (no-ops on the local store)."""
+    rows = Original.objects.filter(sha256=sha256)
+    latest = rows.aggregate(latest=Max("retain_until"))["latest"]
+    if latest is None:
+        return
+    store().keep_until(sha256, latest)
+    store().set_legal_hold(sha256, on=rows.filter(legal_hold=True).exists())
+
+
+@dataclass
+class Pruned:
+    rows: list[Original]
+    removed_files: list[str]  # digests whose bytes were removed (no other row uses them)
+
+    @property
+    def size(self) -> int:
+        sizes = {row.sha256: row.size for row in self.rows}
+        return sum(sizes[digest] for digest in self.removed_files)
+
+
+def prune_expired(*, now: datetime.datetime | None = None, dry_run: bool = False) -> Pruned:
+    """Remove originals whose retention has passed and which are not under legal hold: their
+    manifest rows, and their bytes where no row still needs them. Each content goes in its
+    own transaction, the bytes last, so a refused removal leaves the rows in place."""
+    now = now or timezone.now()
+    expired = list(Original.objects.expired(now=now).order_by("sha256", "pk"))
+    rows_by_digest: dict[str, list[Original]] = {}
+    for row in expired:
+        rows_by_digest.setdefault(row.sha256, []).append(row)
+    digests = list(rows_by_digest)
+    still_needed = set(Original.objects.filter(sha256__in=digests)
+                       .filter(Q(retain_until__gt=now) | Q(legal_hold=True))
+                       .values_list("sha256", flat=True))
+    removable = [digest for digest in digests if digest not in still_needed]
+    if dry_run:
+        return Pruned(expired, removable)
+    for digest in digests:
+        with transaction.atomic():
+            for row in rows_by_digest[digest]:
+                row.delete()
+            if digest in removable:
+                store().remove(digest)
+    return Pruned(expired, removable)
 
 
 def refuse_early_deletion(sender, instance, **kwargs) -> None:
@@ -92,3 +159,42 @@ def originals_of(obj) -> list[Original]:
     return list(Original.objects.filter(object_type=ContentType.objects.get_for_model(obj),
                                         object_id=str(obj.pk)))
 
+
+
+def fetch_limits():
+    """``BACKUPS_FETCH_TIMEOUT`` (seconds per read), ``BACKUPS_FETCH_DEADLINE`` (seconds in
+    all), ``BACKUPS_FETCH_MAX_BYTES``, ``BACKUPS_FETCH_ALLOW_PRIVATE`` (intranet sources)."""
+    from backups.fetch import Limits
+
+    default = Limits()
+    return Limits(
+        timeout=getattr(settings, "BACKUPS_FETCH_TIMEOUT", default.timeout),
+        deadline=getattr(settings, "BACKUPS_FETCH_DEADLINE", default.deadline),
+        max_bytes=getattr(settings, "BACKUPS_FETCH_MAX_BYTES", default.max_bytes),
+        allow_private=getattr(settings, "BACKUPS_FETCH_ALLOW_PRIVATE", default.allow_private))
+
+
+def add_document_from_source(*, url: str, title: str, collection, user, uploaded=None,
+                             limits=None):
+    """A document whose original records where it came from: ``uploaded`` (a file someone
+    saved from ``url``), or else the bytes fetched from ``url`` within ``limits``."""
+    from django.core.files import File
+    from wagtail.documents import get_document_model
+
+    from backups.fetch import fetch
+
+    fetched = None
+    if uploaded is None:
+        fetched = fetch(url, limits=limits or fetch_limits())
+        uploaded = File(fetched.file, name=fetched.filename)
+    try:
+        document = get_document_model()(title=title, collection=collection,
+                                         uploaded_by_user=user, file=uploaded)
+        document.original_source = (Original.Source.URL, fetched.url if fetched else url)
+        document._set_document_file_metadata()
+        with transaction.atomic():
+            document.save()
+        return document
+    finally:
+        if fetched is not None:
+            fetched.file.close()

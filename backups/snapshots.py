@@ -111,7 +111,7 @@ class Repository:
                 snapshot.parts.append(self.store_stream(
                     f"files/{name}", handle, mode=path.stat().st_mode & 0o777,
                     progress=progress))
-        self._write_manifest(snapshot)
+        self.save_manifest(snapshot)
         return snapshot
 
     def _tmp(self) -> Path:
@@ -119,7 +119,7 @@ class Repository:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _write_manifest(self, snapshot: Snapshot) -> None:
+    def save_manifest(self, snapshot: Snapshot) -> None:
         self.manifests.mkdir(parents=True, exist_ok=True)
         data = json.dumps(snapshot.as_dict(), ensure_ascii=False, indent=1).encode()
         handle, name = tempfile.mkstemp(dir=self._tmp())

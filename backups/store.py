@@ -6,6 +6,7 @@ written to ``<root>/tmp/`` first, flushed to disk, then renamed into place, so a
 leaves a partial original under a digest.
 """
 
+import datetime
 import hashlib
 import os
 import tempfile
@@ -19,17 +20,34 @@ class StoreError(Exception):
     pass
 
 
+def relative_path(sha256: str) -> str:
+    """``ab/cd/abcd…``: where a digest's content lives in any of our content stores."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise StoreError(f"not a SHA-256 digest: {sha256!r}")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def sha256_of(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(CHUNK), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 class ContentStore:
+    """On local disk. Files are read-only once written; the manifest's dates (backups.models)
+    govern how long they are kept, and only pruning removes them."""
+
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
     def path_for(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise StoreError(f"not a SHA-256 digest: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / relative_path(sha256)
 
-    def put(self, stream: BinaryIO) -> tuple[str, int]:
-        """Store what ``stream`` holds; its SHA-256 (hex) and size."""
+    def put(self, stream: BinaryIO, *,
+            retain_until: datetime.datetime | None = None) -> tuple[str, int]:
+        """Store what ``stream`` holds; its SHA-256 (hex) and size. (``retain_until`` is for
+        stores that lock objects themselves; here the manifest keeps the date.)"""
         temporary = self.root / "tmp"
         temporary.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
@@ -65,11 +83,14 @@ class ContentStore:
         """Re-read every byte: the file is there and still has its digest."""
         if not self.exists(sha256):
             return False
-        digest = hashlib.sha256()
         with self.open(sha256) as handle:
-            for chunk in iter(lambda: handle.read(CHUNK), b""):
-                digest.update(chunk)
-        return digest.hexdigest() == sha256
+            return sha256_of(handle) == sha256
+
+    def keep_until(self, sha256: str, retain_until: datetime.datetime) -> None:
+        """Nothing to do on disk: the manifest's date keeps the file."""
+
+    def set_legal_hold(self, sha256: str, *, on: bool) -> None:
+        """Nothing to do on disk: the manifest's flag keeps the file."""
 
     def remove(self, sha256: str) -> None:
         """Only for pruning what has expired; the caller checks retention."""

@@ -151,6 +151,21 @@ REVIEW_SCREENER = "review.screening.screen_object"
 # Originals (every uploaded file, write-once, content-addressed) and their retention.
 BACKUPS_ORIGINALS_DIR = DATA_DIR / "originals"
 BACKUPS_RETENTION_DAYS = int(os.environ.get("BACKUPS_RETENTION_DAYS", "180"))
+# Production: S3-compatible buckets with Object Lock for the originals and for the off-site
+# copy of backups (credentials from boto3's usual chain: AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or a profile). Each is off unless its bucket is named.
+BACKUPS_OBJECT_LOCK_MODE = os.environ.get("BACKUPS_OBJECT_LOCK_MODE", "COMPLIANCE")
+for _alias, _bucket, _prefix in (("originals", "BACKUPS_ORIGINALS_S3_BUCKET", "originals"),
+                                 ("backups_offsite", "BACKUPS_OFFSITE_S3_BUCKET", "backups")):
+    if os.environ.get(_bucket):
+        STORAGES[_alias] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": os.environ[_bucket],
+            "endpoint_url": os.environ.get("BACKUPS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("BACKUPS_S3_REGION") or None,
+            "location": os.environ.get(f"{_bucket.removesuffix('_BUCKET')}_PREFIX", _prefix),
+        }}
+BACKUPS_ORIGINALS_STORAGE = "originals" if "originals" in STORAGES else None
+BACKUPS_OFFSITE_STORAGE = "backups_offsite" if "backups_offsite" in STORAGES else None
 # A lexicon change rescans live content in a background thread of the process that made it;
 # `manage.py rescan_live` (cron) runs whatever is still queued.
 REVIEW_RESCAN_IN_BACKGROUND = True

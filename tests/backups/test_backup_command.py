@@ -1,7 +1,6 @@
 """backup create | list | verify | restore | prune, through the command; and a restore drill in
 a fresh state directory, with real processes, ending in a verified publication log."""
 
-import io
 import json
 import os
 import shutil
@@ -15,34 +14,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from backups.snapshots import Repository
+from tests.backups.helpers import listing, run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-# Snapshots read the database with SQLite's online backup, which waits for a test's open
-# transaction: these tests use transactional_db (no wrapping transaction), as the command
-# runs in production.
-@pytest.fixture
-def state(tmp_path, settings):
-    settings.BACKUPS_STATE_DIR = tmp_path / "state"
-    (tmp_path / "state" / "media" / "documents").mkdir(parents=True)
-    (tmp_path / "state" / "media" / "documents" / "a.pdf").write_bytes(b"%PDF-1.4 a" * 1000)
-    (tmp_path / "state" / "originals").mkdir()
-    (tmp_path / "state" / "originals" / "b.bin").write_bytes(os.urandom(5_000_000))
-    return tmp_path / "state"
-
-
-def run(*args) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("backup", *args, stdout=out, stderr=io.StringIO())
-        return 0, out.getvalue()
-    except SystemExit as exit_:
-        return exit_.code, out.getvalue()
-
-
-def listing() -> list[dict]:
-    return json.loads(run("list", "--format", "json")[1])
 
 
 def test_create_list_and_an_unchanged_second_run(state, transactional_db):

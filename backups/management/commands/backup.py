@@ -1,5 +1,5 @@
-"""python manage.py backup create | list [--format json] | verify [ID] | restore ID [--force]
-| prune --keep-within 180d [--dry-run]"""
+"""python manage.py backup create [--push] | list [--format json] [--offsite] | verify [ID]
+| restore ID [--force] | prune --keep-within 180d [--dry-run] | push [ID] | pull ID"""
 
 import datetime
 import json
@@ -11,8 +11,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from backups import database
-from backups.retention import MINIMUM_DAYS
+from backups import database, offsite
+from backups.objectstore import LockedBucket, ObjectStoreError
+from backups.retention import MINIMUM_DAYS, retention_days
 from backups.snapshots import Repository, SnapshotError, walk_files
 
 EXIT_DAMAGED = 1
@@ -38,6 +39,21 @@ def excluded_paths() -> list[Path]:
     return excluded
 
 
+def offsite_bucket() -> LockedBucket:
+    alias = getattr(settings, "BACKUPS_OFFSITE_STORAGE", None)
+    if not alias:
+        raise CommandError("没有配置异地备份：设置 BACKUPS_OFFSITE_STORAGE（settings.STORAGES 中"
+                           "一个启用了对象锁定的 S3 存储桶），见 README。", returncode=EXIT_ERROR)
+    bucket = LockedBucket.from_alias(
+        alias, mode=getattr(settings, "BACKUPS_OBJECT_LOCK_MODE", "COMPLIANCE"))
+    bucket.check_lock_enabled()
+    return bucket
+
+
+def offsite_lock_days() -> int:
+    return max(int(getattr(settings, "BACKUPS_OFFSITE_LOCK_DAYS", 0) or 0), retention_days())
+
+
 def parse_duration(text: str) -> datetime.timedelta:
     match = DURATION.match(text)
     if match is None:
@@ -51,9 +67,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
-        commands.add_parser("create", help="take a snapshot now")
+        create = commands.add_parser("create", help="take a snapshot now")
+        create.add_argument("--push", action="store_true",
+                            help="then copy it off-site (BACKUPS_OFFSITE_STORAGE)")
         listing = commands.add_parser("list", help="the snapshots, oldest first")
         listing.add_argument("--format", choices=("json", "text"), default="text")
+        listing.add_argument("--offsite", action="store_true",
+                             dest="remote", help="the snapshots in the off-site bucket instead")
         verify = commands.add_parser("verify", help="re-read every byte and check every hash")
         verify.add_argument("id", nargs="?", help="one snapshot (default: all)")
         restore = commands.add_parser("restore", help="restore into an empty state")
@@ -63,11 +83,16 @@ class Command(BaseCommand):
         prune = commands.add_parser("prune", help="remove snapshots older than a duration")
         prune.add_argument("--keep-within", required=True, help="e.g. 180d")
         prune.add_argument("--dry-run", action="store_true")
+        push = commands.add_parser("push", help="copy snapshots off-site, object-locked")
+        push.add_argument("id", nargs="?", help="one snapshot (default: those not yet there)")
+        pull = commands.add_parser("pull", help="fetch a snapshot from off-site, to restore it")
+        pull.add_argument("id")
 
     def handle(self, *args, action, **options):
         try:
             code = getattr(self, "do_" + action)(**options)
-        except (SnapshotError, database.DatabaseBackupError, OSError) as error:
+        except (SnapshotError, database.DatabaseBackupError, ObjectStoreError,
+                OSError) as error:
             raise CommandError(str(error), returncode=EXIT_ERROR) from error
         if code:
             sys.exit(code)
@@ -78,22 +103,62 @@ class Command(BaseCommand):
         def report(size: int) -> None:
             nonlocal done
             done += size
-            percent = done * 100 // max(total, 1)
+            if not total:  # size unknown in advance
+                self.stderr.write(f"\r{label} {done / 1e6:,.1f} MB", ending="")
+                self.stderr.flush()
+                return
+            percent = done * 100 // total
             bar = "#" * (percent // 4)
             self.stderr.write(f"\r{label} [{bar:<25}] {percent:3d}% {done / 1e6:,.1f} MB",
                               ending="")
             self.stderr.flush()
         return report
 
-    def do_create(self, **_):
+    def do_create(self, *, push=False, **_):
+        bucket = offsite_bucket() if push else None  # a bad configuration fails first
         files = walk_files(state_dir(), exclude=excluded_paths())
         total = database.size_estimate() + sum(path.stat().st_size for _, path in files)
         snapshot = repository().create(engine=database.engine(), database=database.dump,
                                        files=files, progress=self.progress("备份", total))
         self.stderr.write("")
         self.stdout.write(f"{snapshot.id}：{snapshot.files} 个文件，{snapshot.size / 1e6:,.1f} MB")
+        if bucket is not None:
+            self.push_one(bucket, snapshot)
 
-    def do_list(self, *, format, **_):
+    def do_push(self, *, id=None, **_):
+        bucket, repo = offsite_bucket(), repository()
+        there = set(offsite.remote_snapshots(bucket))
+        snapshots = [repo.load(id)] if id else [s for s in repo.snapshots() if s.id not in there]
+        for snapshot in snapshots:
+            self.push_one(bucket, snapshot)
+        self.stdout.write(f"异地备份：已复制 {len(snapshots)} 个快照。")
+
+    def push_one(self, bucket: LockedBucket, snapshot) -> None:
+        transfer = offsite.push(repository=repository(), bucket=bucket, snapshot=snapshot,
+                                lock_days=offsite_lock_days(),
+                                progress=self.progress(f"异地 {snapshot.id}", snapshot.size))
+        self.stderr.write("")
+        until = offsite.lock_until(snapshot, days=offsite_lock_days())
+        self.stdout.write(f"{snapshot.id} → {bucket.bucket}：上传 {transfer.sent} 块"
+                          f"（{transfer.bytes / 1e6:,.1f} MB），已有 {transfer.reused} 块；"
+                          f"锁定至 {until:%Y-%m-%d}")
+
+    def do_pull(self, *, id, **_):
+        transfer = offsite.pull(repository=repository(), bucket=offsite_bucket(),
+                                snapshot_id=id, progress=self.progress(f"取回 {id}", 0))
+        self.stderr.write("")
+        self.stdout.write(f"已取回 {id}：下载 {transfer.sent} 块"
+                          f"（{transfer.bytes / 1e6:,.1f} MB），本地已有 {transfer.reused} 块。"
+                          f"可运行 backup restore {id}。")
+
+    def do_list(self, *, format, remote=False, **_):
+        if remote:
+            ids = offsite.remote_snapshots(offsite_bucket())
+            if format == "json":
+                self.stdout.write(json.dumps(ids))
+            else:
+                self.stdout.write("\n".join(ids))
+            return
         snapshots = repository().snapshots()
         if format == "json":
             self.stdout.write(json.dumps([s.summary() for s in snapshots], ensure_ascii=False))
