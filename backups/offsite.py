@@ -49,11 +49,16 @@ def remote_snapshots(bucket: LockedBucket) -> list[str]:
 
 def push(*, repository: Repository, bucket: LockedBucket, snapshot: Snapshot, lock_days: int,
          progress: Progress | None = None) -> Transfer:
-    until = lock_until(snapshot, days=lock_days)
+    with repository.locked():  # a prune must not remove chunks while they are being sent
+        return _push(repository=repository, bucket=bucket, snapshot=snapshot,
+                     until=lock_until(snapshot, days=lock_days), progress=progress)
+
+
+def _push(*, repository: Repository, bucket: LockedBucket, snapshot: Snapshot,
+          until: datetime.datetime, progress: Progress | None) -> Transfer:
     present = set(bucket.names("objects/"))
     transfer = Transfer(snapshot)
-    sizes = _chunk_sizes(snapshot)
-    for digest, size in sizes.items():
+    for digest, size in _chunk_sizes(snapshot).items():
         name = chunk_name(digest)
         if name in present:
             bucket.keep_until(name, until)

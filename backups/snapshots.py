@@ -11,7 +11,9 @@ A part is a file (``files/<relative path>``) or the database dump (``database``)
 re-reads every chunk of every part and checks both the chunks' and the part's digests.
 """
 
+import contextlib
 import datetime
+import fcntl
 import hashlib
 import json
 import os
@@ -38,10 +40,19 @@ class Part:
     sha256: str
     chunks: list[str]
     mode: int = 0o644
+    # The file's modification time and inode when it was read: a file with the same size,
+    # time and inode in the next run is not read again (as restic does).
+    mtime_ns: int = 0
+    inode: int = 0
 
     def as_dict(self) -> dict:
         return {"name": self.name, "size": self.size, "sha256": self.sha256,
-                "chunks": self.chunks, "mode": self.mode}
+                "chunks": self.chunks, "mode": self.mode, "mtime_ns": self.mtime_ns,
+                "inode": self.inode}
+
+    def unchanged(self, status: os.stat_result) -> bool:
+        return (self.inode != 0 and self.size == status.st_size
+                and self.mtime_ns == status.st_mtime_ns and self.inode == status.st_ino)
 
 
 @dataclass
@@ -82,36 +93,72 @@ class Repository:
 
     # --- Writing ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def locked(self, *, exclusive: bool = False):
+        """Writers share the repository; pruning has it alone (else a prune could remove a
+        chunk a running backup has just found present and is about to name)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def store_stream(self, name: str, stream: BinaryIO, *, mode: int = 0o644,
                      progress: Progress | None = None) -> Part:
-        whole = hashlib.sha256()
-        chunks, size = [], 0
+        chunks, size, first, whole = [], 0, b"", None
         while chunk := stream.read(CHUNK_SIZE):
-            whole.update(chunk)
-            digest, _ = self.objects.put(_BytesReader(chunk))
+            digest = hashlib.sha256(chunk).hexdigest()
+            if not chunks:
+                first = chunk
+            elif whole is None:  # a second chunk: now the part needs a digest of its own
+                whole = hashlib.sha256(first)
+            if whole is not None:
+                whole.update(chunk)
+            self.objects.put_bytes(chunk, digest)
             chunks.append(digest)
             size += len(chunk)
             if progress:
                 progress(len(chunk))
-        return Part(name, size, whole.hexdigest(), chunks, mode)
+        if whole is not None:
+            part_digest = whole.hexdigest()
+        else:  # one chunk (most files): the part's digest is the chunk's
+            part_digest = chunks[0] if chunks else hashlib.sha256(b"").hexdigest()
+        return Part(name, size, part_digest, chunks, mode)
 
     def create(self, *, engine: str, database: Callable[[BinaryIO], None],
                files: Iterable[tuple[str, Path]], progress: Progress | None = None,
                now: datetime.datetime | None = None) -> Snapshot:
         """``database`` writes the dump into the file object it is given; ``files`` are
-        (relative name, path) pairs."""
+        (relative name, path) pairs. Files unchanged since the latest snapshot (same size,
+        modification time and inode, chunks present) are taken from it without reading."""
         now = now or datetime.datetime.now(datetime.UTC)
         snapshot = Snapshot(now.strftime("%Y%m%dT%H%M%S%fZ"), now.isoformat(), engine)
-        with tempfile.TemporaryFile(dir=self._tmp()) as dump:
-            database(dump)
-            dump.seek(0)
-            snapshot.parts.append(self.store_stream("database", dump, progress=progress))
-        for name, path in files:
-            with path.open("rb") as handle:
-                snapshot.parts.append(self.store_stream(
-                    f"files/{name}", handle, mode=path.stat().st_mode & 0o777,
-                    progress=progress))
-        self.save_manifest(snapshot)
+        with self.locked():
+            previous = self.snapshots()
+            known = {part.name: part for part in previous[-1].parts} if previous else {}
+            with tempfile.TemporaryFile(dir=self._tmp()) as dump:
+                database(dump)
+                dump.seek(0)
+                snapshot.parts.append(self.store_stream("database", dump, progress=progress))
+            for name, path in files:
+                status = path.stat()
+                seen = known.get(f"files/{name}")
+                if seen is not None and seen.unchanged(status) and all(
+                        self.objects.exists(digest) for digest in seen.chunks):
+                    part = Part(**{**seen.as_dict(), "mode": status.st_mode & 0o777})
+                    if progress:
+                        progress(part.size)
+                else:
+                    with path.open("rb") as handle:
+                        part = self.store_stream(f"files/{name}", handle,
+                                                 mode=status.st_mode & 0o777,
+                                                 progress=progress)
+                    part.mtime_ns, part.inode = status.st_mtime_ns, status.st_ino
+                snapshot.parts.append(part)
+            self.objects.sync()
+            self.save_manifest(snapshot)
         return snapshot
 
     def _tmp(self) -> Path:
@@ -121,13 +168,15 @@ class Repository:
 
     def save_manifest(self, snapshot: Snapshot) -> None:
         self.manifests.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(snapshot.as_dict(), ensure_ascii=False, indent=1).encode()
+        data = json.dumps(snapshot.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
         handle, name = tempfile.mkstemp(dir=self._tmp())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(name, self.manifests / f"{snapshot.id}.json")
+        self.objects.placed_in.add(self.manifests)
+        self.objects.sync()
 
     # --- Reading ---------------------------------------------------------------------------
 
@@ -177,23 +226,49 @@ class Repository:
 
     def restore_file(self, part: Part, target: Path) -> None:
         """Write the part to ``target`` (via a temporary file and a rename)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
+        self.restore({part.name: target}, self._snapshot_of(part))
+
+    def restore(self, targets: dict[str, Path], snapshot: Snapshot, *,
+                progress: Progress | None = None) -> None:
+        """Write each part named in ``targets`` to its path, in one pass: every part goes to
+        a temporary file beside its target, checked chunk by chunk as it is written; only
+        when all have checked out are they renamed into place. A damaged snapshot writes
+        nothing."""
+        parts = {part.name: part for part in snapshot.parts}
+        written: list[tuple[str, Path]] = []
         try:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in self.read_part(part):
-                    out.write(chunk)
-            os.chmod(name, part.mode)
-            os.replace(name, target)
+            with self.locked():
+                for name, target in targets.items():
+                    part = parts[name]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
+                    written.append((temporary, target))
+                    with os.fdopen(handle, "wb") as out:
+                        for chunk in self.read_part(part):
+                            out.write(chunk)
+                            if progress:
+                                progress(len(chunk))
+                    os.chmod(temporary, part.mode)
         except BaseException:
-            if os.path.exists(name):
-                os.unlink(name)
+            for temporary, _ in written:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
             raise
+        for temporary, target in written:
+            os.replace(temporary, target)
+
+    @staticmethod
+    def _snapshot_of(part: Part) -> Snapshot:
+        return Snapshot("", "", "", [part])
 
     # --- Pruning ---------------------------------------------------------------------------
 
     def prune(self, *, older_than: datetime.datetime, dry_run: bool = False) -> list[Snapshot]:
         """Remove snapshots created before ``older_than`` and chunks nothing else uses."""
+        with self.locked(exclusive=not dry_run):
+            return self._prune(older_than=older_than, dry_run=dry_run)
+
+    def _prune(self, *, older_than: datetime.datetime, dry_run: bool) -> list[Snapshot]:
         removed = [s for s in self.snapshots()
                    if datetime.datetime.fromisoformat(s.created_at) < older_than]
         if dry_run or not removed:

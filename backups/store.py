@@ -40,6 +40,7 @@ class ContentStore:
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        self.placed_in: set[Path] = set()
 
     def path_for(self, sha256: str) -> Path:
         return self.root / relative_path(sha256)
@@ -64,14 +65,50 @@ class ContentStore:
             if final.exists():
                 os.unlink(name)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(name, 0o444)
-                os.replace(name, final)
+                self._place(name, final)
         except BaseException:
             if os.path.exists(name):
                 os.unlink(name)
             raise
         return digest.hexdigest(), size
+
+    def put_bytes(self, data: bytes, sha256: str) -> bool:
+        """Store ``data`` already in memory and hashed (``sha256``), unless it is there: a
+        chunk seen before costs one stat, not a write and an fsync. True if written."""
+        final = self.path_for(sha256)
+        if final.exists():
+            return False
+        temporary = self.root / "tmp"
+        temporary.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=temporary)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            self._place(name, final)
+        except BaseException:
+            if os.path.exists(name):
+                os.unlink(name)
+            raise
+        return True
+
+    def _place(self, name: str, final: Path) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(name, 0o444)
+        os.replace(name, final)
+        self.placed_in.add(final.parent)
+
+    def sync(self) -> None:
+        """Make the renames durable: fsync each directory something was placed in (once,
+        not per file) — before a manifest names the new objects."""
+        for directory in sorted(self.placed_in):
+            descriptor = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        self.placed_in.clear()
 
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()

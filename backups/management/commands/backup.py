@@ -194,10 +194,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "目标不是空的（状态目录中已有文件或数据库中已有表）：恢复只能在只有 backups/ 的"
                 "新状态目录和空数据库上进行；确需覆盖请加 --force。", returncode=EXIT_ERROR)
-        problems = repo.verify(snapshot)  # nothing is written from a damaged snapshot
-        if problems:
-            raise CommandError("备份已损坏，未恢复：" + "；".join(problems),
-                               returncode=EXIT_DAMAGED)
         root = state_dir().resolve()
         targets = {part.name: (root / part.name.removeprefix("files/")).resolve()
                    for part in snapshot.parts if part.name.startswith("files/")}
@@ -205,17 +201,15 @@ class Command(BaseCommand):
         if outside:  # a tampered manifest must not write outside the state directory
             raise CommandError(f"备份清单中有状态目录以外的路径：{outside[0]}",
                                returncode=EXIT_DAMAGED)
-        report = self.progress("恢复", snapshot.size)
-        for part in snapshot.parts:
-            if part.name in targets:
-                repo.restore_file(part, targets[part.name])
-                report(part.size)
-        dump_part = next(part for part in snapshot.parts if part.name == "database")
         with tempfile.TemporaryDirectory(dir=repo.root) as directory:
             dump_file = Path(directory) / "database"
-            repo.restore_file(dump_part, dump_file)
+            try:  # every part is checked while written; nothing lands from a damaged one
+                repo.restore({**targets, "database": dump_file}, snapshot,
+                             progress=self.progress("恢复", snapshot.size))
+            except SnapshotError as error:
+                raise CommandError(f"备份已损坏，未恢复：{error}",
+                                   returncode=EXIT_DAMAGED) from error
             database.restore(dump_file, force=force)
-        report(dump_part.size)
         self.stderr.write("")
         self.stdout.write(f"已恢复 {snapshot.id}：{snapshot.files} 个文件和数据库。")
 
