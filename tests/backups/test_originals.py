@@ -137,3 +137,46 @@ def test_a_revision_wagtail_logged_as_published_is_kept(network):
                    BACKUPS_RETENTION_DAYS_BY_CATEGORY={"exam": 30, "court": 3650})
 def test_retention_below_six_months_is_refused():
     assert [error.id for error in check_settings()] == ["backups.E001", "backups.E002"]
+
+
+def kept_bytes(obj) -> list[bytes]:
+    result = []
+    for original in originals_of(obj):
+        with store().open(original.sha256) as handle:
+            result.append(handle.read())
+    return result
+
+
+def test_every_upload_path_keeps_an_original(client, network):
+    """Admin multiple upload (documents and images) and API v3 all save the model: each keeps
+    its original, with who uploaded it."""
+    from wagtail.images import get_image_model
+
+    from tests.cms.test_confinement import bearer
+    from tests.conftest import png_bytes
+
+    administrator = network.users["a_administrator"]
+    client.force_login(administrator)
+    collection = network.school_a.collection.pk
+    response = client.post(reverse("wagtaildocs:add_multiple"), {
+        "files[]": SimpleUploadedFile("plan.pdf", b"%PDF-1.4 multiple"),
+        "collection": collection}, HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert response.status_code == 200, response.content[:300]
+    assert kept_bytes(Document.objects.get(pk=response.json()["doc_id"])) == [
+        b"%PDF-1.4 multiple"]
+
+    image = png_bytes()
+    response = client.post(reverse("wagtailimages:add_multiple"), {
+        "files[]": SimpleUploadedFile("campus.png", image, content_type="image/png"),
+        "collection": collection}, HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert response.status_code == 200, response.content[:300]
+    uploaded = get_image_model().objects.get(pk=response.json()["image_id"])
+    assert kept_bytes(uploaded) == [image]
+    assert originals_of(uploaded)[0].operator == "a_administrator"
+
+    client.logout()
+    response = client.post("/api/v3/documents/", {
+        "title": "API 上传", "collection": collection,
+        "file": SimpleUploadedFile("api.pdf", b"%PDF-1.4 api")}, **bearer(administrator))
+    assert response.status_code == 201, response.content[:300]
+    assert kept_bytes(Document.objects.get(title="API 上传")) == [b"%PDF-1.4 api"]
