@@ -3,30 +3,32 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
 from cms.columns import ColumnKind
 from cms.demo.build import DemoError, add_generated_articles
 from cms.demo.content import ACCOUNTS, DEMO_PASSWORD
-from cms.models import ArticlePage, ColumnPage, PortalPage, SchoolHomePage
+from cms.models import ArticleAttachment, ArticlePage, ColumnPage, PortalPage, SchoolHomePage
 
 User = get_user_model()
 
 
-@pytest.fixture
-def demo(db, capsys):
-    call_command("demo")
-    return capsys.readouterr().out
+# Building the demo takes most of a minute: one test builds it (through --articles on an empty
+# database, which builds the network first) and checks everything a demo user relies on.
+def test_the_demo_network(db, client, capsys):
+    call_command("demo", "--articles", "30")
+    demo = capsys.readouterr().out
+    assert SchoolHomePage.objects.count() == 2
+    assert ArticlePage.objects.count() == 24 + 30
 
-
-def test_demo_builds_portal_two_schools_and_people(demo, client):
+    # A portal, two schools, their people, all able to sign in.
     assert PortalPage.objects.count() == 1 and SchoolHomePage.objects.count() == 2
     assert Site.objects.count() == 3
     assert Site.objects.get(is_default_site=True).root_page.specific_class is PortalPage
     for username, _name, _org, _role in ACCOUNTS:
         assert username in demo
         assert client.login(username=username, password=DEMO_PASSWORD), username
+    client.logout()
     for school in SchoolHomePage.objects.all():
         roles = {role: User.objects.filter(groups__organisation_role__home_page=school,
                                            groups__organisation_role__role=role).count()
@@ -35,45 +37,35 @@ def test_demo_builds_portal_two_schools_and_people(demo, client):
     assert User.objects.filter(groups__organisation_role__home_page__in=PortalPage.objects.all(),
                                groups__organisation_role__role="leader").exists()
 
-
-def test_each_school_has_ten_live_articles_over_several_columns(demo):
+    # Each school: ten live articles or more, over several columns.
     for school in SchoolHomePage.objects.all():
         live = ArticlePage.objects.live().descendant_of(school)
         assert live.count() >= 10
         assert len({article.get_parent().pk for article in live}) >= 4
         assert all(article.live_revision_id for article in live)
 
-
-def test_demo_attachments_are_real_pdf_and_docx(demo):
-    documents = list(get_document_model().objects.all())
-    assert len(documents) >= 3
+    # Articles' attachments are real PDF and Word files (the screener reads them).
     kinds = set()
-    for document in documents:
-        with document.file.open("rb") as handle:
+    for attachment in ArticleAttachment.objects.select_related("document"):
+        with attachment.document.file.open("rb") as handle:
             head = handle.read(4)
         kinds.add({b"%PDF": "pdf", b"PK\x03\x04": "docx"}[head])
     assert kinds == {"pdf", "docx"}
 
-
-def test_demo_site_is_browsable(demo, client):
+    # The sites are browsable.
     assert "城关县第一中学" in client.get("/", HTTP_HOST="localhost:8000").content.decode()
     school = client.get("/", HTTP_HOST="yizhong.localhost:8000").content.decode()
     assert "我校举行2026级新生开学典礼" in school
 
-
-def test_demo_refuses_a_database_with_content(demo):
+    # A second run refuses, and changes nothing; --if-empty skips quietly.
     pages = Page.objects.count()
     with pytest.raises(CommandError, match="已有内容"):
         call_command("demo")
     assert Page.objects.count() == pages
-
-
-def test_if_empty_skips_quietly_on_a_database_with_content(demo, capsys):
     call_command("demo", "--if-empty")
     assert "跳过" in capsys.readouterr().out
 
-
-def test_articles_adds_n_live_articles_in_bulk(demo, client):
+    # --articles adds N live articles in bulk, and the tree stays sound.
     before = ArticlePage.objects.count()
     call_command("demo", "--articles", "500")
     added = ArticlePage.objects.order_by("-pk")[:500]
@@ -94,12 +86,6 @@ def test_articles_needs_a_positive_count(db):
     with pytest.raises(CommandError, match="正整数"):
         call_command("demo", "--articles", "0")
     assert not Page.objects.filter(depth__gte=2).exclude(slug="home").exists()
-
-
-def test_articles_on_an_empty_database_builds_the_demo_first(db):
-    call_command("demo", "--articles", "30")
-    assert SchoolHomePage.objects.count() == 2
-    assert ArticlePage.objects.count() == 24 + 30
 
 
 def test_generated_articles_need_columns(db):
