@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
+    "cms.baking.middleware.BakedFileMiddleware",
+    "cms.baking.api_cache.ApiCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -179,6 +182,17 @@ REVIEW_LOG_KEY_FILE = os.environ.get("REVIEW_LOG_KEY_FILE") or DATA_DIR / "keys"
 REVIEW_WEBAUTHN_RP_ID = os.environ.get("REVIEW_WEBAUTHN_RP_ID", "localhost")
 REVIEW_WEBAUTHN_ORIGINS = os.environ.get("REVIEW_WEBAUTHN_ORIGINS",
                                          "http://localhost:8000").split(",")
+# Static publishing (静态化): the baked public files of every site, re-rendered in the
+# background on publication events (cms.baking); the embedded server serves them.
+BAKE_DIR = Path(os.environ.get("CMS_BAKE_DIR") or DATA_DIR / "public")
+# API v3 anonymous reads are cached (invalidated on publication). One process needs no more
+# than Django's in-memory cache; several processes or servers share one, e.g.
+# CMS_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache CMS_CACHE_LOCATION=redis://…
+CACHES = {"default": {
+    "BACKEND": os.environ.get("CMS_CACHE_BACKEND",
+                              "django.core.cache.backends.locmem.LocMemCache"),
+    "LOCATION": os.environ.get("CMS_CACHE_LOCATION", ""),
+}}
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = True
 

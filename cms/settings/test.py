@@ -13,6 +13,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cms-test-media-"))
 BACKUPS_ORIGINALS_DIR = Path(tempfile.mkdtemp(prefix="cms-test-originals-"))
 REVIEW_LOG_KEY_FILE = Path(tempfile.mkdtemp(prefix="cms-test-keys-")) / "publication-log.pem"
+# Static publishing off outside tests/baking, which turns it on per test with a directory of
+# its own: otherwise a page baked by one test would be served to the next.
+BAKE_ON_PUBLICATION = False
+BAKE_SERVE = False
+BAKE_DIR = Path(tempfile.mkdtemp(prefix="cms-test-public-"))
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,199 @@
+"""Baking: render the planned targets and write, replace or remove their files.
+
+The tree is ``BAKE_DIR/<site directory>/`` (``paths``); files are replaced atomically and only
+when their bytes change (``files``), so an unchanged page keeps its Last-Modified. A page that
+is not live and public, or no longer answers 200, has its file removed.
+"""
+
+import datetime
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.utils import timezone
+from wagtail.models import Page, Site, get_default_page_content_type
+
+from cms.baking import files, paths
+from cms.baking.plan import Kind, Plan, Target
+from cms.baking.render import render
+from cms.models import ARTICLES_PER_PAGE, ColumnPage
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+STATE_FILE = ".bake-state.json"
+
+
+@dataclass
+class BakeReport:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    # Every file of the tree that is current after this bake (for pruning whole sites).
+    current: set[Path] = field(default_factory=set)
+
+    def __str__(self) -> str:
+        return f"写入 {self.written} 个文件，未变 {self.unchanged} 个，删除 {self.removed} 个"
+
+
+def bake_root() -> Path:
+    return Path(settings.BAKE_DIR)
+
+
+def site_root(*, root: Path, site: Site) -> Path:
+    return root / paths.site_directory(hostname=site.hostname, port=site.port)
+
+
+def page_url_path(page: Page, site_id: int) -> str | None:
+    """The page's decoded URL path on its site, None if it is not on ``site_id``."""
+    parts = page.get_url_parts()
+    if parts is None or parts[0] != site_id:
+        return None
+    return unquote(parts[2])
+
+
+class _Baker:
+    def __init__(self, *, root: Path, report: BakeReport):
+        self.root = root
+        self.report = report
+        self.sites: dict[int, Site] = {}
+
+    def site(self, site_id: int) -> Site:
+        if site_id not in self.sites:
+            self.sites[site_id] = Site.objects.select_related("root_page").get(pk=site_id)
+        return self.sites[site_id]
+
+    def site_dir(self, site_id: int) -> Path:
+        return site_root(root=self.root, site=self.site(site_id))
+
+    def put(self, *, site_id: int, url_path: str, page_number: int = 1) -> None:
+        relative = paths.file_for_url(url_path=url_path, page_number=page_number)
+        if relative is None:
+            return
+        target = self.site_dir(site_id) / relative
+        rendered = render(site=self.site(site_id), url_path=url_path, page_number=page_number)
+        if rendered.status != 200:  # a redirect (link column), gone, refused: not a file
+            self.drop(site_id=site_id, relative=relative)
+            return
+        if files.write_atomically(path=target, data=rendered.content):
+            self.report.written += 1
+        else:
+            self.report.unchanged += 1
+        self.report.current.add(target)
+
+    def drop(self, *, site_id: int, relative: PurePosixPath) -> None:
+        site_dir = self.site_dir(site_id)
+        if files.remove_file(path=site_dir / relative, stop_at=site_dir):
+            self.report.removed += 1
+
+    def bake(self, target: Target) -> None:
+        if target.kind == Kind.SITEMAP:
+            self.put(site_id=target.site_id, url_path=paths.SITEMAP_PATH)
+            return
+        page = Page.objects.filter(pk=target.page_id).first()
+        if page is None:
+            return
+        url_path = page_url_path(page, target.site_id)
+        if url_path is None or paths.file_for_url(url_path=url_path) is None:
+            return
+        public = Page.objects.live().public().filter(pk=page.pk).exists()
+        if target.kind == Kind.PAGE:
+            if public:
+                self.put(site_id=target.site_id, url_path=url_path)
+            else:
+                self.drop(site_id=target.site_id,
+                          relative=paths.file_for_url(url_path=url_path))
+        elif target.kind == Kind.LISTING_REST:
+            self.bake_listing_rest(page=page, site_id=target.site_id, url_path=url_path,
+                                   public=public)
+
+    def bake_listing_rest(self, *, page: Page, site_id: int, url_path: str,
+                          public: bool) -> None:
+        """Pages 2..N of a column's listing; pagination files beyond N removed."""
+        pages = 1
+        specific = page.specific
+        if public and isinstance(specific, ColumnPage):
+            pages = Paginator(specific.articles(), ARTICLES_PER_PAGE).num_pages
+        for number in range(2, pages + 1):
+            self.put(site_id=site_id, url_path=url_path, page_number=number)
+        folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
+        if folder.is_dir():
+            for existing in list(folder.iterdir()):
+                number = paths.listing_page_number(existing.name)
+                if number is not None and number > max(pages, 1) and existing.is_file():
+                    self.drop(site_id=site_id,
+                              relative=existing.relative_to(self.site_dir(site_id)))
+
+    def prune(self, site_id: int) -> None:
+        """Remove every file of a fully rebuilt site that this bake did not produce."""
+        site_dir = self.site_dir(site_id)
+        for path in files.files_under(site_dir):
+            if path not in self.report.current:
+                files.remove_file(path=path, stop_at=site_dir)
+                self.report.removed += 1
+
+
+def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None
+              ) -> BakeReport:
+    """Bake the plan's targets in order; prune the sites it rebuilds whole."""
+    report = BakeReport()
+    baker = _Baker(root=root or bake_root(), report=report)
+    total = len(plan.targets)
+    for done, target in enumerate(plan.targets, start=1):
+        baker.bake(target)
+        if progress is not None:
+            progress(done, total)
+    for site_id in sorted(plan.full_sites):
+        baker.prune(site_id)
+    return report
+
+
+# The state of the last `manage.py bake`: per site directory, the publication register's
+# sequence number it had caught up with.
+
+def read_state(*, root: Path) -> dict:
+    try:
+        state = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {"sites": {}}
+    return state if isinstance(state.get("sites"), dict) else {"sites": {}}
+
+
+def record_state(*, root: Path, sites: Iterable[Site], register_seq: int) -> None:
+    state = read_state(root=root)
+    now = timezone.now().astimezone(datetime.UTC).isoformat()
+    for site in sites:
+        directory = paths.site_directory(hostname=site.hostname, port=site.port)
+        state["sites"][directory] = {"register_seq": register_seq, "baked_at": now}
+    root.mkdir(parents=True, exist_ok=True)
+    files.write_atomically(path=root / STATE_FILE,
+                           data=json.dumps(state, indent=2, sort_keys=True).encode())
+
+
+def last_baked_seq(*, root: Path, site: Site) -> int | None:
+    directory = paths.site_directory(hostname=site.hostname, port=site.port)
+    entry = read_state(root=root)["sites"].get(directory)
+    return entry.get("register_seq") if isinstance(entry, dict) else None
+
+
+# Publication events since a point, read from the publication register: every publication,
+# restoration and takedown of a page is one entry (review.register), scheduled ones included.
+
+def register_seq() -> int:
+    from review.models import RegisterHead
+
+    return RegisterHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+
+
+def pages_with_events_since(*, seq: int, until: int) -> list[int]:
+    from review.models import RegisterEntry
+
+    # Pages are keyed by wagtailcore.Page, however specific (review.register).
+    entries = RegisterEntry.objects.filter(seq__gt=seq, seq__lte=until,
+                                           content_type=get_default_page_content_type())
+    return sorted({int(pk) for pk in entries.values_list("object_id", flat=True)
+                   if str(pk).isdigit()})

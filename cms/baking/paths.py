@@ -1,0 +1,80 @@
+"""Where a public URL's baked file lives: plain functions, no Django.
+
+A site's tree is ``<bake dir>/<site directory>/``; a page at ``/a/b/`` is ``a/b/index.html``,
+page N (N ≥ 2) of a paginated listing, ``/a/b/?page=N``, is ``a/b/index-pageN.html``, and the
+sitemap is ``sitemap.xml``. Wagtail slugs never contain a dot, so file names (which all do)
+never collide with a child page's directory.
+"""
+
+import re
+from pathlib import PurePosixPath
+
+INDEX_FILE = "index.html"
+SITEMAP_PATH = "/sitemap.xml"
+SITEMAP_FILE = "sitemap.xml"
+_LISTING_FILE = re.compile(r"^index-page([1-9][0-9]{0,8})\.html$")
+_PAGE_QUERY = re.compile(r"^page=([1-9][0-9]{0,8})$")
+
+# Always dynamic: the admin (and its previews), the API, search, downloads, static and media.
+DYNAMIC_PREFIXES = ("/admin/", "/api/", "/search/", "/documents/", "/attachments/",
+                    "/static/", "/media/", "/django-admin/")
+
+
+def site_directory(*, hostname: str, port: int) -> str:
+    """The directory of a site's tree: its host name, with the port when it is not a
+    standard one (two sites may share a host name on different ports)."""
+    hostname = hostname.lower()
+    if not hostname or "/" in hostname or hostname.startswith("."):
+        raise ValueError(f"not a host name: {hostname!r}")
+    return hostname if port in (80, 443) else f"{hostname}_{port}"
+
+
+def listing_file(page_number: int) -> str:
+    return INDEX_FILE if page_number == 1 else f"index-page{page_number}.html"
+
+
+def listing_page_number(filename: str) -> int | None:
+    """The page number of a listing file name (1 for index.html), None for other names."""
+    if filename == INDEX_FILE:
+        return 1
+    match = _LISTING_FILE.match(filename)
+    return int(match.group(1)) if match else None
+
+
+def is_dynamic_path(path: str) -> bool:
+    return path.startswith(DYNAMIC_PREFIXES)
+
+
+def file_for_url(*, url_path: str, page_number: int = 1) -> PurePosixPath | None:
+    """The file, relative to the site's directory, for a public URL path (decoded, starting
+    with "/"); None for a path that is never baked (dynamic, without the trailing slash
+    Wagtail's page URLs have, or not a plain path)."""
+    if url_path == SITEMAP_PATH:
+        return PurePosixPath(SITEMAP_FILE) if page_number == 1 else None
+    if (not url_path.startswith("/") or not url_path.endswith("/") or page_number < 1
+            or is_dynamic_path(url_path) or "\x00" in url_path or "\\" in url_path):
+        return None
+    parts = url_path.strip("/").split("/") if url_path != "/" else []
+    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        return None
+    return PurePosixPath(*parts, listing_file(page_number))
+
+
+def file_for_request(*, path: str, query_string: str) -> PurePosixPath | None:
+    """The file answering a GET of ``path?query_string``: only no query or exactly
+    ``page=N`` (a listing's pagination link) can be baked; anything else is dynamic."""
+    page_number = 1
+    if query_string:
+        match = _PAGE_QUERY.match(query_string)
+        if match is None:
+            return None
+        page_number = int(match.group(1))
+    if page_number > 1 and path == SITEMAP_PATH:
+        return None
+    return file_for_url(url_path=path, page_number=page_number)
+
+
+def content_type_for(filename: str) -> str:
+    if filename.endswith(".xml"):
+        return "application/xml"
+    return "text/html; charset=utf-8"

@@ -1,0 +1,89 @@
+"""Publication events → background re-rendering and API cache invalidation.
+
+Wagtail sends ``page_published`` / ``page_unpublished`` for every path: the workflow's signed
+approval, scheduled go-live and expiry (``publish_scheduled`` goes through
+``Revision.publish`` and ``unpublish``), emergency takedowns, a column's approved removal (one
+unpublish per page) and restorations. Moves send ``post_page_move``. Receivers only collect
+ids; once the transaction commits, one task bakes them all (a column removal taking down fifty
+pages is one job, not fifty).
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+class _Batch:
+    """Events of one transaction, baked by one task once it commits."""
+
+    def __init__(self):
+        self.page_ids: set[int] = set()
+        self.site_ids: set[int] = set()
+
+    def __call__(self) -> None:
+        from cms.baking.api_cache import invalidate
+        from cms.baking.tasks import bake_publication_events
+
+        invalidate()
+        if getattr(settings, "BAKE_ON_PUBLICATION", True):
+            bake_publication_events.enqueue(sorted(self.page_ids), sorted(self.site_ids))
+
+
+def _queue(*, page_ids=(), site_ids=()) -> None:
+    """Bake (and invalidate cached API reads) once the current transaction commits.
+
+    Events within one savepoint join one batch (a column's approved removal: the column and
+    every page under it, one task). Only a batch registered inside a savepoint that is still
+    open is joined: Django drops the callbacks of a savepoint rolled back, and a batch
+    registered at the outermost level may belong to a test's never-committed transaction.
+    Joining is an optimisation only: each batch bakes what its events affect."""
+    connection = transaction.get_connection()
+    current = set(connection.savepoint_ids)
+    batch = next((func for sids, func, _ in reversed(connection.run_on_commit)
+                  if isinstance(func, _Batch) and sids and sids <= current), None)
+    if batch is None:
+        batch = _Batch()
+        transaction.on_commit(batch, robust=True)
+    batch.page_ids.update(page_ids)
+    batch.site_ids.update(site_ids)
+
+
+def page_published(sender, instance, **kwargs) -> None:
+    _queue(page_ids=[instance.pk])
+
+
+def page_unpublished(sender, instance, **kwargs) -> None:
+    _queue(page_ids=[instance.pk])
+
+
+def page_moved(sender, instance, parent_page_before, parent_page_after, **kwargs) -> None:
+    """A live page (or a page with live pages beneath) moved: its old files are stale under
+    the old address, so both sites are rebuilt whole (and pruned). Moving drafts changes
+    nothing public."""
+    from wagtail.models import Page
+
+    if not Page.objects.descendant_of(instance, inclusive=True).filter(live=True).exists():
+        return
+    sites = {parent.get_site() for parent in (parent_page_before, parent_page_after)}
+    _queue(site_ids=[site.pk for site in sites if site is not None])
+
+
+def site_changed(sender, instance, **kwargs) -> None:
+    from cms.baking.api_cache import invalidate
+
+    transaction.on_commit(invalidate, robust=True)
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+    from wagtail import signals
+    from wagtail.models import Site
+
+    signals.page_published.connect(page_published, dispatch_uid="cms_baking_published")
+    signals.page_unpublished.connect(page_unpublished, dispatch_uid="cms_baking_unpublished")
+    signals.post_page_move.connect(page_moved, dispatch_uid="cms_baking_moved")
+    post_save.connect(site_changed, sender=Site, dispatch_uid="cms_baking_site_saved")
+    post_delete.connect(site_changed, sender=Site, dispatch_uid="cms_baking_site_deleted")

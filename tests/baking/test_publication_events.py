@@ -1,0 +1,121 @@
+"""Publication events re-render the affected files once their transaction commits."""
+
+import pytest
+from django.urls import reverse
+
+from cms.columns import StructuralChange
+from tests.baking.conftest import baked, url_of
+from tests.conftest import make_article, publish_via_workflow
+
+
+@pytest.fixture
+def news(network):
+    return network.column(network.school_a, "news")
+
+
+def test_approval_bakes_the_article_its_listings_homes_and_sitemap(
+        network, news, bake_dir, django_capture_on_commit_callbacks):
+    teacher = network.users["a_teacher"]
+    teaching = network.column(network.school_a, "teaching")
+    article = make_article(teaching, "初二物理教学反思", live=False, owner=teacher)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_via_workflow(article, submitter=teacher)
+    title = "初二物理教学反思".encode()
+    assert title in baked(bake_dir, "jia.test", url_of(article)).read_bytes()
+    assert title in baked(bake_dir, "jia.test", url_of(teaching)).read_bytes()
+    assert title in baked(bake_dir, "jia.test", "/").read_bytes()
+    assert title in baked(bake_dir, "portal.test", "/").read_bytes()
+    assert url_of(article).encode() in baked(bake_dir, "jia.test", "/sitemap.xml").read_bytes()
+    assert not (bake_dir / "yi.test").exists()  # another school's site is not touched
+
+
+def test_nothing_is_baked_when_the_transaction_does_not_commit(network, news, bake_dir):
+    # Without running on-commit callbacks (the test's transaction never commits).
+    teacher = network.users["a_teacher"]
+    article = make_article(news, "未提交的发布", live=False, owner=teacher)
+    publish_via_workflow(article, submitter=teacher)
+    assert not baked(bake_dir, "jia.test", url_of(article)).exists()
+
+
+def test_emergency_takedown_removes_the_file_and_updates_listings(
+        client, network, news, bake_dir, django_capture_on_commit_callbacks):
+    article = make_article(news, "有误的招生简章")
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_via_workflow(make_article(news, "另一篇", live=False))
+    from django.core.management import call_command
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    page_file = baked(bake_dir, "jia.test", url_of(article))
+    assert page_file.exists()
+    client.force_login(network.users["a_administrator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("review_takedown", args=[article.pk]),
+                    {"reason": "招生人数有误，须核实后重新发布。"})
+    assert not page_file.exists()
+    assert "有误的招生简章".encode() not in baked(bake_dir, "jia.test", url_of(news)).read_bytes()
+    assert "有误的招生简章".encode() not in baked(bake_dir, "portal.test", "/").read_bytes()
+
+
+def test_listing_pages_shift_when_an_article_is_published(
+        network, news, bake_dir, small_pages, django_capture_on_commit_callbacks):
+    for number in range(4):
+        make_article(news, f"旧文章{number}")
+    from django.core.management import call_command
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    assert not baked(bake_dir, "jia.test", url_of(news), 3).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_via_workflow(make_article(news, "最新文章", live=False))
+    # Five articles, two a page: the newest heads page 1 and the oldest moves to page 3.
+    assert "最新文章".encode() in baked(bake_dir, "jia.test", url_of(news)).read_bytes()
+    assert "旧文章0".encode() in baked(bake_dir, "jia.test", url_of(news), 3).read_bytes()
+
+
+def test_a_column_change_rebakes_its_whole_site(
+        network, news, bake_dir, django_capture_on_commit_callbacks):
+    article = make_article(news, "文章")
+    from django.core.management import call_command
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    news.title = "学校新闻"
+    news.save_revision()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_via_workflow(news)
+    # The navigation of every page of the site names the column.
+    assert "学校新闻".encode() in baked(bake_dir, "jia.test", url_of(article)).read_bytes()
+    assert "学校新闻".encode() in baked(bake_dir, "jia.test", "/").read_bytes()
+
+
+def test_an_approved_column_removal_removes_its_files(
+        network, news, bake_dir, django_capture_on_commit_callbacks):
+    article = make_article(news, "栏目里的文章")
+    from django.core.management import call_command
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    news.structural_change = StructuralChange.REMOVE
+    news.save_revision()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_via_workflow(news)
+    assert not baked(bake_dir, "jia.test", url_of(article)).exists()
+    assert not baked(bake_dir, "jia.test", url_of(news)).exists()
+    assert baked(bake_dir, "jia.test", "/").exists()
+
+
+def test_an_approved_column_move_bakes_the_new_addresses_and_removes_the_old(
+        network, news, bake_dir, django_capture_on_commit_callbacks):
+    teaching = network.column(network.school_a, "teaching")
+    article = make_article(teaching, "教学文章")
+    from django.core.management import call_command
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    old_file = baked(bake_dir, "jia.test", url_of(article))
+    assert old_file.exists()
+    teaching.structural_change = StructuralChange.MOVE
+    teaching.move_to = news
+    teaching.save_revision()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_via_workflow(teaching)
+    article.refresh_from_db()
+    assert url_of(article).startswith(url_of(news))
+    assert baked(bake_dir, "jia.test", url_of(article)).exists()
+    assert not old_file.exists()
