@@ -34,6 +34,7 @@ from cms.models import (
 )
 from cms.organisations import create_portal, create_school
 from cms.publishing import publish_through_pipeline
+from cms.resources.demo import build_resource_demo
 from review import keys
 from review.approvals import enrol_passphrase_credential, object_content_sha256
 from review.canonical import canonical_json
@@ -103,6 +104,7 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
             for number, item in enumerate(items, start=1):
                 _add_article(column, item, users, key, documents, slug=f"{item[1]}-{number}")
                 articles += 1
+    build_resource_demo(organisations=organisations, users=users)
     return {"organisations": len(organisations), "users": len(users), "articles": articles,
             "documents": len(documents)}
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     # After wagtail.admin: review replaces the workflow e-mails it connects.
     "review",
     "backups",
+    "cms.resources",  # teachers' semester resources (label: resources)
     "simple_history",
     "modelcluster",
     "taggit",

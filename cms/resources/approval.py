@@ -1,0 +1,120 @@
+"""How resources pass the pipeline.
+
+* **Public** resources take their school's workflow (screening, the web administrator's first
+  review, the leader's signed approval) and go live like a page: the publication guard
+  (review/guard.py) refuses them otherwise, and the register records them.
+* **Internal** resources take a second workflow of the school made of the *same* screening
+  and first-review tasks, without the leader's approval: nothing of them goes online, so
+  there is nothing to sign. Wagtail finishes that workflow by "publishing" the approved
+  revision (``WAGTAIL_FINISH_WORKFLOW_ACTION``); ``Resource.publish`` turns that into
+  ``approve_internally``, which stores the revision as the resource's approved content
+  without ever making it live, and only when a first review by someone other than the
+  submitter approved it.
+
+``approved_at`` is what quotas count: set when a public resource goes live (and cleared if it
+is taken down) or when an internal one is approved.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from wagtail.log_actions import log
+from wagtail.models import TaskState, Workflow, WorkflowState, WorkflowTask
+
+from cms.models import Role
+from cms.resources.rules import Visibility
+from review.context import Refused
+from review.models import FirstReviewTask, ScreeningTask
+
+
+class InternalApprovalRefused(Refused):
+    heading = "校内审核未完成"
+
+
+def internal_workflow_for(*, school) -> Workflow | None:
+    """The school's internal-resource workflow, made on first use from its own tasks."""
+    from cms.resources.models import SchoolResourceWorkflow
+
+    existing = SchoolResourceWorkflow.objects.filter(school=school).select_related(
+        "internal_workflow").first()
+    if existing is not None:
+        return existing.internal_workflow
+    public = school.get_workflow()
+    if public is None:
+        return None
+    tasks = [task.specific for task in public.tasks]
+    wanted = [task for task in tasks if isinstance(task, ScreeningTask | FirstReviewTask)]
+    try:
+        with transaction.atomic():
+            workflow = Workflow.objects.create(name=f"{school.title} 校内资源审核")
+            for order, task in enumerate(wanted):
+                WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=order)
+            SchoolResourceWorkflow.objects.create(school=school, internal_workflow=workflow)
+    except IntegrityError:
+        # Another request made it first (unique school): use theirs.
+        return SchoolResourceWorkflow.objects.get(school=school).internal_workflow
+    return workflow
+
+
+def passed_first_review(*, resource) -> bool:
+    """The resource's latest finished workflow was approved, with a first review by someone
+    other than its submitter."""
+    state = (WorkflowState.objects.for_instance(resource)
+             .filter(status=WorkflowState.STATUS_APPROVED).order_by("-created_at").first())
+    if state is None:
+        return False
+    first_reviews = FirstReviewTask.objects.values("pk")
+    return (state.task_states.filter(status=TaskState.STATUS_APPROVED, task__in=first_reviews)
+            .exclude(finished_by=None).exclude(finished_by=state.requested_by_id).exists())
+
+
+@transaction.atomic
+def approve_internally(*, resource, revision, user=None):
+    """Store an internal resource's approved revision; it stays offline."""
+    if not passed_first_review(resource=resource):
+        raise InternalApprovalRefused("校内资源须经网站管理员初审通过后才算审核通过。")
+    approved = revision.as_object()
+    if approved.visibility != Visibility.INTERNAL:
+        raise InternalApprovalRefused("公开资源须经领导签名审批后发布。")
+    approved.live = False
+    approved.has_unpublished_changes = False
+    approved.latest_revision = revision
+    approved.approved_at = resource.approved_at or timezone.now()
+    approved.save()  # a ClusterableModel: its files are saved with it
+    log(instance=approved, action="resources.approved_internally", revision=revision, user=user)
+    return revision
+
+
+def keep_public_approval(sender, instance, raw=False, **kwargs):
+    """Receiver: a public resource counts while it is live (taken down, it stops counting)."""
+    if raw or instance.visibility != Visibility.PUBLIC:
+        return
+    type(instance).objects.filter(pk=instance.pk, approved_at=None, live=True).update(
+        approved_at=timezone.now())
+    if not instance.live and instance.first_published_at is not None:
+        type(instance).objects.filter(pk=instance.pk).exclude(approved_at=None).update(
+            approved_at=None)
+
+
+# --- Rights of the schools' role groups ----------------------------------------------------
+
+# Model rights on resources; which resources is confined by cms.resources.permissions.
+ROLE_RIGHTS: dict[str, tuple[str, ...]] = {
+    Role.TEACHER: ("add_resource", "change_resource"),
+    Role.ADMINISTRATOR: ("change_resource", "add_quotarule", "change_quotarule",
+                         "add_teachinggroup", "change_teachinggroup", "delete_teachinggroup"),
+    Role.LEADER: ("change_resource",),
+}
+
+
+def grant_rights(*, group, role: str) -> None:
+    from django.contrib.auth.models import Permission
+
+    codenames = ROLE_RIGHTS.get(role, ())
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="resources",
+                                                     codename__in=codenames))
+
+
+def grant_rights_on_new_role(sender, instance, created=False, raw=False, **kwargs):
+    """Receiver: a school's role group was provisioned."""
+    if created and not raw:
+        grant_rights(group=instance.group, role=instance.role)

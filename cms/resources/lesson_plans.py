@@ -1,0 +1,123 @@
+"""二次备课: a teacher derives a new version of a shared lesson plan; the teaching-group
+leader (教研组长) of its subject signs it off, and only then does it replace the shared one.
+Every earlier version stays as it was: a replacement is a new row pointing at it."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from wagtail.log_actions import log
+
+from cms.resources.models import Resource, SecondPreparation, TeachingGroup
+from cms.resources.rules import ResourceKind, Visibility
+from cms.resources.scope import teaching_schools
+from cms.resources.services import BatchFields, UploadError, upload_batch
+
+
+class SecondPreparationError(ValueError):
+    """Refused; nothing was changed."""
+
+
+def current_version(plan: Resource) -> Resource:
+    """The shared version now: follow accepted replacements from ``plan``."""
+    seen = {plan.pk}
+    while (step := SecondPreparation.objects.filter(
+            original=plan, status=SecondPreparation.Status.ACCEPTED)
+            .select_related("revised").first()) is not None:
+        plan = step.revised
+        if plan.pk in seen:  # defensive: a cycle cannot be made through these functions
+            break
+        seen.add(plan.pk)
+    return plan
+
+
+@transaction.atomic
+def derive(*, original: Resource, teacher, files: list, title: str = "",
+           description: str = "") -> SecondPreparation:
+    """File the teacher's new version (through the upload, so it is numbered, its files kept
+    and it is submitted for review) and ask the group leader to sign it off."""
+    if original.kind != ResourceKind.LESSON_PLAN or original.approved_at is None:
+        raise SecondPreparationError("只能对审核通过的共享教案进行二次备课。")
+    if current_version(original).pk != original.pk:
+        raise SecondPreparationError("该教案已有新的共享版本，请基于最新版本二次备课。")
+    if not teaching_schools(user=teacher).filter(pk=original.school_id).exists():
+        raise SecondPreparationError("只能对本校的教案进行二次备课。")
+    group = TeachingGroup.objects.filter(school_id=original.school_id,
+                                         subject=original.subject).first()
+    if group is None:
+        raise SecondPreparationError(f"本校还没有设置{original.subject}教研组和教研组长。")
+    semester = original.semester if original.semester.end_date >= timezone.localdate() else (
+        type(original.semester).objects.current())
+    try:
+        [revised] = upload_batch(
+            teacher=teacher, school=original.school,
+            fields=BatchFields(semester=semester, kind=ResourceKind.LESSON_PLAN,
+                               subject=original.subject, grade=original.grade,
+                               source_channel=original.source_channel,
+                               visibility=Visibility.INTERNAL,
+                               description=description or original.description),
+            files=files, one_resource_title=title or f"{original.title}（二次备课）")
+    except UploadError as error:
+        raise SecondPreparationError(str(error)) from error
+    Resource.objects.filter(pk=revised.pk).update(derived_from=original)
+    return SecondPreparation.objects.create(original=original, revised=revised, group=group)
+
+
+@transaction.atomic
+def decide(*, preparation: SecondPreparation, leader, accept: bool,
+           comment: str = "") -> SecondPreparation:
+    """The group leader accepts (the new version becomes the shared one) or returns it."""
+    preparation = SecondPreparation.objects.select_for_update().get(pk=preparation.pk)
+    if preparation.group.leader_id != leader.pk:
+        raise SecondPreparationError("只有本学科的教研组长可以审核二次备课。")
+    if preparation.revised.uploader_id == leader.pk:
+        raise SecondPreparationError("教研组长不能审核本人的二次备课。")
+    if preparation.status != SecondPreparation.Status.PENDING:
+        raise SecondPreparationError("这份二次备课已经处理过。")
+    if not accept and not comment.strip():
+        raise SecondPreparationError("退回须填写意见。")
+    if accept and preparation.revised.approved_at is None:
+        raise SecondPreparationError("新版本还未通过学校的审核，暂不能采用。")
+    preparation.status = (SecondPreparation.Status.ACCEPTED if accept
+                          else SecondPreparation.Status.RETURNED)
+    preparation.decided_by, preparation.decided_at = leader, timezone.now()
+    preparation.comment = comment.strip()
+    try:
+        with transaction.atomic():
+            preparation.save()
+    except IntegrityError as error:
+        raise SecondPreparationError("该教案已被另一份二次备课替换。") from error
+    if accept:
+        log(instance=preparation.revised, action="resources.second_preparation_accepted",
+            user=leader, data={"replaces": preparation.original.registry_number})
+    return preparation
+
+
+def second_preparations_view(request):
+    """Group leaders: what waits for their sign-off; teachers: their own requests."""
+    led = TeachingGroup.objects.filter(leader=request.user)
+    teaching = teaching_schools(user=request.user)
+    if not led.exists() and not teaching.exists():
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            preparation = SecondPreparation.objects.get(pk=int(request.POST.get("id", 0)),
+                                                        group__in=led)
+            decide(preparation=preparation, leader=request.user,
+                   accept=request.POST.get("decision") == "accept",
+                   comment=request.POST.get("comment", ""))
+        except (ValueError, SecondPreparation.DoesNotExist) as error:
+            raise PermissionDenied from error
+        except SecondPreparationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "已处理。")
+        return redirect(request.path)
+    return render(request, "resources/second_preparations.html", {
+        "pending": SecondPreparation.objects.filter(
+            group__in=led, status=SecondPreparation.Status.PENDING)
+        .select_related("original", "revised", "revised__uploader"),
+        "mine": SecondPreparation.objects.filter(revised__uploader=request.user)
+        .select_related("original", "revised")[:100],
+    })

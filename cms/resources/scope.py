@@ -1,0 +1,62 @@
+"""Who sees which school's resources. School A's people never see school B's.
+
+* teachers: their own resources, and their own progress;
+* a school's web administrators and leaders: everything of their school;
+* the bureau's web administrators and leaders (the portal's) and superusers: every school,
+  for the county's yearly assessment (县、校分级管理).
+"""
+
+from cms.models import OrganisationRole, PortalPage, Role, SchoolHomePage
+
+OVERSEEING_ROLES = (Role.ADMINISTRATOR, Role.LEADER)
+
+
+def _home_ids(*, user, roles) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(OrganisationRole.objects.filter(group__user=user, role__in=roles)
+               .values_list("home_page_id", flat=True))
+
+
+def oversees_every_school(*, user) -> bool:
+    if user.is_superuser:
+        return True
+    portal_ids = set(PortalPage.objects.values_list("pk", flat=True))
+    return bool(_home_ids(user=user, roles=OVERSEEING_ROLES) & portal_ids)
+
+
+def overseen_schools(*, user):
+    """Schools whose reports and resources ``user`` may see as a whole."""
+    if oversees_every_school(user=user):
+        return SchoolHomePage.objects.order_by("title")
+    return SchoolHomePage.objects.filter(
+        pk__in=_home_ids(user=user, roles=OVERSEEING_ROLES)).order_by("title")
+
+
+def teaching_schools(*, user):
+    """Schools where ``user`` is a teacher."""
+    return SchoolHomePage.objects.filter(
+        pk__in=_home_ids(user=user, roles=(Role.TEACHER,))).order_by("title")
+
+
+def administered_schools(*, user):
+    """Schools whose web administrator ``user`` is (quota rules, teaching groups)."""
+    if user.is_superuser:
+        return SchoolHomePage.objects.order_by("title")
+    return SchoolHomePage.objects.filter(
+        pk__in=_home_ids(user=user, roles=(Role.ADMINISTRATOR,))).order_by("title")
+
+
+def visible_resources(*, user, queryset=None):
+    """Resources ``user`` may see: their school's as overseer, else their own."""
+    from django.db.models import Q
+
+    from cms.resources.models import Resource
+
+    queryset = Resource.objects.all() if queryset is None else queryset
+    if oversees_every_school(user=user):
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(Q(school__in=overseen_schools(user=user))
+                           | Q(uploader=user, school__in=teaching_schools(user=user)))

@@ -1,0 +1,151 @@
+import functools
+
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+from django.urls import URLPattern, path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from cms.resources import views
+from cms.resources.models import Resource
+from cms.resources.permissions import ResourcePermissionPolicy
+from cms.resources.scope import visible_resources
+
+register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
+
+
+def confined(view):
+    @functools.wraps(view)
+    def confined_view(request, *args, pk, **kwargs):
+        if not visible_resources(user=request.user).filter(pk=unquote(str(pk))).exists():
+            raise Http404
+        return view(request, *args, pk=pk, **kwargs)
+
+    return confined_view
+
+
+class ResourceViewSet(SnippetViewSet):
+    model = Resource
+    icon = "doc-full"
+    menu_label = "学期资源登记"
+    menu_order = 310
+    add_to_admin_menu = False
+    list_display = ["registry_number", "title", "kind", "subject", "grade", "semester",
+                    "uploader", "status_label"]
+    list_filter = ["kind", "semester", "visibility"]
+    search_fields = ["title", "registry_number", "subject"]
+    copy_view_enabled = False
+    # Resources are filed through 我的学期资源 (batch upload with registry numbers).
+    create_view_enabled = False
+
+    def get_queryset(self, request):
+        return visible_resources(user=request.user).select_related("semester", "uploader")
+
+    def get_urlpatterns(self):
+        # Wagtail's snippet views check model permissions only; every view of one resource
+        # (edit, history, revisions, workflow, preview, lock, delete, …) is confined here.
+        return [URLPattern(pattern.pattern, confined(pattern.callback), pattern.default_args,
+                           pattern.name)
+                if "pk" in pattern.pattern.regex.groupindex else pattern
+                for pattern in super().get_urlpatterns()]
+
+    @property
+    def panels(self):
+        from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+
+        from review.panels import ScreeningFindingsPanel
+
+        return [
+            ScreeningFindingsPanel(),
+            FieldPanel("title"),
+            MultiFieldPanel([FieldPanel("kind"), FieldPanel("subject"), FieldPanel("grade"),
+                             FieldPanel("semester"), FieldPanel("source_channel"),
+                             FieldPanel("visibility")], heading="分类"),
+            FieldPanel("description"),
+            InlinePanel("files", label="文件", panels=[FieldPanel("document")]),
+        ]
+
+
+register_snippet(ResourceViewSet)
+
+
+@hooks.register("register_admin_urls")
+def register_resource_urls():
+    return [
+        path("resources/mine/", views.my_resources, name="resources_mine"),
+        path("resources/report/", views.school_report, name="resources_report"),
+        path("resources/report.xlsx", views.school_report_xlsx, name="resources_report_xlsx"),
+        path("resources/registry/", views.registry, name="resources_registry"),
+        path("resources/registry.xlsx", views.registry_xlsx, name="resources_registry_xlsx"),
+        path("resources/quota/", views.quota_rule, name="resources_quota"),
+        path("resources/second-preparation/", views.second_preparations,
+             name="resources_second_preparations"),
+    ]
+
+
+def menu_roles(request) -> dict[str, bool]:
+    """What the user is, for showing the menu items: looked up once per request (every admin
+    page draws the menus)."""
+    cached = getattr(request, "_resources_menu_roles", None)
+    if cached is None:
+        from cms.models import OrganisationRole, PortalPage, Role
+        from cms.resources.models import TeachingGroup
+
+        user = request.user
+        roles = set(OrganisationRole.objects.filter(group__user=user)
+                    .values_list("role", "home_page_id"))
+        portal_ids = set(PortalPage.objects.values_list("pk", flat=True)) if roles else set()
+        overseeing = {home for role, home in roles if role in (Role.ADMINISTRATOR, Role.LEADER)}
+        teaches = any(role == Role.TEACHER and home not in portal_ids for role, home in roles)
+        cached = {
+            "teaches": teaches,
+            "oversees": user.is_superuser or bool(overseeing),
+            "second_preparation": teaches or TeachingGroup.objects.filter(leader=user).exists(),
+        }
+        request._resources_menu_roles = cached
+    return cached
+
+
+class RoleMenuItem(MenuItem):
+    def __init__(self, *args, role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+    def is_shown(self, request):
+        return menu_roles(request)[self.role]
+
+
+@hooks.register("register_admin_menu_item")
+def my_resources_menu_item():
+    return RoleMenuItem("我的学期资源", reverse("resources_mine"), name="my-resources",
+                        icon_name="upload", order=120, role="teaches")
+
+
+@hooks.register("register_admin_menu_item")
+def second_preparation_menu_item():
+    return RoleMenuItem("二次备课", reverse("resources_second_preparations"),
+                        name="second-preparation", icon_name="doc-full", order=121,
+                        role="second_preparation")
+
+
+@hooks.register("register_reports_menu_item")
+def semester_report_menu_item():
+    return RoleMenuItem("学期资源完成情况", reverse("resources_report"),
+                        name="semester-resources", icon_name="table", order=670, role="oversees")
+
+
+@hooks.register("register_reports_menu_item")
+def registry_menu_item():
+    return RoleMenuItem("资源登记册", reverse("resources_registry"),
+                        name="resource-registry", icon_name="list-ol", order=680, role="oversees")
+
+
+@hooks.register("register_log_actions")
+def register_resource_log_actions(actions):
+    actions.register_action("resources.approved_internally", "校内资源审核通过",
+                            "校内资源经初审通过（不公开）")
+    actions.register_action("resources.second_preparation_accepted", "二次备课已采用",
+                            "教研组长审核通过，新版本替换共享教案")
