@@ -123,6 +123,19 @@ def make_document(organisation: Organisation, title: str, *, content: bytes | No
     return document
 
 
+def pytest_collection_modifyitems(items):
+    """A transactional test (the live server, SQLite's online backup) ends by flushing every
+    table, the migrations' data with them (Wagtail's root page, default site, collections):
+    the next such test on the worker would start without. Serialized rollback restores that
+    data at the start of each, and keeps the flush from re-creating content types under it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if ({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+                or (marker is not None and marker.kwargs.get("transaction"))):
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True),
+                            append=False)
+
+
 @pytest.fixture
 def network(db) -> Network:
     net = Network(
