@@ -262,6 +262,10 @@ class ColumnPage(ChineseSearchMixin, Page):
             page_obj = paginator.page(paginator.num_pages)
         context["page_obj"] = page_obj
         context["sub_columns"] = self.sub_columns()
+        if page_obj.number == 1:  # teachers' public resources, below the articles
+            from cms.resources.public import RESOURCES_ON_COLUMN_PAGE, resources_listed_by
+
+            context["resources"] = resources_listed_by(column=self)[:RESOURCES_ON_COLUMN_PAGE]
         return context
 
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v3/", api.urls),
     path("search/", views.search, name="search"),
     path("attachments/<int:attachment_id>/<str:filename>", views.attachment, name="attachment"),
+    path("attachments/resources/<int:file_id>/<str:filename>", views.resource_file,
+         name="resource_file"),
     path("sitemap.xml", sitemap, name="sitemap"),
 ]
 

@@ -47,3 +47,20 @@ def attachment(request, attachment_id: int, filename: str):
     content_type = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
     return FileResponse(document.file.open("rb"), content_type=content_type,
                         as_attachment=True, filename=document.filename)
+
+
+def resource_file(request, file_id: int, filename: str):
+    """Serve a file of a teacher's resource to the public, only while the resource is live
+    and public: never a draft's file (drafts are revisions; the row's files are the live
+    ones) nor an internal resource's."""
+    from cms.resources.models import ResourceFile
+    from cms.resources.public import live_public_resources
+
+    item = get_object_or_404(ResourceFile.objects.select_related("document"), pk=file_id,
+                             resource__in=live_public_resources())
+    document = item.document
+    if document.filename != filename:
+        raise Http404("No such file.")
+    content_type = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
+    return FileResponse(document.file.open("rb"), content_type=content_type,
+                        as_attachment=True, filename=document.filename)

@@ -115,3 +115,16 @@ def site_targets(*, site_id: int) -> list[tuple[Target, int]]:
             targets.append((Target(Kind.LISTING_REST, site_id, pk), REST))
     targets.append((Target(Kind.SITEMAP, site_id), SITEMAP))
     return targets
+
+
+def plan_listings(*, column_ids: Iterable[int]) -> Plan:
+    """The plan for content listed on columns without a page of its own (a teacher's public
+    resource going live or taken down): only those columns' listing pages."""
+    collector = _Collector()
+    for column in ColumnPage.objects.filter(pk__in=set(column_ids)).order_by("path"):
+        site_id = page_site_id(column)
+        if site_id is None:
+            continue
+        collector.add(Target(Kind.PAGE, site_id, column.pk), LISTING)
+        collector.add(Target(Kind.LISTING_REST, site_id, column.pk), REST)
+    return Plan(targets=collector.ordered(), full_sites=frozenset())

@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django_tasks import task
 
 logger = logging.getLogger(__name__)
 
@@ -22,17 +23,37 @@ class _Batch:
     def __init__(self):
         self.page_ids: set[int] = set()
         self.site_ids: set[int] = set()
+        self.listing_ids: set[int] = set()
 
     def __call__(self) -> None:
         from cms.baking.api_cache import invalidate
         from cms.baking.tasks import bake_publication_events
 
         invalidate()
-        if getattr(settings, "BAKE_ON_PUBLICATION", True):
+        if not getattr(settings, "BAKE_ON_PUBLICATION", True):
+            return
+        if self.page_ids or self.site_ids or not self.listing_ids:
             bake_publication_events.enqueue(sorted(self.page_ids), sorted(self.site_ids))
+        if self.listing_ids:
+            bake_listings.enqueue(sorted(self.listing_ids))
 
 
-def _queue(*, page_ids=(), site_ids=()) -> None:
+@task()
+def bake_listings(column_ids: list[int]) -> dict:
+    """Re-render these columns' listing pages (a resource listed there went live or down)."""
+    from cms.baking.engine import bake_plan
+    from cms.baking.plan import plan_listings
+
+    try:
+        report = bake_plan(plan=plan_listings(column_ids=column_ids))
+    except Exception:
+        logger.exception("静态化失败：栏目 %s", column_ids)
+        raise
+    return {"written": report.written, "unchanged": report.unchanged,
+            "removed": report.removed}
+
+
+def _queue(*, page_ids=(), site_ids=(), listing_ids=()) -> None:
     """Bake (and invalidate cached API reads) once the current transaction commits.
 
     Events within one savepoint join one batch (a column's approved removal: the column and
@@ -49,6 +70,7 @@ def _queue(*, page_ids=(), site_ids=()) -> None:
         transaction.on_commit(batch, robust=True)
     batch.page_ids.update(page_ids)
     batch.site_ids.update(site_ids)
+    batch.listing_ids.update(listing_ids)
 
 
 def page_published(sender, instance, **kwargs) -> None:
@@ -69,6 +91,14 @@ def page_moved(sender, instance, parent_page_before, parent_page_after, **kwargs
         return
     sites = {parent.get_site() for parent in (parent_page_before, parent_page_after)}
     _queue(site_ids=[site.pk for site in sites if site is not None])
+
+
+def queue_listings(*, column_ids) -> None:
+    """Something listed on these columns without a page of its own (a teacher's public
+    resource, cms.resources.public) went live or was taken down: re-render their listings."""
+    column_ids = list(column_ids)
+    if column_ids:
+        _queue(listing_ids=column_ids)
 
 
 def site_changed(sender, instance, **kwargs) -> None:

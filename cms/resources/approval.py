@@ -75,6 +75,11 @@ def approve_internally(*, resource, revision, user=None):
     approved = revision.as_object()
     if approved.visibility != Visibility.INTERNAL:
         raise InternalApprovalRefused("公开资源须经领导签名审批后发布。")
+    if resource.live:
+        # Taking public content offline is a takedown: logged in the register and reported to
+        # the leader. An internal approval must not do it silently.
+        raise InternalApprovalRefused("该资源已公开发布：须先紧急撤稿（记入发布登记），"
+                                      "再作为校内资源审核。")
     approved.live = False
     approved.has_unpublished_changes = False
     approved.latest_revision = revision

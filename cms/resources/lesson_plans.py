@@ -2,10 +2,13 @@
 leader (教研组长) of its subject signs it off, and only then does it replace the shared one.
 Every earlier version stays as it was: a replacement is a new row pointing at it."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
@@ -94,6 +97,55 @@ def decide(*, preparation: SecondPreparation, leader, accept: bool,
     return preparation
 
 
+def shared_lesson_plans(*, schools):
+    """The shared lesson plans of ``schools`` now: approved, not replaced by an accepted
+    second preparation."""
+    replaced = SecondPreparation.objects.filter(status=SecondPreparation.Status.ACCEPTED)
+    return (Resource.objects.filter(school__in=schools, kind=ResourceKind.LESSON_PLAN)
+            .exclude(approved_at=None).exclude(pk__in=replaced.values("original"))
+            .select_related("uploader", "school").order_by("subject", "grade", "title"))
+
+
+class DeriveForm(forms.Form):
+    title = forms.CharField(label="标题", max_length=255, required=False,
+                            help_text="留空则为原标题加“（二次备课）”。")
+    description = forms.CharField(label="修改说明", required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text="留空则沿用原教案的说明。")
+
+
+def derive_view(request, plan_id: int):
+    """A teacher starts a second preparation of a shared lesson plan of their school: they
+    download it, upload their edited version, and it is submitted for review."""
+    schools = teaching_schools(user=request.user)
+    if not schools.exists():
+        raise PermissionDenied
+    original = (shared_lesson_plans(schools=schools).filter(pk=plan_id)
+                .prefetch_related("files__document").first())
+    if original is None:
+        raise Http404("没有这份共享教案。")
+    form = DeriveForm(request.POST or None,
+                      initial={"title": f"{original.title}（二次备课）"})
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            preparation = derive(original=original, teacher=request.user,
+                                 files=request.FILES.getlist("files"),
+                                 title=form.cleaned_data["title"],
+                                 description=form.cleaned_data["description"])
+        except SecondPreparationError as refused:
+            error = str(refused)
+        else:
+            messages.success(request, f"已提交二次备课 {preparation.revised.registry_number}，"
+                                      f"经学校审核后由{preparation.group}组长审核。")
+            return redirect(reverse("resources_second_preparations"))
+    return render(request, "resources/derive_lesson_plan.html", {
+        "original": original, "form": form, "error": error,
+        "group": TeachingGroup.objects.filter(school_id=original.school_id,
+                                              subject=original.subject).first(),
+    })
+
+
 def second_preparations_view(request):
     """Group leaders: what waits for their sign-off; teachers: their own requests."""
     led = TeachingGroup.objects.filter(leader=request.user)
@@ -120,4 +172,5 @@ def second_preparations_view(request):
         .select_related("original", "revised", "revised__uploader"),
         "mine": SecondPreparation.objects.filter(revised__uploader=request.user)
         .select_related("original", "revised")[:100],
+        "shared": shared_lesson_plans(schools=teaching)[:200],
     })

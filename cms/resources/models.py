@@ -319,6 +319,14 @@ class TeachingGroup(models.Model):
     def __str__(self):
         return f"{self.subject}教研组"
 
+    def clean(self):
+        from cms.resources.scope import school_staff
+
+        self.subject = (self.subject or "").strip()
+        if self.school_id and self.leader_id and not school_staff(school=self.school).filter(
+                pk=self.leader_id).exists():
+            raise ValidationError({"leader": "教研组长必须是本校的教职工。"})
+
 
 class SecondPreparation(models.Model):
     """二次备课: a teacher's new version of a shared lesson plan, signed off by the

@@ -60,3 +60,24 @@ def visible_resources(*, user, queryset=None):
         return queryset.none()
     return queryset.filter(Q(school__in=overseen_schools(user=user))
                            | Q(uploader=user, school__in=teaching_schools(user=user)))
+
+
+def administers_network(*, user) -> bool:
+    """Network-wide settings (semesters): the bureau's web administrators and superusers."""
+    if user.is_superuser:
+        return True
+    portal_ids = set(PortalPage.objects.values_list("pk", flat=True))
+    return bool(_home_ids(user=user, roles=(Role.ADMINISTRATOR,)) & portal_ids)
+
+
+def is_staff_of_any_organisation(*, user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or OrganisationRole.objects.filter(group__user=user).exists())
+
+
+def school_staff(*, school):
+    """Users in any of ``school``'s role groups."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        groups__organisation_role__home_page=school).distinct()

@@ -222,6 +222,12 @@ def second_preparations(request):
     return second_preparations_view(request)
 
 
+def derive_lesson_plan(request, plan_id: int):
+    from cms.resources.lesson_plans import derive_view
+
+    return derive_view(request, plan_id)
+
+
 def days_left(semester: Semester | None) -> int | None:
     if semester is None:
         return None

@@ -1,30 +1,50 @@
 import functools
 
+from django import forms
 from django.contrib.admin.utils import unquote
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.resources import views
-from cms.resources.models import Resource
-from cms.resources.permissions import ResourcePermissionPolicy
+from cms.resources.models import Resource, Semester, TeachingGroup
+from cms.resources.permissions import (
+    ResourcePermissionPolicy,
+    SemesterPermissionPolicy,
+    TeachingGroupPermissionPolicy,
+)
 from cms.resources.scope import visible_resources
 
 register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
+register_permission_policy(Semester, SemesterPermissionPolicy(Semester))
+teaching_group_policy = TeachingGroupPermissionPolicy(TeachingGroup)
+register_permission_policy(TeachingGroup, teaching_group_policy)
 
 
-def confined(view):
+def confined(view, visible=lambda user: visible_resources(user=user)):
+    """``view`` of one object, answering 404 for an object outside ``visible(user)``."""
     @functools.wraps(view)
     def confined_view(request, *args, pk, **kwargs):
-        if not visible_resources(user=request.user).filter(pk=unquote(str(pk))).exists():
+        if not visible(request.user).filter(pk=unquote(str(pk))).exists():
             raise Http404
         return view(request, *args, pk=pk, **kwargs)
 
     return confined_view
+
+
+def confine_object_urls(patterns, visible=lambda user: visible_resources(user=user)):
+    """Wagtail's snippet views check model permissions only; every view of one object
+    (edit, history, delete, …) is confined here."""
+    return [URLPattern(pattern.pattern, confined(pattern.callback, visible),
+                       pattern.default_args, pattern.name)
+            if "pk" in pattern.pattern.regex.groupindex else pattern
+            for pattern in patterns]
 
 
 class ResourceViewSet(SnippetViewSet):
@@ -45,12 +65,9 @@ class ResourceViewSet(SnippetViewSet):
         return visible_resources(user=request.user).select_related("semester", "uploader")
 
     def get_urlpatterns(self):
-        # Wagtail's snippet views check model permissions only; every view of one resource
-        # (edit, history, revisions, workflow, preview, lock, delete, …) is confined here.
-        return [URLPattern(pattern.pattern, confined(pattern.callback), pattern.default_args,
-                           pattern.name)
-                if "pk" in pattern.pattern.regex.groupindex else pattern
-                for pattern in super().get_urlpatterns()]
+        # Every view of one resource (edit, history, revisions, workflow, preview, lock,
+        # delete, …) is confined to the resources the user may see.
+        return confine_object_urls(super().get_urlpatterns())
 
     @property
     def panels(self):
@@ -72,6 +89,72 @@ class ResourceViewSet(SnippetViewSet):
 register_snippet(ResourceViewSet)
 
 
+class SemesterViewSet(SnippetViewSet):
+    """学期: network-wide; the bureau's web administrators manage them, schools view them."""
+
+    model = Semester
+    icon = "date"
+    menu_label = "学期"
+    menu_name = "semesters"
+    add_to_settings_menu = True
+    menu_order = 500
+    list_display = ["name", "code", "start_date", "end_date"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    panels = [FieldPanel("start_year"), FieldPanel("term"), FieldPanel("start_date"),
+              FieldPanel("end_date")]
+
+
+register_snippet(SemesterViewSet)
+
+
+class TeachingGroupForm(WagtailAdminModelForm):
+    """Only the schools the user administers, and only their staff as leaders."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        schools = teaching_group_policy.schools_for(self.for_user, "change")
+        self.fields["school"].queryset = schools
+        self.fields["leader"].queryset = (
+            get_user_model().objects.filter(groups__organisation_role__home_page__in=schools,
+                                            is_active=True)
+            .distinct().order_by("username"))
+
+
+class TeachingGroupViewSet(SnippetViewSet):
+    """教研组 and their leaders (教研组长), per school and subject."""
+
+    model = TeachingGroup
+    icon = "group"
+    menu_label = "教研组"
+    menu_name = "teaching-groups"
+    add_to_settings_menu = True
+    menu_order = 510
+    list_display = ["subject", "school", "leader"]
+    list_filter = ["subject"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    edit_handler = ObjectList([FieldPanel("school", widget=forms.Select),
+                               FieldPanel("subject"),
+                               FieldPanel("leader", widget=forms.Select)],
+                              base_form_class=TeachingGroupForm)
+
+    def get_queryset(self, request):
+        return (teaching_group_policy.instances_user_has_any_permission_for(
+            request.user, ["view", "change"]).select_related("school", "leader"))
+
+    def get_urlpatterns(self):
+        return confine_object_urls(
+            super().get_urlpatterns(),
+            lambda user: teaching_group_policy.instances_user_has_any_permission_for(
+                user, ["view", "change"]))
+
+
+register_snippet(TeachingGroupViewSet)
+
+
 @hooks.register("register_admin_urls")
 def register_resource_urls():
     return [
@@ -83,6 +166,8 @@ def register_resource_urls():
         path("resources/quota/", views.quota_rule, name="resources_quota"),
         path("resources/second-preparation/", views.second_preparations,
              name="resources_second_preparations"),
+        path("resources/second-preparation/<int:plan_id>/", views.derive_lesson_plan,
+             name="resources_derive_lesson_plan"),
     ]
 
 

@@ -147,6 +147,23 @@ def test_taking_a_public_resource_down_stops_counting_it(client, network, semest
     assert list(entries(resource).values_list("kind", flat=True)) == ["publication", "takedown"]
 
 
+def test_a_live_public_resource_is_not_taken_offline_by_an_internal_approval(
+        client, network, semester):
+    upload(client, network.users["a_teacher"], semester, [pdf("课件.pdf")])
+    resource = Resource.objects.get()
+    act(resource, user=network.users["a_administrator"], action="approve", comment="")
+    act(resource, user=network.users["a_leader"], action="approve", comment="",
+        passphrase=LEADER_PASSPHRASE)
+    live = Resource.objects.get(pk=resource.pk)
+    live.visibility = Visibility.INTERNAL
+    revision = live.save_revision(user=network.users["a_teacher"])
+    with pytest.raises(InternalApprovalRefused, match="撤稿"):
+        revision.publish(skip_permission_checks=True)
+    resource.refresh_from_db()
+    assert resource.live and resource.visibility == Visibility.PUBLIC
+    assert list(entries(resource).values_list("kind", flat=True)) == ["publication"]
+
+
 def test_a_batch_with_one_bad_file_files_nothing(client, network, semester):
     documents = get_document_model().objects.count()
     bad = SimpleUploadedFile("setup.exe", b"MZ\x90\x00", content_type="application/octet-stream")

@@ -1,0 +1,152 @@
+"""Public resources on the school sites: a live public resource is listed by its school's
+column of the matching kind and its files download; drafts, internal and taken-down resources
+are neither listed nor downloadable; the baked column file follows approval and takedown."""
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cms.publishing import act
+from cms.resources.models import Resource
+from cms.resources.rules import ResourceKind, Visibility
+from cms.resources.services import BatchFields, upload_batch
+from tests.baking.conftest import baked, url_of
+from tests.conftest import LEADER_PASSPHRASE, blank_pdf
+
+TITLE = "欧姆定律分层练习"
+
+
+def file_resource(network, semester, *, kind=ResourceKind.COURSEWARE,
+                  visibility=Visibility.PUBLIC, title=TITLE) -> Resource:
+    [resource] = upload_batch(
+        teacher=network.users["a_teacher"], school=network.school_a.home_page,
+        fields=BatchFields(semester=semester, kind=kind, subject="物理", grade="初二",
+                           source_channel="made", visibility=visibility),
+        files=[SimpleUploadedFile("欧姆定律.pdf", blank_pdf())], one_resource_title=title)
+    return resource
+
+
+def approve(network, resource) -> Resource:
+    act(resource, user=network.users["a_administrator"], action="approve", comment="")
+    if resource.visibility == Visibility.PUBLIC:
+        act(resource, user=network.users["a_leader"], action="approve", comment="",
+            passphrase=LEADER_PASSPHRASE)
+    resource.refresh_from_db()
+    return resource
+
+
+def public_get(client, network, url):
+    """An anonymous reader of school A's site."""
+    client.logout()
+    return client.get(url, HTTP_HOST=network.school_a.site.hostname)
+
+
+def download_url(resource) -> str:
+    item = resource.files.select_related("document").get()
+    return reverse("resource_file", args=[item.pk, item.document.filename])
+
+
+@pytest.mark.parametrize(("kind", "column_slug", "other_slugs"), [
+    (ResourceKind.COURSEWARE, "resources", ("teaching", "research")),
+    (ResourceKind.PAPER, "teaching", ("resources", "research")),
+    (ResourceKind.REFLECTION, "research", ("teaching", "resources")),
+])
+def test_a_live_public_resource_is_listed_in_its_matching_column_with_a_download(
+        client, network, semester, kind, column_slug, other_slugs):
+    resource = approve(network, file_resource(network, semester, kind=kind))
+    assert resource.live
+    column = network.column(network.school_a, column_slug)
+    response = public_get(client, network, url_of(column))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert TITLE in text and resource.get_kind_display() in text
+    assert "物理" in text and "初二" in text
+    assert resource.first_published_at.strftime("%Y-%m-%d") in text
+    assert download_url(resource) in text
+    for slug in other_slugs:
+        assert TITLE not in public_get(client, network,
+                                       url_of(network.column(network.school_a, slug))
+                                       ).content.decode()
+    # Another school's column of the same kind does not list it.
+    other = network.column(network.school_b, column_slug)
+    assert TITLE not in client.get(url_of(other),
+                                   HTTP_HOST=network.school_b.site.hostname).content.decode()
+    download = public_get(client, network, download_url(resource))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == blank_pdf()
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_drafts_and_internal_resources_are_neither_listed_nor_downloadable(
+        client, network, semester):
+    draft = file_resource(network, semester, title="还在审核的课件")
+    internal = approve(network, file_resource(network, semester, visibility=Visibility.INTERNAL,
+                                              title="校内课件"))
+    assert internal.approved_at is not None and not internal.live
+    first_reviewed = file_resource(network, semester, title="只过了初审的课件")
+    act(first_reviewed, user=network.users["a_administrator"], action="approve", comment="")
+    text = public_get(client, network,
+                      url_of(network.column(network.school_a, "resources"))).content.decode()
+    for resource in (draft, internal, first_reviewed):
+        assert resource.title not in text
+        assert public_get(client, network, download_url(resource)).status_code == 404
+
+
+def test_the_download_needs_the_right_file_name_and_stops_after_takedown(
+        client, network, semester):
+    resource = approve(network, file_resource(network, semester))
+    item = resource.files.select_related("document").get()
+    wrong = reverse("resource_file", args=[item.pk, "other.pdf"])
+    assert public_get(client, network, wrong).status_code == 404
+    assert public_get(client, network, download_url(resource)).status_code == 200
+    Resource.objects.get(pk=resource.pk).unpublish()
+    assert public_get(client, network, download_url(resource)).status_code == 404
+    text = public_get(client, network,
+                      url_of(network.column(network.school_a, "resources"))).content.decode()
+    assert TITLE not in text
+
+
+def test_an_unapproved_edit_of_a_live_resource_does_not_reach_the_public(
+        client, network, semester):
+    resource = approve(network, file_resource(network, semester))
+    draft = Resource.objects.get(pk=resource.pk)
+    draft.title = "未经审批的新标题"
+    draft.save_revision(user=network.users["a_teacher"])
+    text = public_get(client, network,
+                      url_of(network.column(network.school_a, "resources"))).content.decode()
+    assert TITLE in text and "未经审批的新标题" not in text
+
+
+@pytest.fixture
+def bake_dir(settings, tmp_path):
+    settings.BAKE_DIR = tmp_path / "public"
+    settings.BAKE_ON_PUBLICATION = True
+    settings.BAKE_SERVE = True
+    cache.clear()
+    return settings.BAKE_DIR
+
+
+def test_the_baked_column_lists_the_resource_after_approval_and_not_after_takedown(
+        client, network, semester, bake_dir, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    column = network.column(network.school_a, "resources")
+    column_file = baked(bake_dir, "jia.test", url_of(column))
+    assert column_file.exists() and TITLE.encode() not in column_file.read_bytes()
+    resource = file_resource(network, semester)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(network, resource)
+    assert TITLE.encode() in column_file.read_bytes()
+    # The anonymous reader is served the baked file, which lists it.
+    response = public_get(client, network, url_of(column))
+    assert response.has_header("ETag") and TITLE in response.content.decode()
+    # Other columns' files are not touched by a resource event.
+    teaching_file = baked(bake_dir, "jia.test", url_of(network.column(network.school_a,
+                                                                       "teaching")))
+    before = teaching_file.stat().st_mtime_ns
+    with django_capture_on_commit_callbacks(execute=True):
+        Resource.objects.get(pk=resource.pk).unpublish()
+    assert TITLE.encode() not in column_file.read_bytes()
+    assert teaching_file.stat().st_mtime_ns == before
