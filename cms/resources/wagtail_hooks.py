@@ -176,18 +176,17 @@ def menu_roles(request) -> dict[str, bool]:
     page draws the menus)."""
     cached = getattr(request, "_resources_menu_roles", None)
     if cached is None:
-        from cms.models import OrganisationRole, PortalPage, Role
+        from cms.models import Role
+        from cms.resources import scope
         from cms.resources.models import TeachingGroup
 
         user = request.user
-        roles = set(OrganisationRole.objects.filter(group__user=user)
-                    .values_list("role", "home_page_id"))
-        portal_ids = set(PortalPage.objects.values_list("pk", flat=True)) if roles else set()
-        overseeing = {home for role, home in roles if role in (Role.ADMINISTRATOR, Role.LEADER)}
-        teaches = any(role == Role.TEACHER and home not in portal_ids for role, home in roles)
+        teaches = bool(scope.home_ids(user=user, roles=(Role.TEACHER,))
+                       - scope.portal_ids(user=user))
         cached = {
             "teaches": teaches,
-            "oversees": user.is_superuser or bool(overseeing),
+            "oversees": user.is_superuser or bool(scope.home_ids(user=user,
+                                                                  roles=scope.OVERSEEING_ROLES)),
             "second_preparation": teaches or TeachingGroup.objects.filter(leader=user).exists(),
         }
         request._resources_menu_roles = cached
