@@ -3,7 +3,7 @@ and the organisation roles that confine each school's people to their own site."
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -251,21 +251,29 @@ class ColumnPage(ChineseSearchMixin, Page):
             return HttpResponseRedirect(self.link_url)
         return super().serve(request, *args, **kwargs)
 
+    def listings(self) -> tuple[Paginator, Paginator]:
+        """What the column lists, page by page: its articles, and below them teachers' public
+        resources of its kind (cms.resources). Both turn pages together (``?page=N``)."""
+        from cms.resources.public import RESOURCES_PER_PAGE, resources_listed_by
+
+        return (Paginator(self.articles(), ARTICLES_PER_PAGE),
+                Paginator(resources_listed_by(column=self), RESOURCES_PER_PAGE))
+
+    def listing_page_count(self) -> int:
+        return max(paginator.num_pages for paginator in self.listings())
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        paginator = Paginator(self.articles(), ARTICLES_PER_PAGE)
-        try:
-            page_obj = paginator.page(request.GET.get("page", 1))
-        except PageNotAnInteger:
-            page_obj = paginator.page(1)
-        except EmptyPage:
-            page_obj = paginator.page(paginator.num_pages)
+        articles, resources = self.listings()
+        pages = max(articles.num_pages, resources.num_pages)
+        # The pagination bar counts the listing's pages, whichever of the two fills them.
+        page_obj = Paginator(range(pages), 1).get_page(request.GET.get("page", 1))
         context["page_obj"] = page_obj
+        context["articles"] = (articles.page(page_obj.number).object_list
+                               if page_obj.number <= articles.num_pages else [])
+        context["resources"] = (resources.page(page_obj.number).object_list
+                                if page_obj.number <= resources.num_pages else [])
         context["sub_columns"] = self.sub_columns()
-        if page_obj.number == 1:  # teachers' public resources, below the articles
-            from cms.resources.public import RESOURCES_ON_COLUMN_PAGE, resources_listed_by
-
-            context["resources"] = resources_listed_by(column=self)[:RESOURCES_ON_COLUMN_PAGE]
         return context
 
 

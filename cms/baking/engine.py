@@ -14,14 +14,13 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.utils import timezone
 from wagtail.models import Page, Site, get_default_page_content_type
 
 from cms.baking import files, paths
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
-from cms.models import ARTICLES_PER_PAGE, ColumnPage
+from cms.models import ColumnPage
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -117,7 +116,7 @@ class _Baker:
         pages = 1
         specific = page.specific
         if public and isinstance(specific, ColumnPage):
-            pages = Paginator(specific.articles(), ARTICLES_PER_PAGE).num_pages
+            pages = specific.listing_page_count()
         for number in range(2, pages + 1):
             self.put(site_id=site_id, url_path=url_path, page_number=number)
         folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent

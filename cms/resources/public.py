@@ -13,8 +13,8 @@ from cms.models import ColumnPage, SchoolHomePage
 from cms.resources.models import Resource
 from cms.resources.rules import COLUMN_KIND_FOR, DEFAULT_COLUMN_KIND, Visibility
 
-# The latest resources a column's first listing page shows.
-RESOURCES_ON_COLUMN_PAGE = 50
+# Resources per listing page of a column (below its articles, turning pages with them).
+RESOURCES_PER_PAGE = 20
 
 
 def live_public_resources() -> QuerySet[Resource]:

@@ -150,3 +150,21 @@ def test_the_baked_column_lists_the_resource_after_approval_and_not_after_takedo
         Resource.objects.get(pk=resource.pk).unpublish()
     assert TITLE.encode() not in column_file.read_bytes()
     assert teaching_file.stat().st_mtime_ns == before
+
+
+def test_resources_turn_pages_with_the_column_and_every_page_is_baked(
+        client, network, semester, bake_dir, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr("cms.resources.public.RESOURCES_PER_PAGE", 2)
+    titles = ["最早的课件", "第二个课件", "最新的课件"]
+    for title in titles:
+        with django_capture_on_commit_callbacks(execute=True):
+            approve(network, file_resource(network, semester, title=title))
+    column = network.column(network.school_a, "resources")
+    first = public_get(client, network, url_of(column)).content.decode()
+    second = public_get(client, network, url_of(column) + "?page=2").content.decode()
+    assert "最新的课件" in first and "第二个课件" in first and "最早的课件" not in first
+    assert "最早的课件" in second and "最新的课件" not in second
+    assert "第 1 / 2 页" in first and "?page=2" in first
+    # Approvals re-baked every listing page; the reader gets the baked files.
+    assert "最早的课件" in baked(bake_dir, "jia.test", url_of(column), 2).read_text()
+    assert "最早的课件" not in baked(bake_dir, "jia.test", url_of(column)).read_text()
