@@ -7,6 +7,10 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from cms.resources.api import router as resources_api
+
+# Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
+api.add_router("/resources/", resources_api)
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),

@@ -168,3 +168,32 @@ def test_resources_turn_pages_with_the_column_and_every_page_is_baked(
     # Approvals re-baked every listing page; the reader gets the baked files.
     assert "最早的课件" in baked(bake_dir, "jia.test", url_of(column), 2).read_text()
     assert "最早的课件" not in baked(bake_dir, "jia.test", url_of(column)).read_text()
+
+
+def test_the_headless_api_lists_live_public_resources_of_the_site(client, network, semester):
+    live = approve(network, file_resource(network, semester, title="公开课件"))
+    approve(network, file_resource(network, semester, title="校内试题",
+                                   visibility=Visibility.INTERNAL))
+    file_resource(network, semester, title="未审草稿")
+    client.logout()
+    school_a = network.school_a.site.hostname
+    listing = client.get("/api/v3/resources/", HTTP_HOST=school_a).json()
+    assert [item["title"] for item in listing["items"]] == ["公开课件"]
+    assert listing["count"] == 1
+    item = listing["items"][0]
+    assert (item["registry_number"], item["kind_label"], item["school"]) == (
+        live.registry_number, "课件", "jia")
+    assert item["files"][0]["sha256"] == live.files.get().sha256
+    assert item["files"][0]["url"].endswith(download_url(live))
+    assert client.get(f"/api/v3/resources/{live.pk}/", HTTP_HOST=school_a).json()["title"] \
+        == "公开课件"
+    # Another school's site does not list it; hidden ones are 404 by id.
+    assert client.get("/api/v3/resources/",
+                      HTTP_HOST=network.school_b.site.hostname).json()["items"] == []
+    for hidden in Resource.objects.exclude(pk=live.pk):
+        assert client.get(f"/api/v3/resources/{hidden.pk}/",
+                          HTTP_HOST=school_a).status_code == 404
+    # Taken down: gone from the API (the cached answer is invalidated with the register).
+    Resource.objects.get(pk=live.pk).unpublish()
+    assert client.get("/api/v3/resources/", HTTP_HOST=school_a).json()["items"] == []
+    assert client.get(f"/api/v3/resources/{live.pk}/", HTTP_HOST=school_a).status_code == 404
