@@ -14,7 +14,6 @@ under it, so a copy "deleted" with stolen credentials still restores.
 
 import base64
 import datetime
-import hashlib
 import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -22,7 +21,7 @@ from typing import BinaryIO
 from botocore.exceptions import ClientError
 from django.core.files.storage import InvalidStorageError, storages
 
-from backups.store import CHUNK, relative_path, sha256_of
+from backups.store import copy_hashing, relative_path, sha256_of
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
@@ -192,12 +191,7 @@ class BucketContentStore:
             raise ObjectStoreError("写入锁定存储桶须给出保存期限。")
         # The name is the digest, known only after reading: spool to a temporary file first.
         with tempfile.TemporaryFile() as spool:
-            digest, size = hashlib.sha256(), 0
-            for chunk in iter(lambda: stream.read(CHUNK), b""):
-                digest.update(chunk)
-                spool.write(chunk)
-                size += len(chunk)
-            sha256 = digest.hexdigest()
+            sha256, size = copy_hashing(stream, spool)
             name = relative_path(sha256)
             if self.bucket.exists(name):
                 self.bucket.keep_until(name, retain_until)

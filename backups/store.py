@@ -10,10 +10,12 @@ import datetime
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -25,6 +27,16 @@ def relative_path(sha256: str) -> str:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise StoreError(f"not a SHA-256 digest: {sha256!r}")
     return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
+    """Copy ``stream`` to ``out``; the SHA-256 (hex) and size of what was copied."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: stream.read(CHUNK), b""):
+        digest.update(chunk)
+        out.write(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def sha256_of(stream: BinaryIO) -> str:
@@ -49,19 +61,40 @@ class ContentStore:
             retain_until: datetime.datetime | None = None) -> tuple[str, int]:
         """Store what ``stream`` holds; its SHA-256 (hex) and size. (``retain_until`` is for
         stores that lock objects themselves; here the manifest keeps the date.)"""
+        name, (sha256, size) = self._write_temporary(lambda out: copy_hashing(stream, out))
+        self._keep(name, sha256)
+        return sha256, size
+
+    def put_bytes(self, data: bytes, sha256: str) -> bool:
+        """Store ``data`` already in memory and hashed (``sha256``), unless it is there: a
+        chunk seen before costs one stat, not a write and an fsync. True if written."""
+        if self.path_for(sha256).exists():
+            return False
+        name, _ = self._write_temporary(lambda out: out.write(data))
+        self._keep(name, sha256)
+        return True
+
+    def _write_temporary(self, write: Callable[[BinaryIO], T]) -> tuple[str, T]:
+        """A new file under ``<root>/tmp/`` that ``write`` fills, flushed to disk: its path
+        and what ``write`` returned. Nothing is left behind if writing fails."""
         temporary = self.root / "tmp"
         temporary.mkdir(parents=True, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
         handle, name = tempfile.mkstemp(dir=temporary)
         try:
             with os.fdopen(handle, "wb") as out:
-                for chunk in iter(lambda: stream.read(CHUNK), b""):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
+                result = write(out)
                 out.flush()
                 os.fsync(out.fileno())
-            final = self.path_for(digest.hexdigest())
+        except BaseException:
+            os.unlink(name)
+            raise
+        return name, result
+
+    def _keep(self, name: str, sha256: str) -> None:
+        """Move the temporary file ``name`` under its digest, or drop it if that content is
+        already stored."""
+        final = self.path_for(sha256)
+        try:
             if final.exists():
                 os.unlink(name)
             else:
@@ -70,28 +103,6 @@ class ContentStore:
             if os.path.exists(name):
                 os.unlink(name)
             raise
-        return digest.hexdigest(), size
-
-    def put_bytes(self, data: bytes, sha256: str) -> bool:
-        """Store ``data`` already in memory and hashed (``sha256``), unless it is there: a
-        chunk seen before costs one stat, not a write and an fsync. True if written."""
-        final = self.path_for(sha256)
-        if final.exists():
-            return False
-        temporary = self.root / "tmp"
-        temporary.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=temporary)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            self._place(name, final)
-        except BaseException:
-            if os.path.exists(name):
-                os.unlink(name)
-            raise
-        return True
 
     def _place(self, name: str, final: Path) -> None:
         final.parent.mkdir(parents=True, exist_ok=True)
