@@ -5,6 +5,10 @@ of what is stored now is compared with the signed ``content_sha256`` of its late
 entry. A title changed in the database behind the CMS's back, a page put online by SQL, or
 one taken offline without a takedown record are all found. ``restore`` puts back the signed
 revision (recorded as a restoration) or takes down what was never approved (a takedown).
+
+Other apps add checks of what they publish (the baked files) with the ``review_live_checks``
+hook: a function taking ``progress`` and returning findings — objects with ``model``,
+``object_id``, a ``str()`` and ``restore(user=...)`` — so this module needs none of them.
 """
 
 from collections.abc import Callable, Iterator
@@ -14,6 +18,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from modelcluster.models import get_all_child_relations
+from wagtail import hooks
 from wagtail.models import DraftStateMixin, Page
 
 from review.approvals import object_content_sha256
@@ -104,6 +109,14 @@ def check_live(*, progress: Callable[[int], None] | None = None) -> list[Mismatc
     return mismatches
 
 
+def check_everything(*, progress: Callable[[int], None] | None = None) -> list:
+    """``check_live`` and every check other apps registered (``review_live_checks``)."""
+    findings: list = check_live(progress=progress)
+    for extra_check in hooks.get_hooks("review_live_checks"):
+        findings.extend(extra_check(progress=progress))
+    return findings
+
+
 def _live_mismatch(obj, entry: Expected | None) -> str | None:
     if entry is None or entry.kind not in LIVE_KINDS:
         return "在线上，却没有有效的发布登记"
@@ -130,8 +143,10 @@ def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:
     return found
 
 
-def restore(mismatch: Mismatch, *, user=None) -> str:
+def restore(mismatch, *, user=None) -> str:
     """Put back what the register says; returns what was done."""
+    if not isinstance(mismatch, Mismatch):  # another app's finding restores itself
+        return mismatch.restore(user=user)
     model = apps.get_model(mismatch.model)
     obj = model._default_manager.filter(pk=mismatch.object_id).first()
     if obj is None:

@@ -85,10 +85,18 @@ def _staff_of(obj) -> list:
 
 
 def on_live_mismatches(findings: list[tuple[object, str]]) -> None:
-    """check-live found content differing from what was signed: tell each site's staff."""
+    """check-live found content differing from what was signed: tell each site's staff, and
+    the system's superusers of what belongs to no workflow (a file planted in the served
+    tree)."""
     by_recipient: dict = {}
+    superusers = None
     for obj, line in findings:
-        for user in _staff_of(obj):
+        recipients = _staff_of(obj)
+        if not recipients:
+            if superusers is None:
+                superusers = list(User.objects.filter(is_superuser=True, is_active=True))
+            recipients = superusers
+        for user in recipients:
             by_recipient.setdefault(user, []).append(line)
     for user, lines in by_recipient.items():
         _send([user], "发布检查发现线上内容与签名批准的内容不符",

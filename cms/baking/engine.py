@@ -2,7 +2,9 @@
 
 The tree is ``BAKE_DIR/<site directory>/`` (``paths``); files are replaced atomically and only
 when their bytes change (``files``), so an unchanged page keeps its Last-Modified. A page that
-is not live and public, or no longer answers 200, has its file removed.
+is not live and public, or no longer answers 200, has its file removed. Every file written
+is recorded (``BakedFile``) with its SHA-256 and the register entry it reflects; a removed
+file's record goes with it.
 """
 
 import datetime
@@ -18,6 +20,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site, get_default_page_content_type
 
 from cms.baking import files, paths
+from cms.baking.models import BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
 from cms.models import ColumnPage
@@ -25,6 +28,7 @@ from cms.models import ColumnPage
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 STATE_FILE = ".bake-state.json"
+RECORD_BATCH = 1000
 
 
 @dataclass
@@ -60,6 +64,9 @@ class _Baker:
         self.root = root
         self.report = report
         self.sites: dict[int, Site] = {}
+        # Read before rendering anything: what is rendered reflects at least this entry.
+        self.entry_id = register_head_entry_id()
+        self.records: dict[tuple[str, str], BakedFile] = {}
 
     def site(self, site_id: int) -> Site:
         if site_id not in self.sites:
@@ -69,7 +76,11 @@ class _Baker:
     def site_dir(self, site_id: int) -> Path:
         return site_root(root=self.root, site=self.site(site_id))
 
-    def put(self, *, site_id: int, url_path: str, page_number: int = 1) -> None:
+    def site_name(self, site_id: int) -> str:
+        return self.site_dir(site_id).name
+
+    def put(self, *, site_id: int, url_path: str, page_number: int = 1,
+            page_id: int | None = None) -> None:
         relative = paths.file_for_url(url_path=url_path, page_number=page_number)
         if relative is None:
             return
@@ -83,9 +94,32 @@ class _Baker:
         else:
             self.report.unchanged += 1
         self.report.current.add(target)
+        self.record(site_id=site_id, relative=relative, data=rendered.content, page_id=page_id)
+
+    def record(self, *, site_id: int, relative: PurePosixPath, data: bytes,
+               page_id: int | None) -> None:
+        """Remember the file's hash, written with the next batch (an unchanged file's row
+        too: its ``entry`` moves on to the register state it was just rendered from)."""
+        key = (self.site_name(site_id), str(relative))
+        self.records[key] = BakedFile(site=key[0], path=key[1], sha256=files.sha256_bytes(data),
+                                      size=len(data), page_id=page_id, entry_id=self.entry_id,
+                                      baked_at=timezone.now())
+        if len(self.records) >= RECORD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.records:
+            BakedFile.objects.bulk_create(
+                list(self.records.values()), update_conflicts=True,
+                unique_fields=["site", "path"],
+                update_fields=["sha256", "size", "page", "entry", "baked_at"])
+            self.records.clear()
 
     def drop(self, *, site_id: int, relative: PurePosixPath) -> None:
         site_dir = self.site_dir(site_id)
+        key = (self.site_name(site_id), str(relative))
+        self.records.pop(key, None)
+        BakedFile.objects.filter(site=key[0], path=key[1]).delete()
         if files.remove_file(path=site_dir / relative, stop_at=site_dir):
             self.report.removed += 1
 
@@ -102,7 +136,7 @@ class _Baker:
         public = Page.objects.live().public().filter(pk=page.pk).exists()
         if target.kind == Kind.PAGE:
             if public:
-                self.put(site_id=target.site_id, url_path=url_path)
+                self.put(site_id=target.site_id, url_path=url_path, page_id=page.pk)
             else:
                 self.drop(site_id=target.site_id,
                           relative=paths.file_for_url(url_path=url_path))
@@ -118,7 +152,7 @@ class _Baker:
         if public and isinstance(specific, ColumnPage):
             pages = specific.listing_page_count()
         for number in range(2, pages + 1):
-            self.put(site_id=site_id, url_path=url_path, page_number=number)
+            self.put(site_id=site_id, url_path=url_path, page_number=number, page_id=page.pk)
         folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
         if folder.is_dir():
             for existing in list(folder.iterdir()):
@@ -128,12 +162,20 @@ class _Baker:
                               relative=existing.relative_to(self.site_dir(site_id)))
 
     def prune(self, site_id: int) -> None:
-        """Remove every file of a fully rebuilt site that this bake did not produce."""
+        """Remove every file of a fully rebuilt site that this bake did not produce, and the
+        records of files it no longer has."""
+        self.flush()
         site_dir = self.site_dir(site_id)
         for path in files.files_under(site_dir):
             if path not in self.report.current:
                 files.remove_file(path=path, stop_at=site_dir)
                 self.report.removed += 1
+        current = {str(path.relative_to(site_dir)) for path in self.report.current
+                   if site_dir in path.parents}
+        stale = [pk for pk, path in BakedFile.objects.filter(site=site_dir.name)
+                 .values_list("pk", "path").iterator() if path not in current]
+        for start in range(0, len(stale), RECORD_BATCH):
+            BakedFile.objects.filter(pk__in=stale[start:start + RECORD_BATCH]).delete()
 
 
 def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None
@@ -142,10 +184,13 @@ def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None
     report = BakeReport()
     baker = _Baker(root=root or bake_root(), report=report)
     total = len(plan.targets)
-    for done, target in enumerate(plan.targets, start=1):
-        baker.bake(target)
-        if progress is not None:
-            progress(done, total)
+    try:
+        for done, target in enumerate(plan.targets, start=1):
+            baker.bake(target)
+            if progress is not None:
+                progress(done, total)
+    finally:  # what was written is recorded, even when a later target fails
+        baker.flush()
     for site_id in sorted(plan.full_sites):
         baker.prune(site_id)
     return report
@@ -186,6 +231,12 @@ def register_seq() -> int:
     from review.models import RegisterHead
 
     return RegisterHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+
+
+def register_head_entry_id() -> int | None:
+    from review.models import RegisterEntry
+
+    return RegisterEntry.objects.filter(seq=register_seq()).values_list("pk", flat=True).first()
 
 
 def pages_with_events_since(*, seq: int, until: int) -> list[int]:

@@ -60,6 +60,20 @@ def file_for_url(*, url_path: str, page_number: int = 1) -> PurePosixPath | None
     return PurePosixPath(*parts, listing_file(page_number))
 
 
+def url_for_file(relative: PurePosixPath) -> tuple[str, int] | None:
+    """The public URL path and listing page number a baked file answers (the inverse of
+    ``file_for_url``); None for a name a bake never writes."""
+    if relative == PurePosixPath(SITEMAP_FILE):
+        return SITEMAP_PATH, 1
+    page_number = listing_page_number(relative.name)
+    folder = relative.parent.parts
+    if page_number is None or relative.is_absolute() or any(
+            part in ("", ".", "..") or part.startswith(".") for part in folder):
+        return None
+    url_path = "/" + "".join(f"{part}/" for part in folder)
+    return (url_path, page_number) if not is_dynamic_path(url_path) else None
+
+
 def file_for_request(*, path: str, query_string: str) -> PurePosixPath | None:
     """The file answering a GET of ``path?query_string``: only no query or exactly
     ``page=N`` (a listing's pagination link) can be baked; anything else is dynamic."""

@@ -39,10 +39,12 @@ class Command(BaseCommand):
                                                         "database")
         verify.add_argument("--jobs", type=int, default=None)
 
-        check = commands.add_parser("check-live", help="compare live content with what was "
-                                                       "signed")
+        check = commands.add_parser("check-live", help="compare live content (and what other "
+                                                       "apps publish from it, e.g. baked files) "
+                                                       "with what was signed")
         check.add_argument("--restore", action="store_true",
-                           help="put back the signed revisions (recorded in the register)")
+                           help="put back the signed revisions (recorded in the "
+                                "register) and re-render or remove the files that differ")
         check.add_argument("--notify", action="store_true",
                            help="e-mail each affected site's administrators and leaders")
 
@@ -118,10 +120,10 @@ class Command(BaseCommand):
         return completed.returncode
 
     def do_check_live(self, *, restore, notify, **_):
-        from review.livecheck import check_live
+        from review.livecheck import check_everything
         from review.livecheck import restore as restore_one
 
-        mismatches = check_live(progress=lambda n: self.progress("检查")(n))
+        mismatches = check_everything(progress=lambda n: self.progress("检查")(n))
         self.stderr.write("")
         if not mismatches:
             self.stdout.write(self.style.SUCCESS("线上内容与签名批准的内容一致。"))
