@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.api.v3.urls import api
@@ -7,6 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 
 # Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
@@ -21,6 +22,8 @@ urlpatterns = [
     path("attachments/resources/<int:file_id>/<str:filename>", views.resource_file,
          name="resource_file"),
     path("sitemap.xml", sitemap, name="sitemap"),
+    # A site's feed and its columns' (slugs never contain a dot: no page is called feed.xml).
+    re_path(r"^(?P<folder>(?:[^/]+/)*)feed\.xml$", LatestArticlesFeed(), name="feed"),
 ]
 
 if settings.DEBUG:

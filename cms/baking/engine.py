@@ -135,11 +135,14 @@ class _Baker:
             return
         public = Page.objects.live().public().filter(pk=page.pk).exists()
         if target.kind == Kind.PAGE:
-            if public:
-                self.put(site_id=target.site_id, url_path=url_path, page_id=page.pk)
-            else:
-                self.drop(site_id=target.site_id,
-                          relative=paths.file_for_url(url_path=url_path))
+            # A listing's feed (a column's, the site's for its home) changes with it.
+            has_feed = (page.specific_class is ColumnPage
+                        or page.pk == self.site(target.site_id).root_page_id)
+            for url in [url_path, paths.feed_url(url_path)] if has_feed else [url_path]:
+                if public:
+                    self.put(site_id=target.site_id, url_path=url, page_id=page.pk)
+                else:
+                    self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=url))
         elif target.kind == Kind.LISTING_REST:
             self.bake_listing_rest(page=page, site_id=target.site_id, url_path=url_path,
                                    public=public)

@@ -133,7 +133,7 @@ def restore_file(*, site: str, path: str, root: Path | None = None) -> str:
         if url_path == paths.SITEMAP_PATH:
             baker.put(site_id=site_obj.pk, url_path=url_path)
         else:
-            page = _page_at(site=site_obj, url_path=url_path)
+            page = _page_at(site=site_obj, url_path=paths.page_url_of(url_path))
             if page is not None:
                 baker.put(site_id=site_obj.pk, url_path=url_path, page_number=page_number,
                           page_id=page.pk)

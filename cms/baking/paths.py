@@ -1,9 +1,10 @@
 """Where a public URL's baked file lives: plain functions, no Django.
 
 A site's tree is ``<bake dir>/<site directory>/``; a page at ``/a/b/`` is ``a/b/index.html``,
-page N (N ≥ 2) of a paginated listing, ``/a/b/?page=N``, is ``a/b/index-pageN.html``, and the
-sitemap is ``sitemap.xml``. Wagtail slugs never contain a dot, so file names (which all do)
-never collide with a child page's directory.
+page N (N ≥ 2) of a paginated listing, ``/a/b/?page=N``, is ``a/b/index-pageN.html``, its feed
+``/a/b/feed.xml`` is ``a/b/feed.xml`` (cms.feeds), and the sitemap is ``sitemap.xml``.
+Wagtail slugs never contain a dot, so file names (which all do) never collide with a child
+page's directory.
 """
 
 import re
@@ -12,6 +13,7 @@ from pathlib import PurePosixPath
 INDEX_FILE = "index.html"
 SITEMAP_PATH = "/sitemap.xml"
 SITEMAP_FILE = "sitemap.xml"
+FEED_FILE = "feed.xml"
 _LISTING_FILE = re.compile(r"^index-page([1-9][0-9]{0,8})\.html$")
 _PAGE_QUERY = re.compile(r"^page=([1-9][0-9]{0,8})$")
 
@@ -51,6 +53,9 @@ def file_for_url(*, url_path: str, page_number: int = 1) -> PurePosixPath | None
     Wagtail's page URLs have, or not a plain path)."""
     if url_path == SITEMAP_PATH:
         return PurePosixPath(SITEMAP_FILE) if page_number == 1 else None
+    if url_path.endswith("/" + FEED_FILE):
+        folder = file_for_url(url_path=url_path.removesuffix(FEED_FILE))
+        return folder.parent / FEED_FILE if folder is not None and page_number == 1 else None
     if (not url_path.startswith("/") or not url_path.endswith("/") or page_number < 1
             or is_dynamic_path(url_path) or "\x00" in url_path or "\\" in url_path):
         return None
@@ -65,6 +70,9 @@ def url_for_file(relative: PurePosixPath) -> tuple[str, int] | None:
     ``file_for_url``); None for a name a bake never writes."""
     if relative == PurePosixPath(SITEMAP_FILE):
         return SITEMAP_PATH, 1
+    if relative.name == FEED_FILE:
+        folder = url_for_file(relative.parent / INDEX_FILE)
+        return (folder[0] + FEED_FILE, 1) if folder is not None else None
     page_number = listing_page_number(relative.name)
     folder = relative.parent.parts
     if page_number is None or relative.is_absolute() or any(
@@ -88,7 +96,21 @@ def file_for_request(*, path: str, query_string: str) -> PurePosixPath | None:
     return file_for_url(url_path=path, page_number=page_number)
 
 
+def feed_url(page_url: str) -> str:
+    return page_url + FEED_FILE
+
+
+def page_url_of(url_path: str) -> str | None:
+    """The URL of the page a public URL belongs to: its own, or its folder's for a feed;
+    None for the sitemap (the site's, no page's)."""
+    if url_path == SITEMAP_PATH:
+        return None
+    return url_path.removesuffix(FEED_FILE)
+
+
 def content_type_for(filename: str) -> str:
+    if filename == FEED_FILE:
+        return "application/rss+xml; charset=utf-8"
     if filename.endswith(".xml"):
         return "application/xml"
     return "text/html; charset=utf-8"

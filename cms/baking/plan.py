@@ -2,9 +2,10 @@
 
 An article's event touches the article, every column listing it (its column and the parent
 column: a column lists all articles beneath it), the school home, the portal home and the
-sitemap; the listings' later pagination pages come after the first pages readers see. Any
-other page (a column, a home page) shows up in the navigation, breadcrumbs or footer of every
-page of its site, so its event re-renders the whole site.
+sitemap (a column's and a home's feed go with its page); the listings' later pagination pages
+come after the first pages readers see. Any other page (a column, a home page) shows up in the
+navigation, breadcrumbs or footer of every page of its site, so its event re-renders the whole
+site.
 """
 
 import enum
