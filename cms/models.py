@@ -8,6 +8,7 @@ from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
@@ -95,6 +96,12 @@ class OrganisationHomePage(ChineseSearchMixin, Page):
 
     def columns(self):
         return ColumnPage.objects.child_of(self).live().public().in_menu()
+
+    @cached_property
+    def menu_columns(self) -> list:
+        """The navigation's columns, read once per instance: once per request when serving,
+        once per site when baking (cms.baking renders a site's pages with one home page)."""
+        return list(self.columns())
 
 
 class PortalPage(OrganisationHomePage):

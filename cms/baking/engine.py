@@ -8,14 +8,17 @@ file's record goes with it.
 """
 
 import datetime
+import functools
 import json
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
 from wagtail.models import Page, Site, get_default_page_content_type
 
@@ -29,6 +32,7 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 STATE_FILE = ".bake-state.json"
 RECORD_BATCH = 1000
+CHUNK = 250  # targets loaded together (and handed to a worker process) at a time
 
 
 @dataclass
@@ -38,9 +42,19 @@ class BakeReport:
     removed: int = 0
     # Every file of the tree that is current after this bake (for pruning whole sites).
     current: set[Path] = field(default_factory=set)
+    # URLs whose rendering failed (a server error): their old files are kept.
+    failed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"写入 {self.written} 个文件，未变 {self.unchanged} 个，删除 {self.removed} 个"
+        text = f"写入 {self.written} 个文件，未变 {self.unchanged} 个，删除 {self.removed} 个"
+        return text + (f"，失败 {len(self.failed)} 个" if self.failed else "")
+
+    def add(self, other: "BakeReport") -> None:
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.current |= other.current
+        self.failed += other.failed
 
 
 def bake_root() -> Path:
@@ -80,12 +94,22 @@ class _Baker:
         return self.site_dir(site_id).name
 
     def put(self, *, site_id: int, url_path: str, page_number: int = 1,
-            page_id: int | None = None) -> None:
+            page: Page | None = None, page_id: int | None = None) -> None:
+        """Render ``url_path`` and write its file; ``page``, when given, is the specific page
+        at ``url_path`` itself (not at a feed of it), which spares routing to it."""
         relative = paths.file_for_url(url_path=url_path, page_number=page_number)
         if relative is None:
             return
         target = self.site_dir(site_id) / relative
-        rendered = render(site=self.site(site_id), url_path=url_path, page_number=page_number)
+        rendered = render(site=self.site(site_id), url_path=url_path, page_number=page_number,
+                          page=page)
+        page_id = page.pk if page is not None else page_id
+        if rendered.status >= 500:  # keep what readers had; `bake` tries again next time
+            logger.error("静态化失败：%s%s 返回 %s", self.site_name(site_id), url_path,
+                         rendered.status)
+            self.report.failed.append(f"{self.site_name(site_id)}{url_path}"
+                                      + (f"?page={page_number}" if page_number > 1 else ""))
+            return
         if rendered.status != 200:  # a redirect (link column), gone, refused: not a file
             self.drop(site_id=site_id, relative=relative)
             return
@@ -123,26 +147,39 @@ class _Baker:
         if files.remove_file(path=site_dir / relative, stop_at=site_dir):
             self.report.removed += 1
 
-    def bake(self, target: Target) -> None:
+    def bake_many(self, targets: list[Target], progress: Callable[[], None] | None = None
+                  ) -> None:
+        """Bake targets, their pages loaded together (specific, with who may see them)."""
+        ids = {target.page_id for target in targets if target.page_id is not None}
+        pages = {page.pk: page for page in Page.objects.filter(pk__in=ids).specific()}
+        public = set(Page.objects.live().public().filter(pk__in=ids)
+                     .values_list("pk", flat=True))
+        for target in targets:
+            self.bake(target, page=pages.get(target.page_id), public=target.page_id in public)
+            if progress is not None:
+                progress()
+
+    def bake(self, target: Target, *, page: Page | None, public: bool) -> None:
         if target.kind == Kind.SITEMAP:
             self.put(site_id=target.site_id, url_path=paths.SITEMAP_PATH)
             return
-        page = Page.objects.filter(pk=target.page_id).first()
         if page is None:
             return
         url_path = page_url_path(page, target.site_id)
         if url_path is None or paths.file_for_url(url_path=url_path) is None:
             return
-        public = Page.objects.live().public().filter(pk=page.pk).exists()
         if target.kind == Kind.PAGE:
+            if public:
+                self.put(site_id=target.site_id, url_path=url_path, page=page)
+            else:
+                self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=url_path))
             # A listing's feed (a column's, the site's for its home) changes with it.
-            has_feed = (page.specific_class is ColumnPage
-                        or page.pk == self.site(target.site_id).root_page_id)
-            for url in [url_path, paths.feed_url(url_path)] if has_feed else [url_path]:
+            if isinstance(page, ColumnPage) or page.pk == self.site(target.site_id).root_page_id:
+                feed = paths.feed_url(url_path)
                 if public:
-                    self.put(site_id=target.site_id, url_path=url, page_id=page.pk)
+                    self.put(site_id=target.site_id, url_path=feed, page_id=page.pk)
                 else:
-                    self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=url))
+                    self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=feed))
         elif target.kind == Kind.LISTING_REST:
             self.bake_listing_rest(page=page, site_id=target.site_id, url_path=url_path,
                                    public=public)
@@ -151,11 +188,10 @@ class _Baker:
                           public: bool) -> None:
         """Pages 2..N of a column's listing; pagination files beyond N removed."""
         pages = 1
-        specific = page.specific
-        if public and isinstance(specific, ColumnPage):
-            pages = specific.listing_page_count()
+        if public and isinstance(page, ColumnPage):
+            pages = page.listing_page_count()
         for number in range(2, pages + 1):
-            self.put(site_id=site_id, url_path=url_path, page_number=number, page_id=page.pk)
+            self.put(site_id=site_id, url_path=url_path, page_number=number, page=page)
         folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
         if folder.is_dir():
             for existing in list(folder.iterdir()):
@@ -181,22 +217,64 @@ class _Baker:
             BakedFile.objects.filter(pk__in=stale[start:start + RECORD_BATCH]).delete()
 
 
-def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None
-              ) -> BakeReport:
-    """Bake the plan's targets in order; prune the sites it rebuilds whole."""
+def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None,
+              jobs: int = 1) -> BakeReport:
+    """Bake the plan's targets — in order, or shared among ``jobs`` processes — and prune the
+    sites it rebuilds whole."""
+    root = root or bake_root()
     report = BakeReport()
-    baker = _Baker(root=root or bake_root(), report=report)
     total = len(plan.targets)
-    try:
-        for done, target in enumerate(plan.targets, start=1):
-            baker.bake(target)
-            if progress is not None:
-                progress(done, total)
-    finally:  # what was written is recorded, even when a later target fails
-        baker.flush()
+    chunks = [plan.targets[start:start + CHUNK] for start in range(0, total, CHUNK)]
+    if jobs > 1 and len(chunks) > 1 and can_bake_in_parallel():
+        # Forked children must not share the parent's database connections.
+        connections.close_all()
+        done = 0
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for baked, part in pool.imap_unordered(functools.partial(_bake_chunk, root),
+                                                   chunks):
+                report.add(part)
+                done += baked
+                if progress is not None:
+                    progress(done, total)
+    else:
+        baker = _Baker(root=root, report=report)
+        counter = iter(range(1, total + 1))
+        tick = (lambda: progress(next(counter), total)) if progress is not None else None
+        try:
+            for chunk in chunks:
+                baker.bake_many(chunk, progress=tick)
+        finally:  # what was written is recorded, even when a later target fails
+            baker.flush()
+    pruner = _Baker(root=root, report=report)
     for site_id in sorted(plan.full_sites):
-        baker.prune(site_id)
+        pruner.prune(site_id)
     return report
+
+
+def can_bake_in_parallel() -> bool:
+    """Other processes see the data only when it is committed and in a database they can
+    open: not inside the caller's transaction (a test's), not in an in-memory SQLite."""
+    if connection.in_atomic_block:
+        return False
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return False
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _bake_chunk(root: Path, targets: list[Target]) -> tuple[int, BakeReport]:
+    """A worker process's share of a parallel bake: how many targets, and what came of them."""
+    if connection.vendor == "sqlite":
+        # Renders only read, so a worker needs no write lock for them: plain BEGIN instead
+        # of the BEGIN IMMEDIATE the application uses, or the workers would take turns.
+        connection.ensure_connection()
+        connection.transaction_mode = None
+    report = BakeReport()
+    baker = _Baker(root=root, report=report)
+    try:
+        baker.bake_many(targets)
+    finally:
+        baker.flush()
+    return len(targets), report
 
 
 # The state of the last `manage.py bake`: per site directory, the publication register's

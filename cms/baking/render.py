@@ -37,8 +37,12 @@ def host_header(site: Site) -> str:
     return site.hostname if site.port in (80, 443) else f"{site.hostname}:{site.port}"
 
 
-def render(*, site: Site, url_path: str, page_number: int = 1) -> Rendered:
+def render(*, site: Site, url_path: str, page_number: int = 1, page=None) -> Rendered:
     """GET ``url_path`` (``?page=N`` for N ≥ 2) on ``site`` as an anonymous reader.
+
+    ``page``, the specific page the baker knows is at ``url_path``, saves Wagtail routing to
+    it (a query per level of the tree): the serve view takes the route cached on the request,
+    as everything else takes the site (with its home page, read once per bake).
 
     The response is not closed: closing sends ``request_finished``, which would close the
     database connection in the middle of the caller's transaction (the test client avoids
@@ -47,6 +51,9 @@ def render(*, site: Site, url_path: str, page_number: int = 1) -> Rendered:
     request = RequestFactory().get(url_path, query, headers={"host": host_header(site)},
                                    secure=site.port == 443)
     request.META[BAKING_MARK] = True
+    request._wagtail_site = site
+    if page is not None:
+        request._wagtail_route_for_request = (page, [], {})
     response = _get_handler().get_response(request)
     content = (b"".join(response.streaming_content) if response.streaming
                else response.content)

@@ -121,3 +121,63 @@ def test_republished_article_updates_its_file(network, news, bake_dir):
     publish(article)
     bake()
     assert "修订后的标题".encode() in baked(bake_dir, "jia.test", url_of(article)).read_bytes()
+
+
+def tree(root) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*"))
+            if path.is_file() and path.name != ".bake-state.json"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_bake_writes_and_records_what_a_sequential_one_does(
+        network, news, bake_dir, small_pages, monkeypatch):
+    # Worker processes see committed data only: this test commits (on an in-memory SQLite
+    # database the command bakes in one process; the PostgreSQL run forks).
+    from cms.baking.models import BakedFile
+
+    for number in range(7):
+        make_article(news, f"并行文章{number}")
+    bake("--all", "--jobs", "1")
+    sequential = tree(bake_dir)
+    records = set(BakedFile.objects.values_list("site", "path", "sha256"))
+    for path in bake_dir.rglob("*.html"):
+        path.write_bytes(b"stale")
+    monkeypatch.setattr("cms.baking.engine.CHUNK", 3)  # many chunks, shared by two workers
+    bake("--all", "--jobs", "2")
+    assert tree(bake_dir) == sequential
+    assert set(BakedFile.objects.values_list("site", "path", "sha256")) == records
+    assert "并行文章0".encode() in baked(bake_dir, "jia.test", url_of(news), 4).read_bytes()
+
+
+def test_jobs_must_be_positive(network, bake_dir):
+    with pytest.raises(CommandError, match="--jobs"):
+        bake("--all", "--jobs", "0")
+    assert not bake_dir.exists()
+
+
+def test_a_page_that_fails_to_render_keeps_its_file_and_the_run_fails(
+        network, news, bake_dir, monkeypatch):
+    article = make_article(news, "将会出错")
+    bake("--all")
+    page_file = baked(bake_dir, "jia.test", url_of(article))
+    before = page_file.read_bytes()
+    def jia_state():
+        return json.loads((bake_dir / ".bake-state.json").read_text())["sites"]["jia.test"]
+
+    state_before = jia_state()
+    article.title = "出错后的新标题"
+    article.save_revision()
+    publish(article)
+    from cms.models import ArticlePage
+
+    def broken(self, request, *args, **kwargs):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setattr(ArticlePage, "get_context", broken)
+    with pytest.raises(CommandError, match="1 个页面生成失败"):
+        bake()
+    assert page_file.read_bytes() == before
+    assert jia_state() == state_before  # the site's events are taken again next time
+    monkeypatch.undo()
+    bake()
+    assert "出错后的新标题".encode() in page_file.read_bytes()

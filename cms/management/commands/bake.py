@@ -1,5 +1,6 @@
 """manage.py bake: bring the baked public files (静态化) up to date, or rebuild them."""
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -44,8 +45,12 @@ class Command(BaseCommand):
                             help="只处理这个网站（首页标识或域名，可重复）；默认全部网站")
         parser.add_argument("--all", action="store_true", dest="full",
                             help="全部重新生成，而不只是上次以来的变化")
+        parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                            help="并行进程数（默认为处理器核数）")
 
-    def handle(self, *args, site=None, full=False, **options):
+    def handle(self, *args, site=None, full=False, jobs=1, **options):
+        if jobs < 1:
+            raise CommandError("--jobs 至少为 1")
         if site:
             sites = []
             for name in site:
@@ -63,12 +68,15 @@ class Command(BaseCommand):
             plan = self.plan_for(site=one, root=root, until=until, full=full)
             label = f"{one.hostname}（{'全部' if one.pk in plan.full_sites else '增量'}）"
             progress = ProgressBar(self.stderr, label)
-            report = engine.bake_plan(plan=plan, root=root, progress=progress)
-            engine.record_state(root=root, sites=[one], register_seq=until)
+            report = engine.bake_plan(plan=plan, root=root, progress=progress, jobs=jobs)
+            if not report.failed:  # else the next run starts from the same point again
+                engine.record_state(root=root, sites=[one], register_seq=until)
             self.stdout.write(f"{one.hostname}：{report}")
-            total.written += report.written
-            total.unchanged += report.unchanged
-            total.removed += report.removed
+            total.add(report)
+        if total.failed:
+            for url in total.failed:
+                self.stderr.write(f"生成失败（保留原文件）：{url}")
+            raise CommandError(f"{len(total.failed)} 个页面生成失败：{total}。请查看日志后重试。")
         self.stdout.write(self.style.SUCCESS(f"完成：{total}。文件位于 {root}"))
 
     def plan_for(self, *, site: Site, root, until: int, full: bool) -> Plan:
