@@ -7,6 +7,7 @@ import datetime
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.utils import timezone
+from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from wagtail.models import Page, Site
@@ -17,7 +18,21 @@ FEED_ITEMS = 20
 SUMMARY_CHARACTERS = 200
 
 
+class StableRssFeed(Rss201rev2Feed):
+    """An empty feed is dated by its page's last publication, not by the time it is built:
+    the same content gives the same bytes (a baked file changes only when its content does)."""
+
+    def latest_post_date(self):
+        if any(item.get("pubdate") or item.get("updateddate") for item in self.items):
+            return super().latest_post_date()
+        return self.feed.get("page_published_at") or super().latest_post_date()
+
+
 class LatestArticlesFeed(Feed):
+    feed_type = StableRssFeed
+
+    def feed_extra_kwargs(self, page: Page) -> dict:
+        return {"page_published_at": page.last_published_at or page.first_published_at}
     def get_object(self, request, folder: str = "") -> Page:
         site = Site.find_for_request(request)
         if site is None:

@@ -93,3 +93,17 @@ def test_the_embedded_server_serves_a_baked_feed(client, network, news, bake_dir
     assert response["X-Baked"] == "1"
     assert response["Content-Type"] == "application/rss+xml; charset=utf-8"
     assert titles(response.content) == ["放假通知"]
+
+
+def test_an_empty_feed_is_the_same_bytes_every_time(client, network):
+    from cms.models import ColumnPage
+
+    empty = ColumnPage.objects.live().descendant_of(network.school_b.home_page).filter(
+        numchild=0).first()
+    first = client.get(url_of(empty) + "feed.xml", headers={"host": "yi.test"})
+    assert first.status_code == 200 and titles(first.content) == []
+    import time
+
+    time.sleep(1.1)  # RSS dates have whole seconds
+    assert client.get(url_of(empty) + "feed.xml", headers={"host": "yi.test"}).content == \
+        first.content
