@@ -12,6 +12,7 @@ import os
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.http.request import split_domain_port
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from wagtail.models import Site
@@ -49,6 +50,16 @@ def is_anonymous_read(request) -> bool:
             and BAKING_MARK not in request.META)
 
 
+def site_directory_for(request) -> str | None:
+    """The directory of the site whose host name and port are exactly the request's (what
+    Wagtail matches first), without a database query: a baked read needs none."""
+    hostname = split_domain_port(request._get_raw_host())[0]
+    try:
+        return paths.site_directory(hostname=hostname, port=int(request.get_port()))
+    except ValueError:  # no usable host name or port
+        return None
+
+
 class BakedFileMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,22 +71,34 @@ class BakedFileMiddleware:
                 return response
         return self.get_response(request)
 
+    @staticmethod
+    def read(directory: str | None, relative) -> tuple | None:
+        if directory is None:
+            return None
+        path = bake_root() / directory / relative
+        try:
+            with open(path, "rb") as handle:
+                return path, os.fstat(handle.fileno()), handle.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
     def serve_baked(self, request) -> HttpResponse | None:
         relative = paths.file_for_request(path=request.path,
                                           query_string=request.META.get("QUERY_STRING", ""))
         if relative is None:
             return None
-        site = Site.find_for_request(request)
-        if site is None:
-            return None
-        path = bake_root() / paths.site_directory(hostname=site.hostname, port=site.port) \
-            / relative
-        try:
-            with open(path, "rb") as handle:
-                stat = os.fstat(handle.fileno())
-                data = handle.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
+        found = self.read(site_directory_for(request), relative)
+        if found is None:
+            # Not under the exact host and port: ask Wagtail which site answers (another
+            # port of the host name, or the default site), a database query.
+            site = Site.find_for_request(request)
+            if site is None:
+                return None
+            found = self.read(paths.site_directory(hostname=site.hostname, port=site.port),
+                              relative)
+            if found is None:
+                return None
+        path, stat, data = found
         etag = _etag(stat, str(path), data)
         response = HttpResponse(b"" if request.method == "HEAD" else data,
                                 content_type=paths.content_type_for(relative.name))

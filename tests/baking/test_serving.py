@@ -31,6 +31,21 @@ def test_anonymous_reader_gets_the_file_with_validators(client, site_baked, bake
     assert response["X-Frame-Options"] == "DENY"
 
 
+def test_a_baked_read_needs_no_database_query(client, site_baked, django_assert_num_queries):
+    _, article = site_baked
+    with django_assert_num_queries(0):
+        response = client.get(url_of(article), **A_HOST)
+    assert response["X-Baked"] == "1"
+
+
+def test_a_site_reached_by_another_name_is_served_its_files(client, network, site_baked):
+    # No directory for this host name: Wagtail's default site (the portal) answers, as it
+    # does for dynamic rendering, and its baked home page is served.
+    response = client.get("/", HTTP_HOST="127.0.0.1")
+    assert response["X-Baked"] == "1"
+    assert network.portal.home_page.title.encode() in response.content
+
+
 def test_the_file_is_what_is_served_even_when_it_differs_from_the_database(
         client, site_baked, bake_dir):
     _, article = site_baked
