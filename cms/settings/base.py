@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "backups",
     "cms.resources",  # teachers' semester resources (label: resources)
     "simple_history",
+    "django_tasks",  # background re-rendering after publication (cms.baking)
     "modelcluster",
     "taggit",
     "django.contrib.admin",
@@ -93,7 +94,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # Persistent connections: opening one costs more than serving a cached API read.
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -186,6 +189,10 @@ REVIEW_WEBAUTHN_ORIGINS = os.environ.get("REVIEW_WEBAUTHN_ORIGINS",
 # Static publishing (静态化): the baked public files of every site, re-rendered in the
 # background on publication events (cms.baking); the embedded server serves them.
 BAKE_DIR = Path(os.environ.get("CMS_BAKE_DIR") or DATA_DIR / "public")
+# Background work (django-tasks): re-rendering after a publication runs in a thread of the
+# process that published, so the leader's approval returns at once (cms.tasks_backend).
+TASKS = {"default": {"BACKEND": os.environ.get("CMS_TASKS_BACKEND",
+                                               "cms.tasks_backend.ThreadBackend")}}
 # API v3 anonymous reads are cached (invalidated on publication). One process needs no more
 # than Django's in-memory cache; several processes or servers share one, e.g.
 # CMS_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache CMS_CACHE_LOCATION=redis://…

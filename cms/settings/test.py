@@ -18,6 +18,9 @@ REVIEW_LOG_KEY_FILE = Path(tempfile.mkdtemp(prefix="cms-test-keys-")) / "publica
 BAKE_ON_PUBLICATION = False
 BAKE_SERVE = False
 BAKE_DIR = Path(tempfile.mkdtemp(prefix="cms-test-public-"))
+# Tasks run where they are enqueued, so a test sees their effect (tests of the thread backend
+# switch to it).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

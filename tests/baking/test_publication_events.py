@@ -119,3 +119,25 @@ def test_an_approved_column_move_bakes_the_new_addresses_and_removes_the_old(
     assert url_of(article).startswith(url_of(news))
     assert baked(bake_dir, "jia.test", url_of(article)).exists()
     assert not old_file.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_default_backend_the_approval_returns_before_the_bake_which_follows(
+        network, news, bake_dir, settings):
+    """The thread backend (the default outside tests): the bake runs after the approval's
+    request, in the background, and writes the same files."""
+    import threading
+
+    from cms.tasks_backend import worker
+
+    settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
+    article = make_article(news, "后台生成的文章", live=False)
+    page_file = baked(bake_dir, "jia.test", url_of(article))
+    release = threading.Event()
+    worker.submit(lambda: release.wait(10))  # hold the worker: nothing bakes until released
+    publish_via_workflow(article)  # commits: the bake is queued, not done
+    assert not page_file.exists()
+    release.set()
+    assert worker.wait(timeout=30)
+    assert "后台生成的文章".encode() in page_file.read_bytes()
+    assert "后台生成的文章".encode() in baked(bake_dir, "jia.test", url_of(news)).read_bytes()
