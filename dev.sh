@@ -18,18 +18,23 @@ install() {
 }
 
 # The browser tests drive the system's Chromium (Debian's package) with a virtual
-# authenticator; install it where we can (root with apt), else those tests are skipped.
-install_browser() {
-  if command -v chromium >/dev/null 2>&1; then
+# authenticator, and the nginx tests start Debian's nginx with the production configuration
+# (deploy/nginx). Install what is missing where we can (root with apt), in one apt-get call;
+# elsewhere those tests are skipped.
+install_test_tools() {
+  local packages=()
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-noto-cjk)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+  if [ ${#packages[@]} = 0 ]; then
     return
   fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing chromium and CJK fonts for the browser tests" >&2
-    apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null \
+    echo "installing ${packages[*]} for the browser and nginx tests" >&2
+    apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null \
       || { apt-get update -q >/dev/null && \
-           apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
+           apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
   else
-    echo "chromium not found: the browser tests will be skipped" >&2
+    echo "${packages[*]} not found: the browser or nginx tests will be skipped" >&2
   fi
 }
 
@@ -38,12 +43,15 @@ case "${1:-}" in
     install ""
     "$VENV/bin/python" manage.py migrate --no-input -v0
     "$VENV/bin/python" manage.py demo --if-empty
+    # Static publishing: catch up on publications whose background re-rendering was lost
+    # when the server last stopped (incremental; the first time, every site in full).
+    "$VENV/bin/python" manage.py bake
     exec "$VENV/bin/python" manage.py runserver 127.0.0.1:8000
     ;;
   test)
     shift
     install "[test]"
-    install_browser
+    install_test_tools
     exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
     ;;
   *)
