@@ -1,6 +1,10 @@
 """A django-tasks backend that runs tasks in a background thread of the process that
 enqueued them: the request that published returns at once, and the re-rendering it started
-(cms.baking) happens right after, one task at a time, in the order enqueued.
+(cms.baking) happens right after, one task at a time, in the order enqueued. Wagtail's own
+tasks (search index updates) run there too.
+
+A task enqueued inside a transaction starts once it commits (and never if it rolls back):
+the thread has its own database connection, which sees only committed data.
 
 Nothing is persisted: tasks still queued when a process dies are lost. For static publishing
 that loses nothing lasting — `manage.py bake` (cron, and at start) catches up on every
@@ -8,11 +12,12 @@ publication the register records since its last run.
 """
 
 import atexit
+import functools
 import logging
 import queue
 import threading
 
-from django.db import connections
+from django.db import connections, transaction
 from django_tasks.backends.immediate import ImmediateBackend
 
 logger = logging.getLogger(__name__)
@@ -59,6 +64,8 @@ atexit.register(worker.wait, DRAIN_SECONDS_AT_EXIT)
 
 class ThreadBackend(ImmediateBackend):
     def _execute_task(self, task_result) -> None:
-        """Called by ``enqueue`` with the new result: run it in the background thread, with
-        ImmediateBackend's runner (which records success or failure on the result)."""
-        worker.submit(lambda: ImmediateBackend._execute_task(self, task_result))
+        """Called by ``enqueue`` with the new result: run it in the background thread once
+        the current transaction commits, with ImmediateBackend's runner (which records
+        success or failure on the result)."""
+        run = functools.partial(ImmediateBackend._execute_task, self, task_result)
+        transaction.on_commit(functools.partial(worker.submit, run), robust=True)

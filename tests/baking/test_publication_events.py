@@ -141,3 +141,21 @@ def test_in_the_default_backend_the_approval_returns_before_the_bake_which_follo
     assert worker.wait(timeout=30)
     assert "后台生成的文章".encode() in page_file.read_bytes()
     assert "后台生成的文章".encode() in baked(bake_dir, "jia.test", url_of(news)).read_bytes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_default_backend_tasks_start_after_their_transaction_commits(
+        client, network, news, settings):
+    """Wagtail's search index updates are tasks too: run in the background thread, they must
+    see the committed page (the thread's connection sees nothing else)."""
+    from django.db import transaction
+
+    from cms.tasks_backend import worker
+
+    settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
+    with transaction.atomic():
+        article = make_article(news, "运动会圆满落幕", live=False)
+        publish_via_workflow(article)
+    assert worker.wait(timeout=30)
+    response = client.get("/search/", {"q": "运动会"}, HTTP_HOST="jia.test")
+    assert "运动会圆满落幕" in response.content.decode()
