@@ -262,12 +262,9 @@ def can_bake_in_parallel() -> bool:
 
 
 def _bake_chunk(root: Path, targets: list[Target]) -> tuple[int, BakeReport]:
-    """A worker process's share of a parallel bake: how many targets, and what came of them."""
-    if connection.vendor == "sqlite":
-        # Renders only read, so a worker needs no write lock for them: plain BEGIN instead
-        # of the BEGIN IMMEDIATE the application uses, or the workers would take turns.
-        connection.ensure_connection()
-        connection.transaction_mode = None
+    """A worker process's share of a parallel bake: how many targets, and what came of them.
+    (Renders are GET requests: on SQLite they read without the write lock, so the workers do
+    not take turns; cms.middleware.SqliteReadsMiddleware.)"""
     report = BakeReport()
     baker = _Baker(root=root, report=report)
     try:

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
     "cms.baking.middleware.BakedFileMiddleware",
     "cms.baking.api_cache.ApiCacheMiddleware",
+    # Before the request's transactions open: reading needs no write lock on SQLite.
+    "cms.middleware.SqliteReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
