@@ -1,6 +1,8 @@
 """The education network's content: the bureau portal, school sites, columns and articles,
 and the organisation roles that confine each school's people to their own site."""
 
+from contextvars import ContextVar
+
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -145,6 +147,40 @@ class SchoolHomePage(OrganisationHomePage):
         return context
 
 
+# While cms.baking renders a column's listing pages one after another, what they all show
+# (the articles' order, the resources, the sub-columns) is read once; None, when serving a
+# reader, reads it for each request.
+listing_memo: ContextVar[dict | None] = ContextVar("listing_memo", default=None)
+
+
+def read_once_per_bake(key, read):
+    """``read()`` (a queryset), or while baking listing pages, its rows read the first time."""
+    memo = listing_memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = list(read())
+    return memo[key]
+
+
+class ArticlesInOrder:
+    """Articles by id, in the order given, each slice (a listing page) fetched when asked for:
+    what a Paginator needs, without sorting whole rows in the database for every page."""
+
+    def __init__(self, ids):
+        self.ids = ids  # a list, or a values_list queryset (sliced in the database)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index:index + 1][0]
+        ids = self.ids[index]
+        found = ArticlePage.objects.select_related("cover_image").in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+
 def latest_articles(queryset, limit: int):
     """Live, public articles, newest displayed date first."""
     return (
@@ -253,6 +289,12 @@ class ColumnPage(ChineseSearchMixin, Page):
     def articles(self):
         return latest_articles(ArticlePage.objects.descendant_of(self), None)
 
+    def listed_article_ids(self):
+        """The ids of the articles the column lists, in order: narrow queries (sorting ids
+        and dates, not whole pages), made once per bake of its listing pages."""
+        return read_once_per_bake(("articles", self.pk),
+                                  lambda: self.articles().values_list("pk", flat=True))
+
     def serve(self, request, *args, **kwargs):
         if self.kind == ColumnKind.LINK:
             return HttpResponseRedirect(self.link_url)
@@ -263,8 +305,10 @@ class ColumnPage(ChineseSearchMixin, Page):
         resources of its kind (cms.resources). Both turn pages together (``?page=N``)."""
         from cms.resources.public import RESOURCES_PER_PAGE, resources_listed_by
 
-        return (Paginator(self.articles(), ARTICLES_PER_PAGE),
-                Paginator(resources_listed_by(column=self), RESOURCES_PER_PAGE))
+        resources = read_once_per_bake(("resources", self.pk),
+                                       lambda: resources_listed_by(column=self))
+        return (Paginator(ArticlesInOrder(self.listed_article_ids()), ARTICLES_PER_PAGE),
+                Paginator(resources, RESOURCES_PER_PAGE))
 
     def listing_page_count(self) -> int:
         return max(paginator.num_pages for paginator in self.listings())
@@ -280,7 +324,8 @@ class ColumnPage(ChineseSearchMixin, Page):
                                if page_obj.number <= articles.num_pages else [])
         context["resources"] = (resources.page(page_obj.number).object_list
                                 if page_obj.number <= resources.num_pages else [])
-        context["sub_columns"] = self.sub_columns()
+        context["sub_columns"] = read_once_per_bake(("sub_columns", self.pk),
+                                                    self.sub_columns)
         return context
 
 

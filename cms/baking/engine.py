@@ -26,7 +26,7 @@ from cms.baking import files, paths
 from cms.baking.models import BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
-from cms.models import ColumnPage
+from cms.models import ColumnPage, listing_memo
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -188,10 +188,14 @@ class _Baker:
                           public: bool) -> None:
         """Pages 2..N of a column's listing; pagination files beyond N removed."""
         pages = 1
-        if public and isinstance(page, ColumnPage):
-            pages = page.listing_page_count()
-        for number in range(2, pages + 1):
-            self.put(site_id=site_id, url_path=url_path, page_number=number, page=page)
+        token = listing_memo.set({})  # the column's list read once for all its pages
+        try:
+            if public and isinstance(page, ColumnPage):
+                pages = page.listing_page_count()
+            for number in range(2, pages + 1):
+                self.put(site_id=site_id, url_path=url_path, page_number=number, page=page)
+        finally:
+            listing_memo.reset(token)
         folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
         if folder.is_dir():
             for existing in list(folder.iterdir()):
