@@ -776,7 +776,7 @@ def report(args, state, info, rates, latencies, facts) -> None:
         (f"demo --articles {n:,}{earlier}",
          f"{state['demo']:.1f} s (network {state['demo_network']} s, articles "
          f"{state['demo_articles']} s)", "", ""),
-        (f"full bake of {pages:,} pages (bake --all){earlier}",
+        (f"full bake of {pages:,} pages (bake --all){'' if args.rebake else earlier}",
          f"{state['bake']:.1f} s; {total_files:,} files ({files['listing pages 2..N']:,} "
          f"listing pages 2..N, {files['sitemaps']} sitemaps, {files.get('feeds', 0)} feeds), "
          f"{total_files / state['bake']:,.0f} files/s", "≤ 300 s for 100,000 pages", bake_goal),
