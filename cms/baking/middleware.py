@@ -51,11 +51,13 @@ def is_anonymous_read(request) -> bool:
 
 
 def site_directory_for(request) -> str | None:
-    """The directory of the site whose host name and port are exactly the request's (what
-    Wagtail matches first), without a database query: a baked read needs none."""
-    hostname = split_domain_port(request._get_raw_host())[0]
+    """The directory of the site at the host name and port the reader addressed (the Host
+    header's, or the scheme's default port), without a database query: a baked read needs
+    none. nginx maps the Host header the same way."""
+    hostname, port = split_domain_port(request._get_raw_host())
     try:
-        return paths.site_directory(hostname=hostname, port=int(request.get_port()))
+        port = int(port) if port else (443 if request.is_secure() else 80)
+        return paths.site_directory(hostname=hostname, port=port)
     except ValueError:  # no usable host name or port
         return None
 
