@@ -130,11 +130,13 @@ def test_in_the_default_backend_the_approval_returns_before_the_bake_which_follo
 
     from cms.tasks_backend import worker
 
-    settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
     article = make_article(news, "后台生成的文章", live=False)
     page_file = baked(bake_dir, "jia.test", url_of(article))
+    settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
+    # Hold the worker: nothing it is given runs until released, so it never writes while
+    # this thread does (the test database, SQLite in memory, locks whole tables).
     release = threading.Event()
-    worker.submit(lambda: release.wait(10))  # hold the worker: nothing bakes until released
+    worker.submit(lambda: release.wait(10))
     publish_via_workflow(article)  # commits: the bake is queued, not done
     assert not page_file.exists()
     release.set()
@@ -153,6 +155,7 @@ def test_in_the_default_backend_tasks_start_after_their_transaction_commits(
     from cms.tasks_backend import worker
 
     settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
+    settings.BAKE_ON_PUBLICATION = False  # only the index updates run in the thread
     with transaction.atomic():
         article = make_article(news, "运动会圆满落幕", live=False)
         publish_via_workflow(article)
