@@ -21,9 +21,11 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_atomically(*, path: Path, data: bytes) -> bool:
+def write_atomically(*, path: Path, data: bytes, fsync: bool = False) -> bool:
     """Put ``data`` at ``path`` atomically; False (and the file untouched, so its mtime
-    still tells when the content last changed) when it already holds exactly ``data``."""
+    still tells when the content last changed) when it already holds exactly ``data``.
+    ``fsync`` makes the bytes durable before the rename (a configuration file); baked
+    pages need only atomicity: after a crash `bake` rewrites what differs."""
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
@@ -34,7 +36,9 @@ def write_atomically(*, path: Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        # No fsync: readers only need atomicity; after a crash `bake` rewrites what differs.
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp_name, FILE_MODE)
         os.replace(temp_name, path)
     except BaseException:

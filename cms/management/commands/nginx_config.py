@@ -1,17 +1,15 @@
 """manage.py nginx_config: the production nginx configuration, rendered with this project's
 settings (deploy/nginx/cms.conf.template), printed or written atomically to a file."""
 
-import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.template import Context, Engine
 
-from cms.baking import paths
+from cms.baking import files, paths
 from cms.baking.middleware import DEFAULT_CACHE_CONTROL
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "cms.conf.template"
@@ -131,25 +129,6 @@ def render(*, upstream: str, listen: str) -> str:
     return template.render(Context(context, autoescape=False))
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one rename: nginx (or a reload) never reads half a file."""
-    directory = path.parent
-    if not directory.is_dir():
-        raise CommandError(f"目录不存在：{directory}")
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-
-
 class Command(BaseCommand):
     help = ("生成生产环境的 nginx 配置（deploy/nginx/cms.conf.template）：匿名读者的公开页面"
             "由 nginx 直接读取静态化文件，静态文件和图片由 nginx 提供，其余请求转发给 gunicorn。"
@@ -171,8 +150,11 @@ class Command(BaseCommand):
             self.stdout.write(text, ending="")
             return
         path = Path(out)
+        if not path.parent.is_dir():
+            raise CommandError(f"目录不存在：{path.parent}")
         try:
-            write_atomically(path, text)
+            # One rename: nginx (or a reload) never reads half a file.
+            files.write_atomically(path=path, data=text.encode(), fsync=True)
         except OSError as error:
             raise CommandError(f"无法写入 {path}：{error}") from error
         self.stdout.write(self.style.SUCCESS(
