@@ -223,7 +223,7 @@ def probe_worker() -> None:
     from wagtail.models import Site
 
     from cms.baking import paths
-    from cms.baking.engine import bake_root, page_url_path
+    from cms.baking.engine import bake_root, page_url_path, site_root
     from cms.baking.render import host_header
     from cms.models import ArticlePage, ColumnPage
 
@@ -238,7 +238,7 @@ def probe_worker() -> None:
     if count == 0:
         raise SystemExit(f"no live article in {column.url_path}")
     article = articles[count // 2]
-    site_dir = bake_root() / paths.site_directory(hostname=site.hostname, port=site.port)
+    site_dir = site_root(root=bake_root(), site=site)
 
     def where(page) -> dict:
         url = page_url_path(page, site.pk)
@@ -295,7 +295,7 @@ def latency_worker(count: int, column_id: int) -> None:
     from wagtail.models import Page, WorkflowState
 
     from cms.baking import paths
-    from cms.baking.engine import bake_root, page_url_path
+    from cms.baking.engine import bake_root, page_url_path, site_root
     from cms.demo.content import DEMO_SIGNING_PASSPHRASE
     from cms.models import ArticlePage, ColumnPage
     from cms.publishing import submit
@@ -310,7 +310,7 @@ def latency_worker(count: int, column_id: int) -> None:
     reviewer_client, leader_client = Client(), Client()
     reviewer_client.force_login(reviewer)
     leader_client.force_login(leader)
-    site_dir = bake_root() / paths.site_directory(hostname=site.hostname, port=site.port)
+    site_dir = site_root(root=bake_root(), site=site)
 
     def task_name(page) -> str:
         state = WorkflowState.objects.get(object_id=str(page.pk), status="in_progress")

@@ -61,8 +61,12 @@ def bake_root() -> Path:
     return Path(settings.BAKE_DIR)
 
 
+def site_directory_of(site: Site) -> str:
+    return paths.site_directory(hostname=site.hostname, port=site.port)
+
+
 def site_root(*, root: Path, site: Site) -> Path:
-    return root / paths.site_directory(hostname=site.hostname, port=site.port)
+    return root / site_directory_of(site)
 
 
 def page_url_path(page: Page, site_id: int) -> str | None:
@@ -169,17 +173,15 @@ class _Baker:
         if url_path is None or paths.file_for_url(url_path=url_path) is None:
             return
         if target.kind == Kind.PAGE:
-            if public:
-                self.put(site_id=target.site_id, url_path=url_path, page=page)
-            else:
-                self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=url_path))
+            urls = [(url_path, page)]  # the page itself: rendered without routing to it
             # A listing's feed (a column's, the site's for its home) changes with it.
             if isinstance(page, ColumnPage) or page.pk == self.site(target.site_id).root_page_id:
-                feed = paths.feed_url(url_path)
+                urls.append((paths.feed_url(url_path), None))
+            for url, routed in urls:
                 if public:
-                    self.put(site_id=target.site_id, url_path=feed, page_id=page.pk)
+                    self.put(site_id=target.site_id, url_path=url, page=routed, page_id=page.pk)
                 else:
-                    self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=feed))
+                    self.drop(site_id=target.site_id, relative=paths.file_for_url(url_path=url))
         elif target.kind == Kind.LISTING_REST:
             self.bake_listing_rest(page=page, site_id=target.site_id, url_path=url_path,
                                    public=public)
@@ -293,16 +295,14 @@ def record_state(*, root: Path, sites: Iterable[Site], register_seq: int) -> Non
     state = read_state(root=root)
     now = timezone.now().astimezone(datetime.UTC).isoformat()
     for site in sites:
-        directory = paths.site_directory(hostname=site.hostname, port=site.port)
-        state["sites"][directory] = {"register_seq": register_seq, "baked_at": now}
+        state["sites"][site_directory_of(site)] = {"register_seq": register_seq, "baked_at": now}
     root.mkdir(parents=True, exist_ok=True)
     files.write_atomically(path=root / STATE_FILE,
                            data=json.dumps(state, indent=2, sort_keys=True).encode())
 
 
 def last_baked_seq(*, root: Path, site: Site) -> int | None:
-    directory = paths.site_directory(hostname=site.hostname, port=site.port)
-    entry = read_state(root=root)["sites"].get(directory)
+    entry = read_state(root=root)["sites"].get(site_directory_of(site))
     return entry.get("register_seq") if isinstance(entry, dict) else None
 
 

@@ -16,7 +16,7 @@ from django.db.models import Max
 from wagtail.models import Page, Site, get_default_page_content_type
 
 from cms.baking import files, paths
-from cms.baking.engine import BakeReport, _Baker, bake_root, page_url_path
+from cms.baking.engine import BakeReport, _Baker, bake_root, page_url_path, site_directory_of
 from cms.baking.models import BakedFile
 
 # A temporary file younger than this is a bake in progress, not a finding.
@@ -58,8 +58,7 @@ def _sha256_file(path: Path) -> str | None:
 def check_files(*, root: Path | None = None, progress: Callable[[int], None] | None = None
                 ) -> list[FileMismatch]:
     root = root or bake_root()
-    site_names = {paths.site_directory(hostname=site.hostname, port=site.port)
-                  for site in Site.objects.all()}
+    site_names = sites_by_directory().keys()
     public = set(Page.objects.live().public().values_list("pk", flat=True))
     latest_seq = _latest_page_entries()
     findings: list[FileMismatch] = []
@@ -88,6 +87,10 @@ def check_files(*, root: Path | None = None, progress: Callable[[int], None] | N
             progress(count)
     findings.extend(_unrecorded_files(root=root, recorded=recorded))
     return findings
+
+
+def sites_by_directory() -> dict[str, Site]:
+    return {site_directory_of(site): site for site in Site.objects.select_related("root_page")}
 
 
 def _latest_page_entries() -> dict[int, int]:
@@ -123,8 +126,7 @@ def restore_file(*, site: str, path: str, root: Path | None = None) -> str:
     no file when no live public page answers there."""
     root = root or bake_root()
     relative = PurePosixPath(path)
-    site_obj = next((one for one in Site.objects.select_related("root_page")
-                     if paths.site_directory(hostname=one.hostname, port=one.port) == site), None)
+    site_obj = sites_by_directory().get(site)
     url = paths.url_for_file(relative)
     baker = _Baker(root=root, report=BakeReport())
     if site_obj is not None and url is not None:

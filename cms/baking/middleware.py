@@ -18,7 +18,7 @@ from django.utils.http import http_date
 from wagtail.models import Site
 
 from cms.baking import paths
-from cms.baking.engine import bake_root
+from cms.baking.engine import bake_root, site_directory_of
 from cms.baking.files import sha256_bytes
 from cms.baking.render import BAKING_MARK
 
@@ -96,8 +96,7 @@ class BakedFileMiddleware:
             site = Site.find_for_request(request)
             if site is None:
                 return None
-            found = self.read(paths.site_directory(hostname=site.hostname, port=site.port),
-                              relative)
+            found = self.read(site_directory_of(site), relative)
             if found is None:
                 return None
         path, stat, data = found

@@ -43,6 +43,11 @@ def listing_page_number(filename: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _plain_segments(parts) -> bool:
+    """No empty, relative or hidden segment (dot-files are the bake's own)."""
+    return not any(part in ("", ".", "..") or part.startswith(".") for part in parts)
+
+
 def is_dynamic_path(path: str) -> bool:
     return path.startswith(DYNAMIC_PREFIXES)
 
@@ -60,7 +65,7 @@ def file_for_url(*, url_path: str, page_number: int = 1) -> PurePosixPath | None
             or is_dynamic_path(url_path) or "\x00" in url_path or "\\" in url_path):
         return None
     parts = url_path.strip("/").split("/") if url_path != "/" else []
-    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+    if not _plain_segments(parts):
         return None
     return PurePosixPath(*parts, listing_file(page_number))
 
@@ -75,8 +80,7 @@ def url_for_file(relative: PurePosixPath) -> tuple[str, int] | None:
         return (folder[0] + FEED_FILE, 1) if folder is not None else None
     page_number = listing_page_number(relative.name)
     folder = relative.parent.parts
-    if page_number is None or relative.is_absolute() or any(
-            part in ("", ".", "..") or part.startswith(".") for part in folder):
+    if page_number is None or relative.is_absolute() or not _plain_segments(folder):
         return None
     url_path = "/" + "".join(f"{part}/" for part in folder)
     return (url_path, page_number) if not is_dynamic_path(url_path) else None
