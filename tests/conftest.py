@@ -4,22 +4,35 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.plugin import blocking_manager_key
 from wagtail.documents import get_document_model
-from wagtail.models import Page, TaskState, WorkflowState
+from wagtail.models import Collection, Page, Site, TaskState, Workflow, WorkflowState
 
 from cms.models import ArticleAttachment, ArticlePage, ColumnPage, OrganisationRole, Role
 from cms.organisations import Organisation, create_portal, create_school
 from cms.publishing import publish_through_pipeline, submit
 from review.approvals import build_approval, enrol_passphrase_credential, sign_with_passphrase
 from review.keys import KdfParams
+from tests.shared import (
+    SharedBuild,
+    close_shared_builds,
+    index_updates_off,
+    restore_migrated_data,
+    shared_build,
+)
 
 PASSWORD = "correct-horse-battery"
 LEADER_PASSPHRASE = "leader-passphrase-2026"
 # Argon2id at a tenth of production cost: the same code path, faster tests.
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
+# Fixtures built once per module, and the module fixture that builds each.
+SHARED_BUILDS = {"network": "_network_build", "demo": "_demo_build"}
 
 
 @dataclass
@@ -31,6 +44,25 @@ class Network:
 
     def column(self, organisation: Organisation, slug: str) -> ColumnPage:
         return ColumnPage.objects.child_of(organisation.home_page).get(slug=slug)
+
+    def reloaded(self) -> "Network":
+        """The same network, every object read again from the database."""
+        users = get_user_model().objects.in_bulk([user.pk for user in self.users.values()])
+        return Network(portal=reloaded(self.portal), school_a=reloaded(self.school_a),
+                       school_b=reloaded(self.school_b),
+                       users={key: users[user.pk] for key, user in self.users.items()})
+
+
+def reloaded(organisation: Organisation) -> Organisation:
+    groups = Group.objects.in_bulk([group.pk for group in organisation.groups.values()])
+    columns = ColumnPage.objects.in_bulk([column.pk for column in organisation.columns])
+    return Organisation(
+        home_page=Page.objects.get(pk=organisation.home_page.pk).specific,
+        site=Site.objects.get(pk=organisation.site.pk),
+        collection=Collection.objects.get(pk=organisation.collection.pk),
+        groups={role: groups[group.pk] for role, group in organisation.groups.items()},
+        workflow=Workflow.objects.get(pk=organisation.workflow.pk),
+        columns=[columns[column.pk] for column in organisation.columns])
 
 
 def make_user(username: str, *groups, superuser: bool = False):
@@ -123,21 +155,54 @@ def make_document(organisation: Organisation, title: str, *, content: bytes | No
     return document
 
 
+def is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+                or (marker is not None and marker.kwargs.get("transaction")))
+
+
 def pytest_collection_modifyitems(items):
     """A transactional test (the live server, SQLite's online backup) ends by flushing every
     table, the migrations' data with them (Wagtail's root page, default site, collections):
     the next such test on the worker would start without. Serialized rollback restores that
-    data at the start of each, and keeps the flush from re-creating content types under it."""
+    data at the start of each, and keeps the flush from re-creating content types under it.
+
+    A test that reads a shared build (SHARED_BUILDS) has the build's module fixture set up
+    first, before the test's own transaction opens, so the build is the outer transaction."""
     for item in items:
-        marker = item.get_closest_marker("django_db")
-        if ({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
-                or (marker is not None and marker.kwargs.get("transaction"))):
+        if is_transactional(item):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True),
                             append=False)
+            continue
+        names = getattr(item, "fixturenames", None)
+        if names is None:
+            continue
+        for fixture, build in SHARED_BUILDS.items():
+            if fixture in names and build not in names:
+                names.insert(0, build)
 
 
-@pytest.fixture
-def network(db) -> Network:
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A transactional test commits and flushes: no shared build's transaction may be open."""
+    if is_transactional(item):
+        close_shared_builds()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by flushing every table: the migrations' data goes with the
+    rest. Put it back, so that the tests after it on this worker (a module's shared build
+    among them) start from the migrated database, as Django's test runner guarantees."""
+    result = yield
+    if is_transactional(item):
+        restore_migrated_data(item.config.stash[blocking_manager_key])
+    return result
+
+
+def build_network() -> Network:
+    """The portal and two schools, each role's people, the leaders' keys and the published
+    skeleton: the world most tests start from."""
     net = Network(
         portal=create_portal(name="测试县教育局", hostname="portal.test"),
         school_a=create_school(name="甲中学", slug="jia", hostname="jia.test"),
@@ -154,6 +219,50 @@ def network(db) -> Network:
             publish(page)
     net.users["superuser"] = make_user("root", superuser=True)
     return net
+
+
+@pytest.fixture(scope="module")
+def _network_build(django_db_setup, django_db_blocker) -> SharedBuild:
+    with shared_build(django_db_blocker, build_network) as build:
+        yield build
+
+
+@pytest.fixture
+def network(request, db) -> Network:
+    """The network, built once per module (rolled back to that state after each test) and read
+    again from the database for each test; a transactional test builds its own."""
+    if is_transactional(request.node):
+        with index_updates_off():
+            return build_network()
+    cache.clear()  # a test's cached reads of what it changed are gone with its rollback
+    return request.getfixturevalue("_network_build").value.reloaded()
+
+
+@pytest.fixture(scope="module")
+def _demo_build(django_db_setup, django_db_blocker) -> SharedBuild:
+    from cms.demo.build import build_demo
+
+    with shared_build(django_db_blocker, build_demo) as build:
+        yield build
+
+
+@pytest.fixture
+def demo(request, db) -> None:
+    """The demo network (manage.py demo), built once per module."""
+    if is_transactional(request.node):
+        from cms.demo.build import build_demo
+
+        with index_updates_off():
+            build_demo()
+        return
+    cache.clear()
+    request.getfixturevalue("_demo_build")
+
+
+@pytest.fixture
+def update_index(db) -> None:
+    """Search tests opt in: builds skip the search index, this indexes what is there now."""
+    call_command("update_index", stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def png_bytes(width: int = 4, height: int = 3) -> bytes:

@@ -57,14 +57,15 @@ def _queue(*, page_ids=(), site_ids=(), listing_ids=()) -> None:
     """Bake (and invalidate cached API reads) once the current transaction commits.
 
     Events within one savepoint join one batch (a column's approved removal: the column and
-    every page under it, one task). Only a batch registered inside a savepoint that is still
-    open is joined: Django drops the callbacks of a savepoint rolled back, and a batch
-    registered at the outermost level may belong to a test's never-committed transaction.
-    Joining is an optimisation only: each batch bakes what its events affect."""
+    every page under it, one task). Only a batch registered in the innermost savepoint, still
+    open, is joined: Django drops the callbacks of a savepoint rolled back, and a batch
+    registered further out may belong to an enclosing transaction that never commits (a
+    test's, or a test module's shared build). Joining is an optimisation only: each batch
+    bakes what its events affect."""
     connection = transaction.get_connection()
     current = set(connection.savepoint_ids)
     batch = next((func for sids, func, _ in reversed(connection.run_on_commit)
-                  if isinstance(func, _Batch) and sids and sids <= current), None)
+                  if isinstance(func, _Batch) and sids and sids == current), None)
     if batch is None:
         batch = _Batch()
         transaction.on_commit(batch, robust=True)

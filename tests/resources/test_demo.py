@@ -3,17 +3,10 @@
 import io
 import json
 
-import pytest
 from django.core.management import call_command
 
-from cms.demo.build import build_demo
 from cms.resources.models import Resource
 from review.models import RegisterEntry
-
-
-@pytest.fixture
-def demo(db):
-    build_demo()
 
 
 def test_demo_teachers_some_complete_some_not(demo):

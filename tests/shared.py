@@ -1,0 +1,122 @@
+"""Fixtures built once per module, as Django's ``setUpTestData`` builds them once per class.
+
+A shared build runs inside an outer transaction that stays open while the module's tests run;
+each test's own transaction (pytest-django's ``db``) is then a savepoint inside it, so a test
+rolls back to the built state, and the build itself is rolled back when the module ends.
+Tests read the built objects again by primary key, so nothing one test changes in memory
+reaches the next.
+
+A transactional test commits and flushes: it cannot run inside the outer transaction, so
+every open build is rolled back before one starts (pytest-django runs transactional tests
+after the others, so no test of the same module needs the build afterwards), and transactional
+tests build their own world.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.test.utils import override_settings
+from modelsearch import index as search_index
+from modelsearch.signal_handlers import post_delete_signal_handler, post_save_signal_handler
+from wagtail.signal_handlers import disable_reference_index_auto_update
+
+_open_builds: list["SharedBuild"] = []
+
+
+class SharedBuild:
+    """One module's build: its value, and the outer transaction that holds its rows."""
+
+    def __init__(self, *, blocker) -> None:
+        self._blocker = blocker
+        self._atomic = transaction.atomic()
+        self._value = None
+        self.closed = False
+
+    @property
+    def value(self):
+        if self.closed:
+            raise RuntimeError("这个共享的测试数据已经回滚（之后运行了一个事务性测试）：事务性测试"
+                               "应该自己构建数据。")
+        return self._value
+
+    def open(self, build: Callable[[], object]) -> None:
+        self._atomic.__enter__()
+        _open_builds.append(self)
+        try:
+            with index_updates_off():
+                self._value = build()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        _open_builds.remove(self)
+        with self._blocker.unblock():
+            transaction.set_rollback(True)
+            self._atomic.__exit__(None, None, None)
+
+
+@contextmanager
+def shared_build(blocker, build: Callable[[], object]) -> Iterator[SharedBuild]:
+    """Build once inside an outer transaction; roll everything back at the end."""
+    with blocker.unblock():
+        shared = SharedBuild(blocker=blocker)
+        shared.open(build)
+        try:
+            yield shared
+        finally:
+            shared.close()
+
+
+def close_shared_builds() -> None:
+    for shared in list(_open_builds):
+        shared.close()
+
+
+@contextmanager
+def index_updates_off() -> Iterator[None]:
+    """Neither the search index nor Wagtail's reference index follows the saves in the block:
+    a build's objects are indexed only for the tests that ask (the ``update_index`` fixture).
+    Index updates are a quarter of a build's cost, and most tests never search."""
+    models = [model for model in search_index.get_indexed_models()
+              if getattr(model, "search_auto_update", True)]
+    with ExitStack() as stack:
+        stack.enter_context(disable_reference_index_auto_update())
+        for model in models:
+            post_save.disconnect(post_save_signal_handler, sender=model)
+            post_delete.disconnect(post_delete_signal_handler, sender=model)
+        stack.callback(_reconnect_search_handlers, models)
+        # Anything the handlers above did not cover (a task enqueued by other code) skips the
+        # search backend too.
+        stack.enter_context(override_settings(WAGTAILSEARCH_BACKENDS=_without_auto_update()))
+        yield
+
+
+def _reconnect_search_handlers(models) -> None:
+    for model in models:
+        post_save.connect(post_save_signal_handler, sender=model)
+        post_delete.connect(post_delete_signal_handler, sender=model)
+
+
+def _without_auto_update() -> dict:
+    from django.conf import settings
+
+    return {name: {**config, "AUTO_UPDATE": False}
+            for name, config in settings.WAGTAILSEARCH_BACKENDS.items()}
+
+
+def restore_migrated_data(blocker) -> None:
+    """Load the data the migrations created (serialized when the test database was set up)
+    back into a database a transactional test has flushed."""
+    from django.db import connections
+
+    with blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents is not None:
+                connection.creation.deserialize_db_from_string(contents)
