@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -22,7 +21,8 @@ from review.keys import KdfParams
 from tests.shared import (
     SharedBuild,
     close_shared_builds,
-    index_updates_off,
+    is_transactional,
+    read_shared,
     restore_migrated_data,
     shared_build,
 )
@@ -32,7 +32,7 @@ LEADER_PASSPHRASE = "leader-passphrase-2026"
 # Argon2id at a tenth of production cost: the same code path, faster tests.
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 # Fixtures built once per module, and the module fixture that builds each.
-SHARED_BUILDS = {"network": "_network_build", "demo": "_demo_build"}
+SHARED_BUILDS = {"network": "_network_build", "demo": "_demo_build", "world": "_world_build"}
 
 
 @dataclass
@@ -155,12 +155,6 @@ def make_document(organisation: Organisation, title: str, *, content: bytes | No
     return document
 
 
-def is_transactional(item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
-                or (marker is not None and marker.kwargs.get("transaction")))
-
-
 def pytest_collection_modifyitems(items):
     """A transactional test (the live server, SQLite's online backup) ends by flushing every
     table, the migrations' data with them (Wagtail's root page, default site, collections):
@@ -231,11 +225,7 @@ def _network_build(django_db_setup, django_db_blocker) -> SharedBuild:
 def network(request, db) -> Network:
     """The network, built once per module (rolled back to that state after each test) and read
     again from the database for each test; a transactional test builds its own."""
-    if is_transactional(request.node):
-        with index_updates_off():
-            return build_network()
-    cache.clear()  # a test's cached reads of what it changed are gone with its rollback
-    return request.getfixturevalue("_network_build").value.reloaded()
+    return read_shared(request, build_fixture="_network_build", build=build_network).reloaded()
 
 
 @pytest.fixture(scope="module")
@@ -249,14 +239,9 @@ def _demo_build(django_db_setup, django_db_blocker) -> SharedBuild:
 @pytest.fixture
 def demo(request, db) -> None:
     """The demo network (manage.py demo), built once per module."""
-    if is_transactional(request.node):
-        from cms.demo.build import build_demo
+    from cms.demo.build import build_demo
 
-        with index_updates_off():
-            build_demo()
-        return
-    cache.clear()
-    request.getfixturevalue("_demo_build")
+    read_shared(request, build_fixture="_demo_build", build=build_demo)
 
 
 @pytest.fixture

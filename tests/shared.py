@@ -14,7 +14,9 @@ tests build their own world.
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.test.utils import override_settings
@@ -22,6 +24,7 @@ from modelsearch import index as search_index
 from modelsearch.signal_handlers import post_delete_signal_handler, post_save_signal_handler
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
+T = TypeVar("T")
 _open_builds: list["SharedBuild"] = []
 
 
@@ -71,6 +74,23 @@ def shared_build(blocker, build: Callable[[], object]) -> Iterator[SharedBuild]:
             yield shared
         finally:
             shared.close()
+
+
+def is_transactional(item) -> bool:
+    """Whether the test commits (and so flushes the database when it ends)."""
+    marker = item.get_closest_marker("django_db")
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+                or (marker is not None and marker.kwargs.get("transaction")))
+
+
+def read_shared(request, *, build_fixture: str, build: Callable[[], T]) -> T:
+    """What a test gets of a shared build: the module's build (``build_fixture``), or, for a
+    transactional test, a build of its own. Cached reads go with the previous test's rollback."""
+    if is_transactional(request.node):
+        with index_updates_off():
+            return build()
+    cache.clear()
+    return request.getfixturevalue(build_fixture).value
 
 
 def close_shared_builds() -> None:

@@ -4,10 +4,12 @@ in the admin and in API v3 (DESIGN invariant 5)."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from wagtail.models import APIToken
+from wagtail.models import APIToken, Page
 
 from cms.models import ArticlePage
-from tests.conftest import make_article, make_document, make_user
+from cms.publishing import submit
+from review.models import RegisterEntry
+from tests.conftest import act, make_article, make_document, make_user, task_state
 
 User = get_user_model()
 
@@ -67,6 +69,45 @@ def test_cannot_act_on_another_schools_page(client, network, drafts):
     b_draft.refresh_from_db()
     assert b_draft.title == "乙校草稿通知"
     assert ArticlePage.objects.filter(pk=b_draft.pk).exists()
+
+
+def test_other_schools_people_cannot_act_in_the_pipeline(client, network, submitted):
+    act(client, network.users["b_administrator"], submitted, "approve")
+    assert task_state(submitted).task.specific_class.__name__ == "FirstReviewTask"
+
+
+def test_another_schools_leader_cannot_prepare_an_approval(client, network, submitted):
+    act(client, network.users["a_administrator"], submitted, "approve")
+    client.force_login(network.users["b_leader"])
+    response = client.post(reverse("review_prepare_approval", args=[task_state(submitted).pk]))
+    assert response.status_code == 403
+
+
+def test_other_schools_cannot_take_down_or_acknowledge(client, network):
+    article = make_article(network.column(network.school_a, "news"), "甲校新闻")
+    client.force_login(network.users["b_administrator"])
+    response = client.post(reverse("review_takedown", args=[article.pk]), {"reason": "恶意撤稿"})
+    assert response.status_code in (302, 403)
+    assert Page.objects.get(pk=article.pk).live
+    article.unpublish()
+    entry = RegisterEntry.objects.filter(object_id=str(article.pk)).latest("seq")
+    client.force_login(network.users["b_leader"])
+    client.post(reverse("review_acknowledge_takedown", args=[entry.pk]))
+    assert not hasattr(RegisterEntry.objects.get(pk=entry.pk), "acknowledgement") or \
+        RegisterEntry.objects.get(pk=entry.pk).acknowledgement is None
+
+
+def test_another_schools_leader_does_not_see_what_changed(client, network):
+    editor = network.users["a_editor"]
+    article = make_article(network.column(network.school_a, "news"), "运动会通知",
+                           owner=editor)
+    article.title = "运动会延期通知"
+    article.save_revision(user=editor)
+    submit(article, user=editor)
+    client.force_login(network.users["b_leader"])
+    response = client.get(reverse("wagtailadmin_pages:revisions_compare",
+                                  args=[article.pk, "live", "latest"]))
+    assert "运动会延期通知" not in response.content.decode()
 
 
 def test_documents_of_another_school_are_out_of_reach(client, network, drafts):

@@ -2,12 +2,15 @@
 
 from django.urls import reverse
 
+from review.approvals import enrol_passphrase_credential
 from review.keys import verify_ed25519
 from review.models import SigningCredential
+from tests.conftest import make_user
+from tests.review.world import FAST_KDF
 
 
-def test_leader_enrols_a_passphrase_key_and_signs_with_it(client, network):
-    leader = network.users["b_leader"]
+def test_leader_enrols_a_passphrase_key_and_signs_with_it(client, world):
+    leader = world.users["leader"]
     client.force_login(leader)
     page = client.get(reverse("review_credentials")).content.decode()
     assert "登记口令密钥" in page
@@ -23,8 +26,8 @@ def test_leader_enrols_a_passphrase_key_and_signs_with_it(client, network):
     assert verify_ed25519(bytes(credential.public_key_der), signature, b"x")
 
 
-def test_short_or_mismatched_passphrases_are_refused(client, network):
-    leader = network.users["b_leader"]
+def test_short_or_mismatched_passphrases_are_refused(client, world):
+    leader = world.users["leader"]
     client.force_login(leader)
     before = SigningCredential.objects.count()
     for data in ({"passphrase": "short", "confirm": "short"},
@@ -34,10 +37,12 @@ def test_short_or_mismatched_passphrases_are_refused(client, network):
     assert SigningCredential.objects.count() == before
 
 
-def test_revoking_own_credential_only(client, network):
-    own = network.users["a_leader"].signing_credentials.get()
-    other = network.users["b_leader"].signing_credentials.get()
-    client.force_login(network.users["a_leader"])
+def test_revoking_own_credential_only(client, world):
+    deputy = make_user("deputy", world.leaders)
+    enrol_passphrase_credential(user=deputy, passphrase="deputy-passphrase-26", kdf=FAST_KDF)
+    own = world.users["leader"].signing_credentials.get()
+    other = deputy.signing_credentials.get()
+    client.force_login(world.users["leader"])
     client.post(reverse("review_credential_revoke", args=[other.pk]))
     other.refresh_from_db()
     assert other.revoked_at is None
@@ -46,10 +51,10 @@ def test_revoking_own_credential_only(client, network):
     assert own.revoked_at is not None
 
 
-def test_menu_item_is_shown_to_leaders_only(client, network):
+def test_menu_item_is_shown_to_leaders_only(client, world):
     # The sidebar is JSON for the admin's JavaScript; look for the item's address.
     url = reverse("review_credentials")
-    client.force_login(network.users["a_leader"])
+    client.force_login(world.users["leader"])
     assert url in client.get(reverse("wagtailadmin_home")).content.decode()
-    client.force_login(network.users["a_teacher"])
+    client.force_login(world.users["author"])
     assert url not in client.get(reverse("wagtailadmin_home")).content.decode()

@@ -26,17 +26,17 @@ def enrol_via_admin(client, user, device, name="办公室安全密钥"):
 
 
 @pytest.fixture
-def device(client, network):
+def device(client, world):
     device = SoftAuthenticator(rp_id="localhost", origin="http://localhost:8000")
-    response = enrol_via_admin(client, network.users["a_leader"], device)
+    response = enrol_via_admin(client, world.users["leader"], device)
     assert response.status_code == 200, response.content
     return device
 
 
 @pytest.fixture
-def awaiting_leader(client, network, submitted):
-    act(client, network.users["a_administrator"], submitted, "approve")
-    return submitted
+def awaiting_leader(client, world, pending):
+    act(client, world.users["reviewer"], pending, "approve")
+    return pending
 
 
 def prepare(client, user, page):
@@ -52,14 +52,14 @@ def sign(device, prepared: dict) -> dict:
             "webauthn_assertion": json.dumps(device.get(challenge))}
 
 
-def test_enrolment_through_the_admin_registers_the_key(network, device):
-    credential = SigningCredential.objects.get(user=network.users["a_leader"], kind="webauthn")
+def test_enrolment_through_the_admin_registers_the_key(world, device):
+    credential = SigningCredential.objects.get(user=world.users["leader"], kind="webauthn")
     assert credential.name == "办公室安全密钥"
     assert credential.algorithm == "webauthn-es256"
 
 
-def test_enrolment_needs_the_challenge_the_server_issued(client, network):
-    leader = network.users["a_leader"]
+def test_enrolment_needs_the_challenge_the_server_issued(client, world):
+    leader = world.users["leader"]
     client.force_login(leader)
     client.post(reverse("review_passkey_options"))
     forged = SoftAuthenticator().create(b"a challenge the server never issued")
@@ -73,11 +73,11 @@ def test_enrolment_needs_the_challenge_the_server_issued(client, network):
     assert not SigningCredential.objects.filter(user=leader, kind="webauthn").exists()
 
 
-def test_the_leader_signs_with_the_key_and_the_page_goes_live(client, network, device,
+def test_the_leader_signs_with_the_key_and_the_page_goes_live(client, world, device,
                                                               awaiting_leader):
-    leader = network.users["a_leader"]
+    leader = world.users["leader"]
     prepared = prepare(client, leader, awaiting_leader).json()
-    assert prepared["approval"]["approver"] == "a_leader"
+    assert prepared["approval"]["approver"] == "leader"
     assert base64.urlsafe_b64decode(prepared["options"]["challenge"] + "==") == \
         approval_challenge(prepared["approval"])
     assert prepared["options"]["userVerification"] == "required"
@@ -89,9 +89,9 @@ def test_the_leader_signs_with_the_key_and_the_page_goes_live(client, network, d
     assert entry["approval"] == prepared["approval"]
 
 
-def test_the_modal_offers_the_key_to_a_leader_who_has_one(client, network, device,
+def test_the_modal_offers_the_key_to_a_leader_who_has_one(client, world, device,
                                                           awaiting_leader):
-    client.force_login(network.users["a_leader"])
+    client.force_login(world.users["leader"])
     url = reverse("wagtailadmin_pages:workflow_action",
                   args=[awaiting_leader.pk, "approve", task_state(awaiting_leader).pk])
     html = client.get(url).json()["html"]
@@ -100,8 +100,8 @@ def test_the_modal_offers_the_key_to_a_leader_who_has_one(client, network, devic
     assert 'name="passphrase"' in html  # the leader holds a passphrase key too
 
 
-def test_an_altered_approval_is_refused(client, network, device, awaiting_leader):
-    leader = network.users["a_leader"]
+def test_an_altered_approval_is_refused(client, world, device, awaiting_leader):
+    leader = world.users["leader"]
     prepared = prepare(client, leader, awaiting_leader).json()
     prepared["approval"]["title"] = "另一个标题"
     act(client, leader, awaiting_leader, "approve", sign(device, prepared))
@@ -109,8 +109,8 @@ def test_an_altered_approval_is_refused(client, network, device, awaiting_leader
     assert not Approval.objects.filter(object_id=str(awaiting_leader.pk)).exists()
 
 
-def test_a_stale_approval_is_refused(client, network, device, awaiting_leader):
-    leader = network.users["a_leader"]
+def test_a_stale_approval_is_refused(client, world, device, awaiting_leader):
+    leader = world.users["leader"]
     prepared = prepare(client, leader, awaiting_leader).json()
     stale = timezone.now() - timedelta(hours=1)
     prepared["approval"]["approved_at"] = stale.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -118,8 +118,8 @@ def test_a_stale_approval_is_refused(client, network, device, awaiting_leader):
     assert not Page.objects.get(pk=awaiting_leader.pk).live
 
 
-def test_an_assertion_for_another_approval_is_refused(client, network, device, awaiting_leader):
-    leader = network.users["a_leader"]
+def test_an_assertion_for_another_approval_is_refused(client, world, device, awaiting_leader):
+    leader = world.users["leader"]
     first = prepare(client, leader, awaiting_leader).json()
     second = prepare(client, leader, awaiting_leader).json()
     signed_first = sign(device, first)
@@ -130,19 +130,19 @@ def test_an_assertion_for_another_approval_is_refused(client, network, device, a
     assert not Page.objects.get(pk=awaiting_leader.pk).live
 
 
-def test_a_revoked_key_cannot_sign(client, network, device, awaiting_leader):
-    leader = network.users["a_leader"]
+def test_a_revoked_key_cannot_sign(client, world, device, awaiting_leader):
+    leader = world.users["leader"]
     prepared = prepare(client, leader, awaiting_leader).json()
     leader.signing_credentials.filter(kind="webauthn").update(revoked_at=timezone.now())
     act(client, leader, awaiting_leader, "approve", sign(device, prepared))
     assert not Page.objects.get(pk=awaiting_leader.pk).live
 
 
-def test_only_the_leaders_may_prepare_an_approval(client, network, device, awaiting_leader):
-    for name in ("a_administrator", "a_teacher", "b_leader", "superuser"):
-        assert prepare(client, network.users[name], awaiting_leader).status_code == 403, name
+def test_only_the_leaders_may_prepare_an_approval(client, world, device, awaiting_leader):
+    for name in ("reviewer", "author", "root"):
+        assert prepare(client, world.users[name], awaiting_leader).status_code == 403, name
 
 
-def test_a_leader_without_a_key_is_told_so(client, network, awaiting_leader):
-    response = prepare(client, network.users["a_leader"], awaiting_leader)
+def test_a_leader_without_a_key_is_told_so(client, world, awaiting_leader):
+    response = prepare(client, world.users["leader"], awaiting_leader)
     assert response.status_code == 400 and "安全密钥" in response.json()["error"]

@@ -13,13 +13,13 @@ from review.approvals import ApprovalError, build_approval, signature_holds
 from review.keys import public_key_pem
 from review.models import RegisterEntry
 from review.passkeys import approval_challenge, enrol, registration_options, sign_with_passkey
-from tests.conftest import make_article
 from tests.review.support.softauthn import SoftAuthenticator
+from tests.review.world import make_bulletin
 
 
 @pytest.fixture
-def passkey(network):
-    leader = network.users["a_leader"]
+def passkey(world):
+    leader = world.users["leader"]
     device = SoftAuthenticator(rp_id="localhost", origin="http://localhost:8000", alg=-7)
     challenge = b"registration-challenge-0001"
     assert '"challenge"' in registration_options(user=leader, challenge=challenge)
@@ -28,13 +28,12 @@ def passkey(network):
     return device, credential
 
 
-def approval_for(network, title="安全密钥签名的通知"):
-    page = make_article(network.column(network.school_a, "news"), title, live=False,
-                        owner=network.users["a_editor"])
+def approval_for(world, title="安全密钥签名的通知"):
+    page = make_bulletin(world, title, live=False, owner=world.users["author"])
     revision = page.get_latest_revision()
-    payload = build_approval(revision=revision, operator=network.users["a_editor"],
-                             first_reviewer=network.users["a_administrator"],
-                             approver=network.users["a_leader"], submitted_at=timezone.now())
+    payload = build_approval(revision=revision, operator=world.users["author"],
+                             first_reviewer=world.users["reviewer"],
+                             approver=world.users["leader"], submitted_at=timezone.now())
     return page, revision, payload
 
 
@@ -44,9 +43,9 @@ def test_enrolment_records_the_public_key(passkey):
     assert credential.key_id == hashlib.sha256(bytes(credential.public_key_der)).hexdigest()
 
 
-def test_a_passkey_approval_publishes_and_verifies_offline(network, passkey, tmp_path):
+def test_a_passkey_approval_publishes_and_verifies_offline(world, passkey, tmp_path):
     device, credential = passkey
-    page, revision, payload = approval_for(network)
+    page, revision, payload = approval_for(world)
     approval = sign_with_passkey(credential=credential, payload=payload, revision=revision,
                                  assertion=device.get(approval_challenge(payload)))
     assert signature_holds(approval)
@@ -66,18 +65,18 @@ def test_a_passkey_approval_publishes_and_verifies_offline(network, passkey, tmp
     assert result.returncode == 0 and "Verified OK" in result.stdout
 
 
-def test_an_assertion_for_another_approval_is_refused(network, passkey):
+def test_an_assertion_for_another_approval_is_refused(world, passkey):
     device, credential = passkey
-    _page, revision, payload = approval_for(network)
+    _page, revision, payload = approval_for(world)
     other = {**payload, "title": "别的内容"}
     with pytest.raises(ApprovalError):
         sign_with_passkey(credential=credential, payload=payload, revision=revision,
                           assertion=device.get(approval_challenge(other)))
 
 
-def test_a_replayed_assertion_is_refused(network, passkey):
+def test_a_replayed_assertion_is_refused(world, passkey):
     device, credential = passkey
-    _page, revision, payload = approval_for(network)
+    _page, revision, payload = approval_for(world)
     assertion = device.get(approval_challenge(payload))
     sign_with_passkey(credential=credential, payload=payload, revision=revision,
                       assertion=assertion)
@@ -87,30 +86,30 @@ def test_a_replayed_assertion_is_refused(network, passkey):
                           assertion=assertion)
 
 
-def test_a_revoked_passkey_cannot_sign(network, passkey):
+def test_a_revoked_passkey_cannot_sign(world, passkey):
     device, credential = passkey
     credential.revoked_at = timezone.now()
     credential.save()
-    _page, revision, payload = approval_for(network)
+    _page, revision, payload = approval_for(world)
     with pytest.raises(ApprovalError):
         sign_with_passkey(credential=credential, payload=payload, revision=revision,
                           assertion=device.get(approval_challenge(payload)))
 
 
-def test_an_eddsa_passkey_works_too(network):
-    leader = network.users["a_leader"]
+def test_an_eddsa_passkey_works_too(world):
+    leader = world.users["leader"]
     device = SoftAuthenticator(rp_id="localhost", origin="http://localhost:8000", alg=-8)
     credential = enrol(user=leader, response=device.create(b"challenge-eddsa-0001"),
                        challenge=b"challenge-eddsa-0001")
     assert credential.algorithm == "webauthn-eddsa"
-    _page, revision, payload = approval_for(network, "EdDSA签名")
+    _page, revision, payload = approval_for(world, "EdDSA签名")
     approval = sign_with_passkey(credential=credential, payload=payload, revision=revision,
                                  assertion=device.get(approval_challenge(payload)))
     assert signature_holds(approval)
 
 
-def test_a_registration_from_another_origin_is_refused(network):
+def test_a_registration_from_another_origin_is_refused(world):
     device = SoftAuthenticator(rp_id="localhost", origin="http://evil.example", alg=-7)
     with pytest.raises(ApprovalError):
-        enrol(user=network.users["a_leader"], response=device.create(b"c" * 16),
+        enrol(user=world.users["leader"], response=device.create(b"c" * 16),
               challenge=b"c" * 16)

@@ -7,15 +7,15 @@ from django.urls import reverse
 from cms.publishing import publish_through_pipeline, submit
 from review.guard import PublicationRefused
 from review.models import RegisterEntry
-from tests.conftest import LEADER_PASSPHRASE
+from tests.review.world import PASSPHRASE
 from tests.testapp.models import Notice
 
 
 @pytest.fixture
-def notice(network):
-    notice = Notice.objects.create(home=network.school_a.home_page, title="校园开放日安排",
+def notice(world):
+    notice = Notice.objects.create(home=world.home, title="校园开放日安排",
                                    text="本周六上午九点开放。", live=False)
-    notice.save_revision(user=network.users["a_editor"])
+    notice.save_revision(user=world.users["author"])
     return notice
 
 
@@ -35,38 +35,38 @@ def test_a_snippet_cannot_be_published_directly(notice):
     assert not entries(notice).exists()
 
 
-def test_the_snippet_takes_its_sites_workflow(network, notice):
-    state = submit(notice, user=network.users["a_editor"])
-    assert state.workflow == network.school_a.workflow
+def test_the_snippet_takes_its_sites_workflow(world, notice):
+    state = submit(notice, user=world.users["author"])
+    assert state.workflow == world.workflow
 
 
-def test_a_snippet_goes_live_through_the_pipeline_and_is_registered(network, notice):
-    users = network.users
-    publish_through_pipeline(notice, submitter=users["a_editor"], reviewer=users["a_administrator"],
-                             leader=users["a_leader"], passphrase=LEADER_PASSPHRASE)
+def test_a_snippet_goes_live_through_the_pipeline_and_is_registered(world, notice):
+    users = world.users
+    publish_through_pipeline(notice, submitter=users["author"], reviewer=users["reviewer"],
+                             leader=users["leader"], passphrase=PASSPHRASE)
     assert is_live(notice)
     entry = entries(notice).get().entry
     approval = entry["approval"]
     assert approval["model"] == "testapp.notice" and approval["page_id"] is None
-    assert approval["site"] == network.school_a.site.hostname
+    assert approval["site"] == world.site.hostname
     assert (approval["operator"], approval["first_reviewer"], approval["approver"]) == (
-        "a_editor", "a_administrator", "a_leader")
+        "author", "reviewer", "leader")
 
 
-def test_the_snippet_admin_publish_action_is_refused(client, network, notice):
-    client.force_login(network.users["superuser"])
+def test_the_snippet_admin_publish_action_is_refused(client, world, notice):
+    client.force_login(world.users["root"])
     url = reverse("wagtailsnippets_testapp_notice:edit", args=[notice.pk])
     assert 'name="action-publish"' not in client.get(url).content.decode()
-    response = client.post(url, {"home": network.school_a.home_page.pk, "title": "改过的标题",
+    response = client.post(url, {"home": world.home.pk, "title": "改过的标题",
                                  "text": "", "action-publish": "action-publish"}, follow=True)
     assert "发布被拒绝" in response.content.decode()
     assert not is_live(notice)
 
 
-def test_taking_a_snippet_down_is_registered(network, notice):
-    users = network.users
-    publish_through_pipeline(notice, submitter=users["a_editor"], reviewer=users["a_administrator"],
-                             leader=users["a_leader"], passphrase=LEADER_PASSPHRASE)
+def test_taking_a_snippet_down_is_registered(world, notice):
+    users = world.users
+    publish_through_pipeline(notice, submitter=users["author"], reviewer=users["reviewer"],
+                             leader=users["leader"], passphrase=PASSPHRASE)
     Notice.objects.get(pk=notice.pk).unpublish()
     assert not is_live(notice)
     kinds = list(entries(notice).values_list("kind", flat=True))

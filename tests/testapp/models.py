@@ -1,10 +1,34 @@
-"""A snippet with drafts, revisions and a workflow, installed only for the tests: it proves the
-pipeline is generic over snippets (teachers' resources will be one) and shows the pattern —
-a snippet belongs to an organisation's site and takes that site's workflow."""
+"""The lean test world's models, installed only for the tests: review/ is generic over any
+Wagtail page or snippet, and its tests prove it on these rather than on the education domain.
+
+``BulletinPage`` is a plain page with rich text. ``Notice`` is a snippet with drafts,
+revisions and a workflow: it shows the pattern for snippets (teachers' resources are one) —
+a snippet belongs to a site and takes that site's workflow."""
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.fields import RichTextField
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Page,
+    RevisionMixin,
+    WorkflowMixin,
+)
+
+
+class BulletinPage(Page):
+    body = RichTextField(blank=True)
+    document = models.ForeignKey("wagtaildocs.Document", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    image = models.ForeignKey("wagtailimages.Image", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+
+    content_panels = [*Page.content_panels, "body", "document", "image"]
+
+    def review_attachments(self) -> list:
+        """The files readers get with the page (review.approvals signs their hashes)."""
+        return [file for file in (self.document, self.image) if file is not None]
 
 
 class Notice(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):

@@ -1,0 +1,28 @@
+import pytest
+
+from tests.review.world import World, build_world
+from tests.shared import SharedBuild, read_shared, shared_build
+
+
+@pytest.fixture(scope="module")
+def _world_build(django_db_setup, django_db_blocker) -> SharedBuild:
+    with shared_build(django_db_blocker, build_world) as build:
+        yield build
+
+
+@pytest.fixture
+def world(request, db) -> World:
+    """The lean world (tests/review/world.py), built once per module and read again from the
+    database for each test; a transactional test builds its own."""
+    return read_shared(request, build_fixture="_world_build", build=build_world).reloaded()
+
+
+@pytest.fixture
+def pending(world):
+    """The author's draft, submitted for review (at the first review now)."""
+    from cms.publishing import submit
+    from tests.review.world import make_bulletin
+
+    page = make_bulletin(world, "教学反思", live=False, owner=world.users["author"])
+    submit(page, user=world.users["author"])
+    return page
