@@ -214,13 +214,13 @@ def human(seconds: float) -> str:
 # --- The benchmark -----------------------------------------------------------------------------
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=1024, help="data to generate (MB)")
+    parser = argparse.ArgumentParser(description="备份性能：与 restic 在同一份生成数据上对比。")
+    parser.add_argument("--size-mb", type=int, default=1024, help="生成的数据量（MB）")
     parser.add_argument("--seed", type=int, default=20240901)
     parser.add_argument("--order", choices=("restic-first", "ours-first"),
-                        default="restic-first", help="which tool runs first in each step")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--tmp", default="/tmp", help="where the temporary directory goes")
+                        default="restic-first", help="每一步先运行哪个工具")
+    parser.add_argument("--keep", action="store_true", help="保留临时目录")
+    parser.add_argument("--tmp", default="/tmp", help="临时目录的位置")
     args = parser.parse_args()
     if shutil.which("restic") is None:
         raise SystemExit("restic not found: apt-get install -y restic")

@@ -19,11 +19,11 @@ from throwaway import throwaway_database
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="发布流程性能：从审批到上线的延迟与并发审批。")
     parser.add_argument("--approvals", type=int, default=100)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--sequential", type=int, default=10,
-                        help="approvals timed one at a time first (uncontended latency)")
+                        help="先逐条计时的审批数（无竞争时的延迟）")
     args = parser.parse_args()
 
     with throwaway_database("cms_bench"):

@@ -832,29 +832,31 @@ def report(args, state, info, rates, latencies, facts) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser = argparse.ArgumentParser(
+        description="公开访问性能：nginx 与内置服务器读取静态化页面、动态渲染、"
+                    "API 缓存读取、从审批到文件的延迟和全量静态化。")
     parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per row")
+    parser.add_argument("--duration", type=int, default=10, help="每一行 wrk 运行的秒数")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--threads", type=int, default=2, help="wrk 线程数")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn 同步工作进程数")
     parser.add_argument("--approvals", type=int, default=20,
-                        help="articles timed from the leader's approval to the baked file")
+                        help="从领导审批到静态化文件写出计时的文章数")
     parser.add_argument("--database-url", metavar="URL",
-                        help="a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/"
-                             "postgres) where a throwaway database is created instead of SQLite")
+                        help="改用 PostgreSQL 服务器（如 postgres://postgres@127.0.0.1:5432/postgres），"
+                             "在其上创建临时数据库，而不是 SQLite")
     parser.add_argument("--conn-max-age", type=int, metavar="SECONDS",
-                        help="DATABASE_CONN_MAX_AGE for every process (default: the settings' "
-                             "own, 0: a new database connection per request)")
+                        help="每个进程的 DATABASE_CONN_MAX_AGE（默认取设置中的值；"
+                             "0：每个请求新建数据库连接）")
     parser.add_argument("--debug", action="store_true",
-                        help="servers keep cms.settings.dev's DEBUG = True")
+                        help="服务进程保留 cms.settings.dev 的 DEBUG = True")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--keep", metavar="DIR", type=Path,
-                       help="work in DIR (new or empty) and keep it, with its database")
+                       help="在 DIR（新建或为空）中运行并保留它及其数据库")
     where.add_argument("--reuse", metavar="DIR", type=Path,
-                       help="measure again on a state kept with --keep (no demo, no bake)")
+                       help="在用 --keep 保留的状态上再次测量（不建演示数据、不静态化）")
     parser.add_argument("--rebake", action="store_true",
-                        help="with --reuse: remove the baked tree and time a full bake again")
+                        help="与 --reuse 合用：删除静态化目录，重新计时一次全量静态化")
     parser.add_argument("--worker", choices=["probe", "latency"], help=argparse.SUPPRESS)
     parser.add_argument("--column", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

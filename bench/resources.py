@@ -18,7 +18,7 @@ from throwaway import throwaway_database
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="教师学期资源的性能数据。")
     parser.add_argument("--teachers", type=int, default=2000)
     parser.add_argument("--per-teacher", type=int, default=50)
     parser.add_argument("--files", type=int, default=50)

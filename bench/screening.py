@@ -159,7 +159,8 @@ def precision_recall(lexicon: CompiledLexicon) -> dict[str, tuple[int, int, int]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="内容检查性能：吞吐量、50 KB 页面、词库重建、查准率与查全率。")
     parser.add_argument("--terms", type=int, default=20_000)
     parser.add_argument("--megabytes", type=float, default=4)
     parser.add_argument("--show-misses", action="store_true")

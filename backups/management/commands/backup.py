@@ -67,25 +67,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
-        create = commands.add_parser("create", help="take a snapshot now")
+        create = commands.add_parser("create", help="立即做一次快照")
         create.add_argument("--push", action="store_true",
-                            help="then copy it off-site (BACKUPS_OFFSITE_STORAGE)")
-        listing = commands.add_parser("list", help="the snapshots, oldest first")
+                            help="做完后复制到异地存储（BACKUPS_OFFSITE_STORAGE）")
+        listing = commands.add_parser("list", help="列出快照，最早的在前")
         listing.add_argument("--format", choices=("json", "text"), default="text")
         listing.add_argument("--offsite", action="store_true",
-                             dest="remote", help="the snapshots in the off-site bucket instead")
-        verify = commands.add_parser("verify", help="re-read every byte and check every hash")
-        verify.add_argument("id", nargs="?", help="one snapshot (default: all)")
-        restore = commands.add_parser("restore", help="restore into an empty state")
+                             dest="remote", help="改为列出异地存储桶中的快照")
+        verify = commands.add_parser("verify", help="重读每个字节，核对每个哈希")
+        verify.add_argument("id", nargs="?", help="只核验这个快照（默认：全部）")
+        restore = commands.add_parser("restore", help="恢复到空的状态目录")
         restore.add_argument("id")
         restore.add_argument("--force", action="store_true",
-                             help="restore over existing files and data")
-        prune = commands.add_parser("prune", help="remove snapshots older than a duration")
-        prune.add_argument("--keep-within", required=True, help="e.g. 180d")
+                             help="覆盖已有的文件和数据恢复")
+        prune = commands.add_parser("prune", help="删除早于指定时长的快照")
+        prune.add_argument("--keep-within", required=True, help="例如 180d")
         prune.add_argument("--dry-run", action="store_true")
-        push = commands.add_parser("push", help="copy snapshots off-site, object-locked")
-        push.add_argument("id", nargs="?", help="one snapshot (default: those not yet there)")
-        pull = commands.add_parser("pull", help="fetch a snapshot from off-site, to restore it")
+        push = commands.add_parser("push", help="把快照复制到异地存储（对象锁定）")
+        push.add_argument("id", nargs="?", help="只推送这个快照（默认：异地尚无的全部快照）")
+        pull = commands.add_parser("pull", help="从异地存储取回一个快照，以便恢复")
         pull.add_argument("id")
 
     def handle(self, *args, action, **options):

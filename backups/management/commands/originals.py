@@ -20,20 +20,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
-        listing = commands.add_parser("list", help="the originals' manifest")
+        listing = commands.add_parser("list", help="列出原件清单")
         listing.add_argument("--expired", action="store_true",
-                             help="only those past retention and not on hold")
+                             help="只列出已过保存期且未保全的原件")
         listing.add_argument("--format", choices=("json", "text"), default="text")
-        hold = commands.add_parser("hold", help="put originals under legal hold")
+        hold = commands.add_parser("hold", help="对原件进行司法保全")
         hold.add_argument("ids", nargs="+", type=int)
-        hold.add_argument("--release", action="store_true", help="lift the hold instead")
-        prune = commands.add_parser("prune", help="remove originals past their retention")
+        hold.add_argument("--release", action="store_true", help="改为解除保全")
+        prune = commands.add_parser("prune", help="删除已过保存期的原件")
         prune.add_argument("--dry-run", action="store_true")
-        capture = commands.add_parser("capture", help="fetch a URL into a new document")
+        capture = commands.add_parser("capture", help="从网址采集为新文档")
         capture.add_argument("url")
         capture.add_argument("--title", required=True)
-        capture.add_argument("--collection", type=int, required=True, help="collection id")
-        capture.add_argument("--user", help="recorded as the operator")
+        capture.add_argument("--collection", type=int, required=True, help="文档库 ID")
+        capture.add_argument("--user", help="记录为操作人的用户名")
 
     def handle(self, *args, action, **options):
         try:

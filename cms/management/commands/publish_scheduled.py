@@ -22,8 +22,7 @@ EXPIRY_REASON = "到期自动下线（内容设定的下线时间已到）"
 
 
 class Command(WagtailCommand):
-    help = ("Publish due scheduled revisions whose signed approval still verifies, and take "
-            "down expired content. Run it every minute (cron or a systemd timer).")
+    help = "发布到期的定时版本（其领导签名审批仍须有效），并撤下已过期的内容。"
 
     def handle(self, *args, **options):
         if options["dryrun"]:
