@@ -27,8 +27,8 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page, Site
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from review.approvals import signature_holds
-from review.models import Checkpoint, RegisterEntry
+from review.pipeline.approvals import signature_holds
+from review.register.models import Checkpoint, RegisterEntry
 
 # The register is a record kept under Chinese rules: its times are Beijing time, whatever
 # time zone an admin user picked for themselves.

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
-from review.approvals import enrol_passphrase_credential
 from review.keys import MIN_PASSPHRASE_LENGTH
-from review.models import SigningCredential
+from review.pipeline.approvals import enrol_passphrase_credential
+from review.pipeline.records import SigningCredential
 
 
 class PassphraseEnrolmentForm(forms.Form):
@@ -65,7 +65,7 @@ def _json_body(request) -> dict:
 
 @require_POST
 def passkey_registration_options(request):
-    from review.passkeys import registration_options
+    from review.pipeline.passkeys import registration_options
 
     challenge = os.urandom(32)
     request.session[PASSKEY_CHALLENGE_SESSION_KEY] = base64.b64encode(challenge).decode()
@@ -75,8 +75,8 @@ def passkey_registration_options(request):
 
 @require_POST
 def passkey_enrol(request):
-    from review.approvals import ApprovalError
-    from review.passkeys import enrol
+    from review.pipeline.approvals import ApprovalError
+    from review.pipeline.passkeys import enrol
 
     stored = request.session.pop(PASSKEY_CHALLENGE_SESSION_KEY, None)
     body = _json_body(request)
@@ -99,9 +99,9 @@ def prepare_approval(request, task_state_id: int):
     """The approval the leader's security key is to sign, and the WebAuthn request options."""
     from wagtail.models import TaskState
 
-    from review.models import LeaderApprovalTask
-    from review.passkeys import assertion_options
-    from review.workflow import prepare_approval as build_prepared
+    from review.pipeline.passkeys import assertion_options
+    from review.pipeline.tasks import LeaderApprovalTask
+    from review.pipeline.workflow import prepare_approval as build_prepared
 
     task_state = get_object_or_404(TaskState, pk=task_state_id,
                                    status=TaskState.STATUS_IN_PROGRESS)
@@ -140,7 +140,7 @@ class TakedownForm(forms.Form):
 def takedown(request, page_id: int):
     from wagtail.models import Page
 
-    from review.takedown import take_down
+    from review.pipeline.takedown import take_down
 
     page = get_object_or_404(Page, pk=page_id).specific
     if not page.live or not page.permissions_for_user(request.user).can_unpublish():
@@ -155,8 +155,8 @@ def takedown(request, page_id: int):
 
 @require_POST
 def acknowledge_takedown(request, entry_id: int):
-    from review.models import RegisterEntry
-    from review.takedown import acknowledge
+    from review.pipeline.takedown import acknowledge
+    from review.register.models import RegisterEntry
 
     entry = get_object_or_404(RegisterEntry, pk=entry_id, kind=RegisterEntry.Kind.TAKEDOWN,
                               acknowledgement__isnull=True)
@@ -176,9 +176,9 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
     from wagtail.admin.admin_url_finder import AdminURLFinder
     from wagtail.models import Page
 
-    from review.panels import MASKABLE, latest_screening
-    from review.pii import mask
-    from review.screening import replace_text
+    from review.pipeline.panels import MASKABLE, latest_screening
+    from review.screening.objects import replace_text
+    from review.screening.pii import mask
 
     content_type = get_object_or_404(ContentType, pk=content_type_id)
     model = content_type.model_class()

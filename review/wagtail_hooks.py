@@ -1,7 +1,7 @@
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from review.lexicon_admin import ScreeningViewSetGroup
+from review.screening.lexicon_admin import ScreeningViewSetGroup
 
 
 @hooks.register("register_log_actions")
@@ -43,7 +43,8 @@ def hide_snippet_publish(menu_items, request, context):
 def register_review_urls():
     from django.urls import path
 
-    from review import lexicon_admin, reports, views
+    from review import reports, views
+    from review.screening import lexicon_admin
 
     return [
         path("register/", reports.register_report, name="review_register"),
@@ -76,7 +77,7 @@ def register_credentials_menu_item():
 
     class LeadersOnlyMenuItem(MenuItem):
         def is_shown(self, request):
-            from review.models import LeaderApprovalTask
+            from review.pipeline.tasks import LeaderApprovalTask
 
             return LeaderApprovalTask.objects.filter(
                 groups__in=request.user.groups.all()).exists()
@@ -99,7 +100,7 @@ def takedown_button(page, user, view_name=None, next_url=None):
 def unacknowledged_takedowns_panel(request, panels):
     from wagtail.admin.ui.components import Component
 
-    from review.takedown import unacknowledged_for
+    from review.pipeline.takedown import unacknowledged_for
 
     entries = unacknowledged_for(request.user)
     if not entries:
@@ -124,8 +125,8 @@ def keep_registered_pages(request, page):
     from django.shortcuts import redirect
     from wagtail.models import Page
 
-    from review.models import RegisterEntry
-    from review.register import base_content_type
+    from review.register.entries import base_content_type
+    from review.register.models import RegisterEntry
 
     pages = Page.objects.descendant_of(page, inclusive=True)
     registered = RegisterEntry.objects.filter(
@@ -161,7 +162,7 @@ def register_lexicon_rescans_menu_item():
     from django.urls import reverse
     from wagtail.admin.menu import MenuItem
 
-    from review.lexicon_admin import user_may_manage_lexicon
+    from review.screening.lexicon_admin import user_may_manage_lexicon
 
     class LexiconMenuItem(MenuItem):
         def is_shown(self, request):

@@ -34,7 +34,7 @@ def highlighted(finding: dict) -> str:
     """The finding's context with what was found marked (<mark>), escaped."""
     from django.utils.html import escape, format_html, strip_tags
 
-    from review.screener import WHITESPACE
+    from review.screening.screener import WHITESPACE
 
     context = finding.get("context") or ""
     needle = WHITESPACE.sub(" ", strip_tags(finding.get("match") or "")).strip()

@@ -15,8 +15,8 @@ from wagtail.actions.move_page import MovePageAction
 from wagtail.models import APIToken, Page
 
 from cms.models import ArticlePage
-from review.guard import PublicationRefused
 from review.models import AppendOnlyError, Approval, RegisterEntry
+from review.pipeline.guard import PublicationRefused
 from tests.conftest import make_article, publish, sign
 
 FORM = {"date": "2026-11-20", "source": "校办", "author": "", "body-count": "0",
@@ -413,7 +413,7 @@ def test_a_column_with_published_articles_is_not_deleted(client, network, live):
 
 
 def test_taken_down_content_is_kept_with_its_register_entries(client, network, live):
-    from review.takedown import take_down
+    from review.pipeline.takedown import take_down
 
     take_down(ArticlePage.objects.get(pk=live.pk), user=network.users["a_administrator"],
               reason="过期")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from review.markup import (
+from review.screening.markup import (
     HIDDEN_CONTENT,
     HIDDEN_RULES,
     UNSAFE_MARKUP,

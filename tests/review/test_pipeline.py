@@ -70,7 +70,7 @@ def test_nobody_reviews_their_own_submission(client, network):
 def test_first_reviewer_cannot_also_give_the_leaders_approval(client, network, submitted):
     both = make_user("principal", network.school_a.groups["administrator"],
                      network.school_a.groups["leader"])
-    from review.approvals import enrol_passphrase_credential
+    from review.pipeline.approvals import enrol_passphrase_credential
     from tests.conftest import FAST_KDF
 
     enrol_passphrase_credential(user=both, passphrase=LEADER_PASSPHRASE, kdf=FAST_KDF)

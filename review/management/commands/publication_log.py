@@ -71,7 +71,7 @@ class Command(BaseCommand):
         return report
 
     def do_export(self, *, out, site, date_from, date_to, **_):
-        from review.export import ExportError, export_bundle
+        from review.register.export import ExportError, export_bundle
 
         try:
             summary = export_bundle(out=out, site=site, date_from=date_from, date_to=date_to,
@@ -89,7 +89,7 @@ class Command(BaseCommand):
     def do_verify(self, *, bundle, jobs, **_):
         if bundle is not None:
             return self.verify_bundle(bundle)
-        from review.verification import verify_register
+        from review.register.verification import verify_register
 
         report = verify_register(jobs=jobs, progress=self.progress("核验"))
         self.stderr.write("")
@@ -105,7 +105,7 @@ class Command(BaseCommand):
     def verify_bundle(self, bundle: Path) -> int:
         """Run this project's copy of the verifier (never the one inside the bundle, which
         could have been replaced) with the bundle as data."""
-        from review.export import VERIFIER_FILES
+        from review.register.export import VERIFIER_FILES
 
         if not (bundle / "manifest.json").is_file():
             raise CommandError(f"{bundle} 不是审计包（缺少 manifest.json）。",
@@ -120,8 +120,8 @@ class Command(BaseCommand):
         return completed.returncode
 
     def do_check_live(self, *, restore, notify, **_):
-        from review.livecheck import check_everything
-        from review.livecheck import restore as restore_one
+        from review.register.livecheck import check_everything
+        from review.register.livecheck import restore as restore_one
 
         mismatches = check_everything(progress=lambda n: self.progress("检查")(n))
         self.stderr.write("")
@@ -142,7 +142,7 @@ class Command(BaseCommand):
     def notify(self, mismatches, lines) -> None:
         from django.apps import apps
 
-        from review.notifications import on_live_mismatches
+        from review.pipeline.notifications import on_live_mismatches
 
         findings = []
         for mismatch, line in zip(mismatches, lines, strict=True):
@@ -155,9 +155,9 @@ class Command(BaseCommand):
         """Proofs against the latest checkpoint, as JSON an auditor checks with merkle.py."""
         import json
 
-        from review import merkle
-        from review.checkpoints import leaf_hashes
-        from review.models import Checkpoint
+        from review.register import merkle
+        from review.register.checkpoints import leaf_hashes
+        from review.register.models import Checkpoint
 
         checkpoint = Checkpoint.objects.order_by("-size", "-pk").first()
         if checkpoint is None or (seq is None) == (old_size is None):
@@ -181,15 +181,15 @@ class Command(BaseCommand):
         return EXIT_INTACT
 
     def do_checkpoint(self, **_):
-        from review.checkpoints import make_checkpoint
+        from review.register.checkpoints import make_checkpoint
 
         checkpoint = make_checkpoint(force=True)
         self.stdout.write(checkpoint.note)
         return EXIT_INTACT
 
     def do_daily(self, **_):
-        from review.checkpoints import make_checkpoint
-        from review.notifications import send_checkpoint
+        from review.pipeline.notifications import send_checkpoint
+        from review.register.checkpoints import make_checkpoint
 
         checkpoint = make_checkpoint()
         send_checkpoint(checkpoint)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from review.models import LexiconRescan
-from review.rescan import run_pending
+from review.screening.models import LexiconRescan
+from review.screening.rescan import run_pending
 
 
 class Command(BaseCommand):

@@ -39,9 +39,9 @@ from webauthn.helpers.structs import (
 )
 
 from review import keys
-from review.approvals import ApprovalError, record_approval
 from review.canonical import canonical_json
-from review.models import Approval, SigningCredential
+from review.pipeline.approvals import ApprovalError, record_approval
+from review.pipeline.records import Approval, SigningCredential
 
 ALGORITHMS = {
     COSEAlgorithmIdentifier.ECDSA_SHA_256: "webauthn-es256",

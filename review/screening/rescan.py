@@ -22,8 +22,8 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from review.models import LexiconRescan
-from review.screening import current_lexicon, screen_findings
+from review.screening.models import LexiconRescan
+from review.screening.objects import current_lexicon, screen_findings
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
-from review import merkle
 from review.canonical import (
     GENESIS_HASH,
     canonical_bytes_without_floats,
     canonical_json,
     parse_canonical_source,
 )
-from review.models import Checkpoint, RegisterEntry, RegisterHead, SigningCredential
+from review.pipeline.records import SigningCredential
+from review.register import merkle
+from review.register.models import Checkpoint, RegisterEntry, RegisterHead
 
 CHUNK = 20_000
 WEBAUTHN_ALGORITHMS = ("webauthn-es256", "webauthn-eddsa")
@@ -94,7 +95,7 @@ class KeyRing:
 def signature_problem(entry: dict, keys: KeyRing, *, approval_bytes: bytes | None = None
                       ) -> str | None:
     """Why the entry's signature does not hold, or None."""
-    from review.passkeys import webauthn_signature_holds
+    from review.pipeline.passkeys import webauthn_signature_holds
 
     signature, approval = entry.get("signature"), entry.get("approval")
     if entry.get("kind") not in RegisterEntry.Kind.values:
@@ -246,7 +247,7 @@ def _join(results, report: Report, size: int, checkpoints: list[Checkpoint], pro
 
 
 def _compare_root(checkpoint: Checkpoint, root: bytes, report: Report) -> None:
-    from review.checkpoints import checkpoint_root
+    from review.register.checkpoints import checkpoint_root
 
     if checkpoint_root(checkpoint) != root or checkpoint.root_hash != root.hex():
         report.problems.append(Problem(
@@ -254,8 +255,8 @@ def _compare_root(checkpoint: Checkpoint, root: bytes, report: Report) -> None:
 
 
 def _check_checkpoint_signatures(checkpoints: list[Checkpoint], report: Report) -> None:
-    from review.checkpoints import checkpoint_signature_holds
-    from review.logkey import load_log_key
+    from review.register.checkpoints import checkpoint_signature_holds
+    from review.register.logkey import load_log_key
 
     public_raw = load_log_key().public_key().public_bytes_raw()
     for checkpoint in checkpoints:

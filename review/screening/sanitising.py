@@ -5,7 +5,7 @@ idempotent, so content that was approved is never changed by publishing it."""
 
 import functools
 
-from review.screening import sanitise_html
+from review.screening.objects import sanitise_html
 
 
 @functools.cache

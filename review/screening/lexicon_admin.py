@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from review.models import CATEGORY_LABELS, AllowListEntry, LexiconEntry, LexiconRescan
+from review.screening.models import CATEGORY_LABELS, AllowListEntry, LexiconEntry, LexiconRescan
 
 HISTORY_PAGE_SIZE = 50
 HISTORY_TYPES = {"+": "新增", "~": "修改", "-": "删除"}

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 from django.db import transaction
 
-from review import merkle, signednote
 from review.canonical import canonical_json
-from review.logkey import load_log_key, log_origin
-from review.models import Checkpoint, RegisterEntry, RegisterHead
+from review.register import merkle, signednote
+from review.register.logkey import load_log_key, log_origin
+from review.register.models import Checkpoint, RegisterEntry, RegisterHead
 
 CHUNK = 5000
 

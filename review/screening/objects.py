@@ -18,10 +18,10 @@ from django.db import models
 from django.db.models import Count, Max
 from django.utils.module_loading import import_string
 
-from review.extract import SUPPORTED, ExtractionError
-from review.markup import sanitise_rich_text
-from review.matching import CompiledLexicon, Term
-from review.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
+from review.screening.extract import SUPPORTED, ExtractionError
+from review.screening.markup import sanitise_rich_text
+from review.screening.matching import CompiledLexicon, Term
+from review.screening.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
 
 # Fields that record where and how an object is kept, not what it says.
 NOT_CONTENT = frozenset({"draft_title", "url_path", "path", "translation_key",
@@ -125,7 +125,7 @@ def content_slots(obj) -> list[Slot]:
 
 def lexicon_version() -> tuple:
     """Changes whenever an entry is added, edited or deleted: one aggregate query each."""
-    from review.models import AllowListEntry, LexiconEntry
+    from review.screening.models import AllowListEntry, LexiconEntry
 
     return tuple(
         tuple(model.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values())
@@ -134,7 +134,7 @@ def lexicon_version() -> tuple:
 
 @functools.lru_cache(maxsize=2)
 def _compiled(version: tuple) -> CompiledLexicon:
-    from review.models import AllowListEntry, LexiconEntry
+    from review.screening.models import AllowListEntry, LexiconEntry
 
     terms = [Term(word, category, severity) for word, category, severity in
              LexiconEntry.objects.values_list("word", "category", "severity").iterator()]
@@ -204,7 +204,7 @@ def pass_everything(obj) -> list[dict]:
 
 
 def screen(obj) -> list[dict]:
-    path = getattr(settings, "REVIEW_SCREENER", "review.screening.screen_object")
+    path = getattr(settings, "REVIEW_SCREENER", "review.screening.objects.screen_object")
     return list(import_string(path)(obj))
 
 

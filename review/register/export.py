@@ -1,5 +1,5 @@
 """The audit bundle: the register, or part of it, in a form an auditor verifies offline with
-Python's standard library and openssl (review/bundle/VERIFY.md), without trusting us."""
+Python's standard library and openssl (review/register/bundle/VERIFY.md), without trusting us."""
 
 import contextlib
 import datetime
@@ -17,19 +17,20 @@ from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Site
 
-from review import merkle
 from review.canonical import canonical_json
-from review.checkpoints import make_checkpoint
-from review.logkey import log_origin, log_public_key_pem
-from review.models import Checkpoint, RegisterEntry, SigningCredential
+from review.pipeline.records import SigningCredential
+from review.register import merkle
+from review.register.checkpoints import make_checkpoint
+from review.register.logkey import log_origin, log_public_key_pem
+from review.register.models import Checkpoint, RegisterEntry
 
-REVIEW_DIR = Path(__file__).resolve().parent
+REGISTER_DIR = Path(__file__).resolve().parent
 # Shipped in every bundle: the verifier and the two standard-library modules it imports.
 VERIFIER_FILES = {
-    "verify_bundle.py": REVIEW_DIR / "bundle" / "verify_bundle.py",
-    "merkle.py": REVIEW_DIR / "merkle.py",
-    "signednote.py": REVIEW_DIR / "signednote.py",
-    "VERIFY.md": REVIEW_DIR / "bundle" / "VERIFY.md",
+    "verify_bundle.py": REGISTER_DIR / "bundle" / "verify_bundle.py",
+    "merkle.py": REGISTER_DIR / "merkle.py",
+    "signednote.py": REGISTER_DIR / "signednote.py",
+    "VERIFY.md": REGISTER_DIR / "bundle" / "VERIFY.md",
 }
 
 

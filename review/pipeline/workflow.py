@@ -13,9 +13,9 @@ from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.models import TaskState
 
-from review.approvals import ApprovalError, build_approval, sign_with_passphrase
 from review.context import Refused
-from review.models import Approval, SigningCredential
+from review.pipeline.approvals import ApprovalError, build_approval, sign_with_passphrase
+from review.pipeline.records import Approval, SigningCredential
 
 # A WebAuthn approval must come back within this time of being prepared.
 PREPARED_APPROVAL_TTL = timedelta(minutes=10)
@@ -94,7 +94,7 @@ def _sign_with_passphrase(*, user, payload, revision, passphrase) -> Approval:
 
 
 def _sign_with_passkey(*, user, fresh, revision, prepared_json, assertion) -> Approval:
-    from review.passkeys import credential_for_assertion, sign_with_passkey
+    from review.pipeline.passkeys import credential_for_assertion, sign_with_passkey
 
     try:
         prepared = json.loads(prepared_json)

@@ -21,16 +21,17 @@ import datetime
 from django.utils import timezone
 from wagtail.models import DraftStateMixin
 
-from review.approvals import object_content_sha256, signature_holds
 from review.context import Refused, current_actor
-from review.models import Approval, RegisterEntry
-from review.register import (
+from review.pipeline.approvals import object_content_sha256, signature_holds
+from review.pipeline.records import Approval
+from review.register.entries import (
     append_entry,
     base_content_type,
     describe_object,
     latest_entry_for,
     site_hostname,
 )
+from review.register.models import RegisterEntry
 
 # Saves touching only these fields of a live object never change what readers see.
 BOOKKEEPING_FIELDS = frozenset({
@@ -189,8 +190,8 @@ def register_post_save(sender, instance, raw=False, **kwargs):
     elif (taken_down := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
         delattr(instance, TAKEDOWN_ATTR)
         revision_id = taken_down[0]
-        from review.notifications import on_takedown
-        from review.takedown import needs_acknowledgement, takedown_record
+        from review.pipeline.notifications import on_takedown
+        from review.pipeline.takedown import needs_acknowledgement, takedown_record
 
         entry = append_entry(kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
                              approval=takedown_record(instance, revision_id=revision_id,

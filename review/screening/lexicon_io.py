@@ -9,7 +9,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from review.matching import SEVERITIES, TermError, check_term
+from review.screening.matching import SEVERITIES, TermError, check_term
 
 MAX_WORD = 100
 MAX_CATEGORY = 50

@@ -8,7 +8,8 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from review.canonical import entry_hash
-from review.models import Approval, RegisterEntry, RegisterHead
+from review.pipeline.records import Approval
+from review.register.models import RegisterEntry, RegisterHead
 
 
 def iso_utc(moment: datetime.datetime) -> str:

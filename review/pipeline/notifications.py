@@ -63,7 +63,7 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
 
 
 def on_takedown(obj, entry) -> None:
-    from review.takedown import leaders_of
+    from review.pipeline.takedown import leaders_of
 
     record = entry.entry["approval"]
     _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
@@ -73,7 +73,7 @@ def on_takedown(obj, entry) -> None:
 
 def _staff_of(obj) -> list:
     """The administrators and leaders reviewing in the object's workflow."""
-    from review.models import FirstReviewTask, LeaderApprovalTask
+    from review.pipeline.tasks import FirstReviewTask, LeaderApprovalTask
 
     workflow = obj.get_workflow() if obj is not None and hasattr(obj, "get_workflow") else None
     if workflow is None:
@@ -106,7 +106,7 @@ def on_live_mismatches(findings: list[tuple[object, str]]) -> None:
 
 def send_checkpoint(checkpoint) -> None:
     """Checkpoints are meant to leave the system: every leader gets a copy to keep."""
-    from review.models import LeaderApprovalTask
+    from review.pipeline.tasks import LeaderApprovalTask
 
     leaders = User.objects.filter(groups__leaderapprovaltask__in=LeaderApprovalTask.objects.all(),
                                   is_active=True).distinct()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import ahocorasick_rs
 
-from review.folding import Folded, fold, fold_term, is_word_char
+from review.screening.folding import Folded, fold, fold_term, is_word_char
 
 SEVERITIES = ("block", "review", "warn")
 MIN_TERM_LENGTH = 2

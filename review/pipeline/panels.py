@@ -4,9 +4,9 @@ findings they must weigh, highlighted in context."""
 
 from wagtail.admin.panels import Panel
 
-from review.models import ScreeningTaskState
-from review.pii import PERSONAL_NUMBER_KINDS as MASKABLE
-from review.pii import mask
+from review.pipeline.tasks import ScreeningTaskState
+from review.screening.pii import PERSONAL_NUMBER_KINDS as MASKABLE
+from review.screening.pii import mask
 
 
 def latest_screening(obj) -> ScreeningTaskState | None:

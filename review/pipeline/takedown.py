@@ -9,8 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from review.context import acting_as
-from review.models import LeaderApprovalTask, RegisterEntry, TakedownAcknowledgement
-from review.register import describe_object, iso_utc, object_of
+from review.pipeline.records import TakedownAcknowledgement
+from review.pipeline.tasks import LeaderApprovalTask
+from review.register.entries import describe_object, iso_utc, object_of
+from review.register.models import RegisterEntry
 
 User = get_user_model()
 NO_REASON = "（未经紧急撤稿表单，未填写原因）"

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from review import markup, pii
-from review.extract import Limits, extract
-from review.folding import fold
-from review.matching import CompiledLexicon
+from review.screening import markup, pii
+from review.screening.extract import Limits, extract
+from review.screening.folding import fold
+from review.screening.matching import CompiledLexicon
 
 BLOCK, REVIEW, WARN = "block", "review", "warn"
 CONTEXT_CHARS = 20

@@ -21,11 +21,11 @@ from modelcluster.models import get_all_child_relations
 from wagtail import hooks
 from wagtail.models import DraftStateMixin, Page
 
-from review.approvals import object_content_sha256
 from review.context import acting_as
-from review.guard import restoring
-from review.models import RegisterEntry
-from review.takedown import takedown_reason
+from review.pipeline.approvals import object_content_sha256
+from review.pipeline.guard import restoring
+from review.pipeline.takedown import takedown_reason
+from review.register.models import RegisterEntry
 
 LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
 
