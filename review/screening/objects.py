@@ -19,7 +19,7 @@ from django.db.models import Count, Max
 from django.utils.module_loading import import_string
 
 from review.screening.extract import SUPPORTED, ExtractionError
-from review.screening.markup import sanitise_rich_text
+from review.screening.markup.sanitise import sanitise_rich_text
 from review.screening.matching import CompiledLexicon, Term
 from review.screening.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
 

@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from review.screening import markup, pii
+from review.screening import pii
 from review.screening.extract import Limits, extract
 from review.screening.folding import fold
+from review.screening.markup.scan import find_markup_problems
+from review.screening.markup.text import screening_text
 from review.screening.matching import CompiledLexicon
 
 BLOCK, REVIEW, WARN = "block", "review", "warn"
@@ -121,7 +123,7 @@ def _through_references(html: str, text: str, end: int) -> int:
 def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list[Finding]:
     """Markup problems in the source, and words and numbers in its text; offsets index the
     source."""
-    text = markup.screening_text(html)
+    text = screening_text(html)
     numbers_text, numbers_index = _without_markup(html, text)
     findings = []
     for finding in screen_text(text, lexicon=lexicon, field=field, source=html,
@@ -131,7 +133,7 @@ def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list
             finding = Finding(**{**finding.as_dict(), "end": end,
                                  "match": html[finding.start:end]})
         findings.append(finding)
-    for problem in markup.find_markup_problems(html):
+    for problem in find_markup_problems(html):
         if problem.kind == "unsafe_markup":
             severity = REVIEW if problem.rule in UNSAFE_FOR_REVIEW else BLOCK
         else:
