@@ -7,6 +7,9 @@ class ReviewConfig(AppConfig):
     verbose_name = "审核与发布登记"
     default_auto_field = "django.db.models.BigAutoField"
 
+    # The imports in these methods are inside them because they load models (and modules that
+    # import models), which Django allows only once the app registry is ready.
+
     def ready(self):
         from wagtail.models import Revision
 

@@ -12,11 +12,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from modelcluster.models import get_all_child_relations
+from wagtail.fields import StreamField
 
 from review import keys
 from review.canonical import canonical_json, json_normalise
 from review.content import content_sha256
 from review.pipeline.records import Approval, SigningCredential
+from review.pipeline.signatures import webauthn_signature_holds
 from review.register.entries import base_content_type, describe_object, iso_utc
 
 
@@ -30,8 +32,6 @@ def child_parent_keys(model) -> dict[str, str]:
 
 
 def stream_field_names(model) -> frozenset[str]:
-    from wagtail.fields import StreamField
-
     return frozenset(f.name for f in model._meta.get_fields() if isinstance(f, StreamField))
 
 
@@ -142,8 +142,6 @@ def signature_holds(approval: Approval) -> bool:
                                    base64.b64decode(signature["value"]),
                                    canonical_json(approval.payload))
     if signature.get("alg") in ("webauthn-es256", "webauthn-eddsa"):
-        from review.pipeline.passkeys import webauthn_signature_holds
-
         return webauthn_signature_holds(bytes(credential.public_key_der), signature,
                                         approval.payload)
     return False

@@ -1,5 +1,9 @@
 """WAGTAIL_FINISH_WORKFLOW_ACTION. Wagtail imports this while loading its models, so the
-module imports nothing from them at the top."""
+module imports no models (only the transaction API and the request context)."""
+
+from django.db import transaction
+
+from review.context import acting_as
 
 
 def publish_approved(workflow_state, user=None):
@@ -8,10 +12,6 @@ def publish_approved(workflow_state, user=None):
     Permission checks are skipped because the signed approval is the authority here (leaders
     hold no publish right); the publication guard still refuses anything not signed.
     """
-    from django.db import transaction
-
-    from review.context import acting_as
-
     revision = workflow_state.content_object.get_latest_revision()
     # One transaction for the publication, its register entry and whatever the publication
     # sets off (a column's approved removal or move), also outside a request.

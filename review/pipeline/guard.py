@@ -23,7 +23,9 @@ from wagtail.models import DraftStateMixin
 
 from review.context import Refused, current_actor
 from review.pipeline.approvals import object_content_sha256, signature_holds
+from review.pipeline.notifications import on_takedown
 from review.pipeline.records import Approval
+from review.pipeline.takedown import needs_acknowledgement, takedown_record
 from review.register.entries import (
     append_entry,
     base_content_type,
@@ -190,8 +192,6 @@ def register_post_save(sender, instance, raw=False, **kwargs):
     elif (taken_down := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
         delattr(instance, TAKEDOWN_ATTR)
         revision_id = taken_down[0]
-        from review.pipeline.notifications import on_takedown
-        from review.pipeline.takedown import needs_acknowledgement, takedown_record
 
         entry = append_entry(kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
                              approval=takedown_record(instance, revision_id=revision_id,

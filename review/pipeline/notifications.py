@@ -11,6 +11,9 @@ from django.db import transaction
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.models import TaskState
 
+from review.pipeline.takedown import leaders_of
+from review.pipeline.tasks import FirstReviewTask, LeaderApprovalTask
+
 User = get_user_model()
 
 
@@ -63,8 +66,6 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
 
 
 def on_takedown(obj, entry) -> None:
-    from review.pipeline.takedown import leaders_of
-
     record = entry.entry["approval"]
     _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
           f"{record['operator']} 于 {record['taken_down_at']} 撤下了《{obj}》。\n"
@@ -73,8 +74,6 @@ def on_takedown(obj, entry) -> None:
 
 def _staff_of(obj) -> list:
     """The administrators and leaders reviewing in the object's workflow."""
-    from review.pipeline.tasks import FirstReviewTask, LeaderApprovalTask
-
     workflow = obj.get_workflow() if obj is not None and hasattr(obj, "get_workflow") else None
     if workflow is None:
         return []
@@ -106,8 +105,6 @@ def on_live_mismatches(findings: list[tuple[object, str]]) -> None:
 
 def send_checkpoint(checkpoint) -> None:
     """Checkpoints are meant to leave the system: every leader gets a copy to keep."""
-    from review.pipeline.tasks import LeaderApprovalTask
-
     leaders = User.objects.filter(groups__leaderapprovaltask__in=LeaderApprovalTask.objects.all(),
                                   is_active=True).distinct()
     _send(leaders, f"发布登记检查点：共 {checkpoint.size} 条",

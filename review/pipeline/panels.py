@@ -2,7 +2,9 @@
 submission came back (and can mask a personal number with one click); reviewers see the
 findings they must weigh, highlighted in context."""
 
+from django.contrib.contenttypes.models import ContentType
 from wagtail.admin.panels import Panel
+from wagtail.models import WorkflowState
 
 from review.pipeline.tasks import ScreeningTaskState
 from review.screening.pii import PERSONAL_NUMBER_KINDS as MASKABLE
@@ -12,8 +14,6 @@ from review.screening.pii import mask
 def latest_screening(obj) -> ScreeningTaskState | None:
     """The screening of the object's workflow that is still open (in progress or returned for
     changes), if any."""
-    from wagtail.models import WorkflowState
-
     if obj is None or obj.pk is None or not hasattr(obj, "get_base_content_type"):
         return None
     workflow_state = (WorkflowState.objects.active().for_instance(obj)
@@ -36,8 +36,6 @@ class ScreeningFindingsPanel(Panel):
             return bool(self.screening and self.screening.findings)
 
         def get_context_data(self, parent_context=None):
-            from django.contrib.contenttypes.models import ContentType
-
             context = super().get_context_data(parent_context)
             findings = [{**finding, "masked": mask(finding["match"])
                          if finding.get("kind") in MASKABLE else ""}

@@ -7,13 +7,9 @@ that approval; the key never leaves the leader's device. ES256 is asked for firs
 """
 
 import base64
-import hashlib
 import json
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
 from webauthn import (
@@ -39,24 +35,19 @@ from webauthn.helpers.structs import (
 )
 
 from review import keys
-from review.canonical import canonical_json
 from review.pipeline.approvals import ApprovalError, record_approval
 from review.pipeline.records import Approval, SigningCredential
+from review.pipeline.signatures import approval_challenge
 
 ALGORITHMS = {
     COSEAlgorithmIdentifier.ECDSA_SHA_256: "webauthn-es256",
     COSEAlgorithmIdentifier.EDDSA: "webauthn-eddsa",
 }
-USER_PRESENT, USER_VERIFIED = 0x01, 0x04
 
 
 def relying_party() -> tuple[str, list[str]]:
     return (getattr(settings, "REVIEW_WEBAUTHN_RP_ID", "localhost"),
             list(getattr(settings, "REVIEW_WEBAUTHN_ORIGINS", ["http://localhost:8000"])))
-
-
-def approval_challenge(payload: dict) -> bytes:
-    return hashlib.sha256(canonical_json(payload)).digest()
 
 
 def registration_options(*, user, challenge: bytes) -> str:
@@ -150,35 +141,3 @@ def sign_with_passkey(*, credential: SigningCredential, payload: dict, assertion
                  "client_data_json": b64("clientDataJSON")}
     return record_approval(credential=credential, payload=payload, signature=signature,
                            revision=revision)
-
-
-def webauthn_signature_holds(public_key_der: bytes, signature: dict, payload: dict) -> bool:
-    """Offline-style check: the signature over authenticatorData ‖ SHA-256(clientDataJSON),
-    a clientDataJSON of type webauthn.get whose challenge is the approval's hash, and the
-    user-present and user-verified flags."""
-    try:
-        authenticator_data = base64.b64decode(signature["authenticator_data"])
-        client_data_json = base64.b64decode(signature["client_data_json"])
-        value = base64.b64decode(signature["value"])
-        client_data = json.loads(client_data_json)
-    except (KeyError, ValueError):
-        return False
-    if client_data.get("type") != "webauthn.get":
-        return False
-    if client_data.get("challenge") != bytes_to_base64url(approval_challenge(payload)):
-        return False
-    if len(authenticator_data) < 37 or (authenticator_data[32] & (USER_PRESENT | USER_VERIFIED)
-                                        != USER_PRESENT | USER_VERIFIED):
-        return False
-    signed = authenticator_data + hashlib.sha256(client_data_json).digest()
-    key = serialization.load_der_public_key(public_key_der)
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(value, signed, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, Ed25519PublicKey):
-            key.verify(value, signed)
-        else:
-            return False
-    except InvalidSignature:
-        return False
-    return True

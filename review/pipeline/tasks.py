@@ -14,6 +14,9 @@ from review.pipeline.forms import (
     OverrideReasonForm,
     RejectForm,
 )
+from review.pipeline.workflow import sign_approval
+from review.screening.objects import blocking, needing_reason, screen
+from review.screening.pii import PERSONAL_NUMBER_KINDS, mask
 
 
 class ScreeningTaskState(TaskState):
@@ -37,8 +40,6 @@ class ScreeningTask(Task):
         return "自动检查敏感词、学生个人信息、暗链和不安全代码；发现须拦截的问题时退回作者。"
 
     def start(self, workflow_state, user=None):
-        from review.screening.objects import blocking, screen
-
         task_state = super().start(workflow_state, user=user)
         findings = screen(task_state.revision.as_object())
         blocked = blocking(findings)
@@ -93,16 +94,12 @@ class ReviewTaskMixin:
 
     @staticmethod
     def _findings_needing_reason(findings):
-        from review.screening.objects import needing_reason
-
         return needing_reason(findings)
 
     def check_screening(self, task_state, *, user, comment: str) -> None:
         """Nothing with a blocking finding passes a review; findings left to people pass the
         first review only with a recorded reason. Screens what the next step would get — the
         latest revision (reviewers may have edited) — with the lexicon as it is now."""
-        from review.screening.objects import blocking, screen
-
         latest = task_state.workflow_state.content_object.get_latest_revision()
         findings = screen((latest or task_state.revision).as_object())
         blocked = blocking(findings)
@@ -146,8 +143,6 @@ class ReviewTaskMixin:
 
 def shown_match(finding: dict) -> str:
     """What messages, comments and logs may repeat of a finding: personal numbers masked."""
-    from review.screening.pii import PERSONAL_NUMBER_KINDS, mask
-
     match = finding.get("match") or ""
     if finding.get("kind") in PERSONAL_NUMBER_KINDS:
         return mask(match)
@@ -164,8 +159,6 @@ def screening_findings(*, workflow_state, revision=None) -> list[dict]:
     """What the screener found in the workflow's content: the screening task's findings, or —
     when the content was edited after it ran (reviewers may edit) — a fresh screening of
     ``revision``."""
-    from review.screening.objects import screen
-
     if workflow_state is None:
         return []
     screening = (ScreeningTaskState.objects.filter(workflow_state=workflow_state)
@@ -223,8 +216,6 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
                 raise Refused("初审人、提交人不能给出领导审批。")
             # Before the signature: nothing blocked is ever signed.
             self.check_screening(task_state, user=user, comment=kwargs.get("comment") or "")
-            from review.pipeline.workflow import sign_approval
-
             sign_approval(task_state=task_state, user=user,
                           passphrase=kwargs.get("passphrase") or "",
                           approval_payload=kwargs.get("approval_payload") or "",

@@ -15,6 +15,7 @@ from wagtail.models import TaskState
 
 from review.context import Refused
 from review.pipeline.approvals import ApprovalError, build_approval, sign_with_passphrase
+from review.pipeline.passkeys import credential_for_assertion, sign_with_passkey
 from review.pipeline.records import Approval, SigningCredential
 
 # A WebAuthn approval must come back within this time of being prepared.
@@ -94,8 +95,6 @@ def _sign_with_passphrase(*, user, payload, revision, passphrase) -> Approval:
 
 
 def _sign_with_passkey(*, user, fresh, revision, prepared_json, assertion) -> Approval:
-    from review.pipeline.passkeys import credential_for_assertion, sign_with_passkey
-
     try:
         prepared = json.loads(prepared_json)
     except ValueError as error:

@@ -3,6 +3,8 @@
 import base64
 from collections.abc import Iterator
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import transaction
 
 from review.canonical import canonical_json
@@ -60,9 +62,6 @@ def checkpoint_root(checkpoint: Checkpoint) -> bytes:
 
 def checkpoint_signature_holds(note: str, *, public_key_raw: bytes) -> bool:
     """The note carries a valid signature by the log key over its body."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
         body, signatures = signednote.parse_signed_note(note)
         origin, _, _ = signednote.parse_checkpoint_body(body)

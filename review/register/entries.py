@@ -1,6 +1,7 @@
 """Appending to the publication register: one chained entry per publication or takedown."""
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -8,8 +9,10 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from review.canonical import entry_hash
-from review.pipeline.records import Approval
 from review.register.models import RegisterEntry, RegisterHead
+
+if TYPE_CHECKING:  # the register is below the pipeline: a type only
+    from review.pipeline.records import Approval
 
 
 def iso_utc(moment: datetime.datetime) -> str:
@@ -27,7 +30,7 @@ def append_entry(
     revision=None,
     revision_id: int | None = None,
     content_sha256: str = "",
-    approval_record: Approval | None = None,
+    approval_record: "Approval | None" = None,
 ) -> RegisterEntry:
     """Append one entry, chained to the head, in the caller's transaction.
 

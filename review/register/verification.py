@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, connections
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from review.canonical import (
     GENESIS_HASH,
@@ -22,7 +24,10 @@ from review.canonical import (
     parse_canonical_source,
 )
 from review.pipeline.records import SigningCredential
+from review.pipeline.signatures import webauthn_signature_holds
 from review.register import merkle
+from review.register.checkpoints import checkpoint_root, checkpoint_signature_holds
+from review.register.logkey import load_log_key
 from review.register.models import Checkpoint, RegisterEntry, RegisterHead
 
 CHUNK = 20_000
@@ -68,9 +73,6 @@ class _Range:
 def verify_ed25519(public_key_der: bytes, signature: bytes, message: bytes) -> bool:
     """libsodium's verification: about twice as fast as OpenSSL's here, which a million
     entries need."""
-    from nacl.bindings import crypto_sign_open
-    from nacl.exceptions import BadSignatureError
-
     if len(public_key_der) != 44 or not public_key_der.startswith(ED25519_SPKI_PREFIX):
         return False
     try:
@@ -95,8 +97,6 @@ class KeyRing:
 def signature_problem(entry: dict, keys: KeyRing, *, approval_bytes: bytes | None = None
                       ) -> str | None:
     """Why the entry's signature does not hold, or None."""
-    from review.pipeline.passkeys import webauthn_signature_holds
-
     signature, approval = entry.get("signature"), entry.get("approval")
     if entry.get("kind") not in RegisterEntry.Kind.values:
         return f"未知的登记类型 {entry.get('kind')}"
@@ -247,17 +247,12 @@ def _join(results, report: Report, size: int, checkpoints: list[Checkpoint], pro
 
 
 def _compare_root(checkpoint: Checkpoint, root: bytes, report: Report) -> None:
-    from review.register.checkpoints import checkpoint_root
-
     if checkpoint_root(checkpoint) != root or checkpoint.root_hash != root.hex():
         report.problems.append(Problem(
             None, f"检查点 {checkpoint.size} 的根哈希与登记不符：其中的登记被改写"))
 
 
 def _check_checkpoint_signatures(checkpoints: list[Checkpoint], report: Report) -> None:
-    from review.register.checkpoints import checkpoint_signature_holds
-    from review.register.logkey import load_log_key
-
     public_raw = load_log_key().public_key().public_bytes_raw()
     for checkpoint in checkpoints:
         if not checkpoint_signature_holds(checkpoint.note, public_key_raw=public_raw):

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
+import opencc
 
 UNICODE_SIZE = 0x110000
 NOISE = 0
@@ -47,8 +48,6 @@ INVISIBLE_HIGH_RANGES = ((0xE0000, 0xE1000),)
 @functools.cache
 def traditional_to_simplified() -> dict[str, str]:
     """Single-character traditional → simplified mappings from OpenCC's ``t2s``."""
-    import opencc
-
     converter = opencc.OpenCC("t2s")
     chars = [chr(cp) for start, end in HAN_RANGES for cp in range(start, end)]
     # A separator keeps OpenCC's phrase dictionary from joining neighbours.

@@ -17,10 +17,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max
 from django.utils.module_loading import import_string
+from modelcluster.models import get_all_child_relations
+from wagtail import blocks
+from wagtail.contrib.table_block.blocks import TableBlock
+from wagtail.fields import RichTextField, StreamField
+from wagtail.rich_text import RichText
 
 from review.screening.extract import SUPPORTED, ExtractionError
 from review.screening.markup.sanitise import sanitise_rich_text
 from review.screening.matching import CompiledLexicon, Term
+from review.screening.models import AllowListEntry, LexiconEntry
 from review.screening.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
 
 # Fields that record where and how an object is kept, not what it says.
@@ -50,10 +56,6 @@ def _item_slot(container, key, label: str, *, is_html: bool) -> Slot:
 
 
 def _block_slots(block, value, label: str) -> Iterator[Slot]:
-    from wagtail import blocks
-    from wagtail.contrib.table_block.blocks import TableBlock
-    from wagtail.rich_text import RichText
-
     if isinstance(value, RichText):
         yield Slot(label, True, lambda: value.source or "",
                    lambda source: setattr(value, "source", source))
@@ -85,8 +87,6 @@ def _block_slots(block, value, label: str) -> Iterator[Slot]:
 
 
 def _child_slots(child, label: str) -> Iterator[Slot]:
-    from wagtail import blocks
-
     if isinstance(child.value, str):
         yield Slot(label, isinstance(child.block, blocks.RawHTMLBlock),
                    lambda: child.value or "", lambda value: setattr(child, "value", value))
@@ -95,8 +95,6 @@ def _child_slots(child, label: str) -> Iterator[Slot]:
 
 
 def _model_slots(obj, prefix: str = "") -> Iterator[Slot]:
-    from wagtail.fields import RichTextField, StreamField
-
     for field in obj._meta.concrete_fields:
         label = prefix + field.name
         if isinstance(field, StreamField):
@@ -111,8 +109,6 @@ def _model_slots(obj, prefix: str = "") -> Iterator[Slot]:
 
 def content_slots(obj) -> list[Slot]:
     """The object's screened pieces, its child objects' (inline panels) included."""
-    from modelcluster.models import get_all_child_relations
-
     slots = list(_model_slots(obj))
     for relation in get_all_child_relations(type(obj)):
         accessor = relation.get_accessor_name()
@@ -125,8 +121,6 @@ def content_slots(obj) -> list[Slot]:
 
 def lexicon_version() -> tuple:
     """Changes whenever an entry is added, edited or deleted: one aggregate query each."""
-    from review.screening.models import AllowListEntry, LexiconEntry
-
     return tuple(
         tuple(model.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values())
         for model in (LexiconEntry, AllowListEntry))
@@ -134,8 +128,6 @@ def lexicon_version() -> tuple:
 
 @functools.lru_cache(maxsize=2)
 def _compiled(version: tuple) -> CompiledLexicon:
-    from review.screening.models import AllowListEntry, LexiconEntry
-
     terms = [Term(word, category, severity) for word, category, severity in
              LexiconEntry.objects.values_list("word", "category", "severity").iterator()]
     allowed = AllowListEntry.objects.values_list("word", flat=True)

@@ -18,9 +18,13 @@ import threading
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from wagtail.admin.admin_url_finder import AdminURLFinder
+from wagtail.models import DraftStateMixin, Page
+from wagtail.snippets.models import get_snippet_models
 
 from review.screening.models import LexiconRescan
 from review.screening.objects import current_lexicon, screen_findings
@@ -115,9 +119,6 @@ def run_pending(*, progress: Progress | None = None) -> list[LexiconRescan]:
 
 def live_objects() -> Iterator:
     """Every live page and every live snippet that has a draft state."""
-    from wagtail.models import DraftStateMixin, Page
-    from wagtail.snippets.models import get_snippet_models
-
     yield from Page.objects.live().specific().iterator(chunk_size=500)
     for model in get_snippet_models():
         if issubclass(model, DraftStateMixin):
@@ -125,24 +126,17 @@ def live_objects() -> Iterator:
 
 
 def count_live_objects() -> int:
-    from wagtail.models import DraftStateMixin, Page
-    from wagtail.snippets.models import get_snippet_models
-
     return Page.objects.live().count() + sum(
         model.objects.filter(live=True).count() for model in get_snippet_models()
         if issubclass(model, DraftStateMixin))
 
 
 def _admin_url(obj) -> str:
-    from wagtail.admin.admin_url_finder import AdminURLFinder
-
     return AdminURLFinder().get_edit_url(obj) or ""
 
 
 def run(rescan: LexiconRescan, *, progress: Progress | None = None) -> LexiconRescan:
     """Screen every live object's words against the current lexicon."""
-    from django.contrib.contenttypes.models import ContentType
-
     lexicon = current_lexicon()
     total = count_live_objects()
     matches, checked = [], 0

@@ -5,13 +5,13 @@ idempotent, so content that was approved is never changed by publishing it."""
 
 import functools
 
+from wagtail.fields import RichTextField, StreamField
+
 from review.screening.objects import sanitise_html
 
 
 @functools.cache
 def holds_html(model) -> bool:
-    from wagtail.fields import RichTextField, StreamField
-
     return any(isinstance(field, RichTextField | StreamField)
                for field in model._meta.concrete_fields)
 

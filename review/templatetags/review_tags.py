@@ -1,4 +1,7 @@
 from django import template
+from django.utils.html import escape, format_html, strip_tags
+
+from review.screening.screener import WHITESPACE
 
 register = template.Library()
 
@@ -32,10 +35,6 @@ def kind_label(finding: dict) -> str:
 @register.filter
 def highlighted(finding: dict) -> str:
     """The finding's context with what was found marked (<mark>), escaped."""
-    from django.utils.html import escape, format_html, strip_tags
-
-    from review.screening.screener import WHITESPACE
-
     context = finding.get("context") or ""
     needle = WHITESPACE.sub(" ", strip_tags(finding.get("match") or "")).strip()
     position = context.find(needle) if needle else -1

@@ -18,6 +18,7 @@ from django.db import DatabaseError
 from review.screening.extract import SUPPORTED, ExtractionError
 from review.screening.lexicon_io import LexiconFileError, decode, parse
 from review.screening.matching import CompiledLexicon, Term
+from review.screening.objects import current_lexicon
 from review.screening.screener import BLOCK, screen_file
 
 OUTPUT_KEYS = ("kind", "severity", "category", "rule", "start", "end", "match", "context")
@@ -71,8 +72,6 @@ class Command(BaseCommand):
 
     def lexicon(self, lexicon: str | None, allow_list: str | None) -> CompiledLexicon:
         if lexicon is None:
-            from review.screening.objects import current_lexicon
-
             return current_lexicon()
         try:
             rows = parse(decode(Path(lexicon).read_bytes()), severity="block", category="other")
