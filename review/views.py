@@ -16,8 +16,9 @@ from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.log_actions import log
 from wagtail.models import Page, TaskState
 
+from review.exceptions import ApprovalError
 from review.keys import MIN_PASSPHRASE_LENGTH
-from review.pipeline.approvals import ApprovalError, enrol_passphrase_credential
+from review.pipeline.approvals import enrol_passphrase_credential
 from review.pipeline.panels import MASKABLE, latest_screening
 from review.pipeline.passkeys import assertion_options, enrol, registration_options
 from review.pipeline.records import SigningCredential

@@ -17,13 +17,10 @@ from wagtail.fields import StreamField
 from review import keys
 from review.canonical import canonical_json, json_normalise
 from review.content import content_sha256
+from review.exceptions import ApprovalError
 from review.pipeline.records import Approval, SigningCredential
 from review.pipeline.signatures import webauthn_signature_holds
 from review.register.entries import base_content_type, describe_object, iso_utc
-
-
-class ApprovalError(Exception):
-    """The approval cannot be given or does not hold; nothing was changed."""
 
 
 def child_parent_keys(model) -> dict[str, str]:

@@ -21,7 +21,8 @@ import datetime
 from django.utils import timezone
 from wagtail.models import DraftStateMixin
 
-from review.context import Refused, current_actor
+from review.context import current_actor
+from review.exceptions import PublicationRefused
 from review.pipeline.approvals import object_content_sha256, signature_holds
 from review.pipeline.notifications import on_takedown
 from review.pipeline.records import Approval
@@ -57,12 +58,6 @@ def restoring(obj, *, reason: str):
         yield
     finally:
         _restoring.reset(token)
-
-
-class PublicationRefused(Refused):
-    """Refused: this would put content online without the leader's signed approval."""
-
-    heading = "发布被拒绝"
 
 
 def stored_state(instance) -> dict | None:

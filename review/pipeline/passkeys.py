@@ -35,7 +35,8 @@ from webauthn.helpers.structs import (
 )
 
 from review import keys
-from review.pipeline.approvals import ApprovalError, record_approval
+from review.exceptions import ApprovalError
+from review.pipeline.approvals import record_approval
 from review.pipeline.records import Approval, SigningCredential
 from review.pipeline.signatures import approval_challenge
 

@@ -7,7 +7,7 @@ from wagtail.forms import TaskStateCommentForm
 from wagtail.log_actions import log
 from wagtail.models import AbstractGroupApprovalTask, Task, TaskState
 
-from review.context import Refused
+from review.exceptions import Refused
 from review.pipeline.forms import (
     APPROVE_WITH_REASON,
     LeaderApprovalForm,

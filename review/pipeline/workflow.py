@@ -13,8 +13,8 @@ from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.models import TaskState
 
-from review.context import Refused
-from review.pipeline.approvals import ApprovalError, build_approval, sign_with_passphrase
+from review.exceptions import ApprovalError, SignatureRefused
+from review.pipeline.approvals import build_approval, sign_with_passphrase
 from review.pipeline.passkeys import credential_for_assertion, sign_with_passkey
 from review.pipeline.records import Approval, SigningCredential
 
@@ -22,12 +22,6 @@ from review.pipeline.records import Approval, SigningCredential
 PREPARED_APPROVAL_TTL = timedelta(minutes=10)
 # Fields fixed at preparation; every other field must equal a fresh build.
 PREPARED_FIELDS = ("approved_at", "nonce")
-
-
-class SignatureRefused(Refused):
-    """The leader's signature could not be made or did not verify; nothing was approved."""
-
-    heading = "签名未通过"
 
 
 def first_reviewer(workflow_state):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from review.canonical import canonical_json
+from review.exceptions import ExportError
 from review.pipeline.records import SigningCredential
 from review.register import merkle
 from review.register.checkpoints import make_checkpoint
@@ -32,10 +33,6 @@ VERIFIER_FILES = {
     "signednote.py": REGISTER_DIR / "signednote.py",
     "VERIFY.md": REGISTER_DIR / "bundle" / "VERIFY.md",
 }
-
-
-class ExportError(Exception):
-    """The bundle cannot be written as asked; nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from review.canonical import entry_hash
-
-
-class AppendOnlyError(Exception):
-    """Register entries and checkpoints are never changed or removed."""
+from review.exceptions import AppendOnlyError
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -78,7 +75,6 @@ class RegisterEntry(AppendOnlyModel):
         if entry_hash(self.entry) != self.entry_hash:
             raise ValueError("entry_hash does not match entry")
         super().save(*args, **kwargs)
-
 
 
 class Checkpoint(AppendOnlyModel):

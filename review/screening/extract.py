@@ -36,12 +36,9 @@ from xml.parsers import expat
 import pypdf
 from pypdf import PasswordType
 
+from review.exceptions import ExtractionError
+
 MB = 1024 * 1024
-
-
-class ExtractionError(Exception):
-    """The attachment cannot be read safely and completely; the message names the file and
-    is meant for the person who uploaded it."""
 
 
 @dataclass(frozen=True)

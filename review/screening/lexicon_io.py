@@ -9,7 +9,8 @@ import csv
 import io
 from dataclasses import dataclass
 
-from review.screening.matching import SEVERITIES, TermError, check_term
+from review.exceptions import LexiconFileError, TermError
+from review.screening.matching import SEVERITIES, check_term
 
 MAX_WORD = 100
 MAX_CATEGORY = 50
@@ -23,12 +24,6 @@ class Row:
     category: str = ""
     severity: str = ""
     note: str = ""
-
-
-class LexiconFileError(ValueError):
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 def decode(data: bytes) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import ahocorasick_rs
 
+from review.exceptions import TermError
 from review.screening.folding import Folded, fold, fold_term, is_word_char
 
 SEVERITIES = ("block", "review", "warn")
@@ -52,10 +53,6 @@ class WordMatch:
     # Runs across sentence punctuation or a line break the way prose does (实验，班长): maybe
     # two words, maybe disguise; reported for people to look at, never blocking.
     across_sentences: bool = False
-
-
-class TermError(ValueError):
-    """A lexicon term that cannot be matched sensibly."""
 
 
 def check_term(word: str) -> str:

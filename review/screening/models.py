@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from review.screening.matching import SEVERITIES, TermError, check_term
+from review.exceptions import TermError
+from review.screening.matching import SEVERITIES, check_term
 
 CATEGORY_LABELS = {
     "gambling": "赌博", "pornography": "色情", "fraud": "诈骗", "drugs": "毒品",

@@ -23,7 +23,8 @@ from wagtail.contrib.table_block.blocks import TableBlock
 from wagtail.fields import RichTextField, StreamField
 from wagtail.rich_text import RichText
 
-from review.screening.extract import SUPPORTED, ExtractionError
+from review.exceptions import ExtractionError
+from review.screening.extract import SUPPORTED
 from review.screening.markup.sanitise import sanitise_rich_text
 from review.screening.matching import CompiledLexicon, Term
 from review.screening.models import AllowListEntry, LexiconEntry

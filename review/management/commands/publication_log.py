@@ -14,10 +14,11 @@ from pathlib import Path
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
+from review.exceptions import ExportError
 from review.pipeline.notifications import on_live_mismatches, send_checkpoint
 from review.register import merkle
 from review.register.checkpoints import leaf_hashes, make_checkpoint
-from review.register.export import VERIFIER_FILES, ExportError, export_bundle
+from review.register.export import VERIFIER_FILES, export_bundle
 from review.register.livecheck import check_everything
 from review.register.livecheck import restore as restore_one
 from review.register.models import Checkpoint

@@ -15,8 +15,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from review.screening.extract import SUPPORTED, ExtractionError
-from review.screening.lexicon_io import LexiconFileError, decode, parse
+from review.exceptions import ExtractionError, LexiconFileError
+from review.screening.extract import SUPPORTED
+from review.screening.lexicon_io import decode, parse
 from review.screening.matching import CompiledLexicon, Term
 from review.screening.objects import current_lexicon
 from review.screening.screener import BLOCK, screen_file
