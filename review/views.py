@@ -19,7 +19,7 @@ from wagtail.models import Page, TaskState
 from review.exceptions import ApprovalError
 from review.keys import MIN_PASSPHRASE_LENGTH
 from review.pipeline.approvals import enrol_passphrase_credential
-from review.pipeline.panels import MASKABLE, latest_screening
+from review.pipeline.panels import latest_screening
 from review.pipeline.passkeys import assertion_options, enrol, registration_options
 from review.pipeline.records import SigningCredential
 from review.pipeline.takedown import acknowledge, take_down
@@ -181,7 +181,7 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
     number = request.POST.get("mask_match", "")
     screening = latest_screening(obj)
     if not number or screening is None or not any(
-            f.get("match") == number and f.get("kind") in MASKABLE for f in screening.findings):
+            f.match == number and f.maskable for f in screening.finding_records()):
         messages.error(request, "没有可打码的号码：它不在最近一次自动检查的结果中。")
         return redirect(edit_url)
     lock = obj.get_lock() if hasattr(obj, "get_lock") else None

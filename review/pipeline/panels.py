@@ -7,8 +7,7 @@ from wagtail.admin.panels import Panel
 from wagtail.models import WorkflowState
 
 from review.pipeline.tasks import ScreeningTaskState
-from review.screening.pii import PERSONAL_NUMBER_KINDS as MASKABLE
-from review.screening.pii import mask
+from review.screening.findings import BLOCK, REVIEW, WARN
 
 
 def latest_screening(obj) -> ScreeningTaskState | None:
@@ -37,11 +36,9 @@ class ScreeningFindingsPanel(Panel):
 
         def get_context_data(self, parent_context=None):
             context = super().get_context_data(parent_context)
-            findings = [{**finding, "masked": mask(finding["match"])
-                         if finding.get("kind") in MASKABLE else ""}
-                        for finding in self.screening.findings]
-            order = {"block": 0, "review": 1, "warn": 2}
-            findings.sort(key=lambda f: (order.get(f.get("severity"), 3), f.get("field", "")))
+            order = {BLOCK: 0, REVIEW: 1, WARN: 2}
+            findings = sorted(self.screening.finding_records(),
+                              key=lambda f: (order.get(f.severity, 3), f.field))
             context.update({
                 "findings": findings,
                 "screening": self.screening,

@@ -15,15 +15,18 @@ from review.pipeline.forms import (
     RejectForm,
 )
 from review.pipeline.workflow import sign_approval
-from review.screening.objects import blocking, needing_reason, screen
-from review.screening.pii import PERSONAL_NUMBER_KINDS, mask
+from review.screening.findings import Finding, blocking, needing_reason, summarise
+from review.screening.objects import screen
 
 
 class ScreeningTaskState(TaskState):
-    findings = models.JSONField(default=list, blank=True)
+    findings = models.JSONField(default=list, blank=True)  # [Finding.to_json()]
 
     class Meta:
         verbose_name = "自动检查记录"
+
+    def finding_records(self) -> list[Finding]:
+        return [Finding.from_json(finding) for finding in self.findings]
 
 
 class ScreeningTask(Task):
@@ -43,7 +46,7 @@ class ScreeningTask(Task):
         task_state = super().start(workflow_state, user=user)
         findings = screen(task_state.revision.as_object())
         blocked = blocking(findings)
-        task_state.findings = findings
+        task_state.findings = [finding.to_json() for finding in findings]
         task_state.status = (TaskState.STATUS_REJECTED if blocked
                              else TaskState.STATUS_APPROVED)
         task_state.finished_at = timezone.now()
@@ -115,8 +118,8 @@ class ReviewTaskMixin:
         log(instance=task_state.workflow_state.content_object,
             action="review.screening_overridden", revision=latest or task_state.revision,
             user=user, data={"reason": comment.strip(), "findings": [
-                {"kind": f.get("kind"), "rule": f.get("rule"), "match": shown_match(f),
-                 "field": f.get("field")} for f in pending]})
+                {"kind": f.kind, "rule": f.rule, "match": f.shown_match, "field": f.field}
+                for f in pending]})
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
         if not self._user_in_groups(user):
@@ -141,21 +144,7 @@ class ReviewTaskMixin:
         return super().on_action(task_state, user, action_name, **kwargs)
 
 
-def shown_match(finding: dict) -> str:
-    """What messages, comments and logs may repeat of a finding: personal numbers masked."""
-    match = finding.get("match") or ""
-    if finding.get("kind") in PERSONAL_NUMBER_KINDS:
-        return mask(match)
-    return match[:40]
-
-
-def summarise(findings: list[dict], *, limit: int = 5) -> str:
-    shown = "；".join(f"{f.get('rule') if f.get('kind') == 'sensitive_word' else f.get('kind')}"
-                     f"“{shown_match(f)}”" for f in findings[:limit])
-    return shown + (f" 等 {len(findings)} 处" if len(findings) > limit else "")
-
-
-def screening_findings(*, workflow_state, revision=None) -> list[dict]:
+def screening_findings(*, workflow_state, revision=None) -> list[Finding]:
     """What the screener found in the workflow's content: the screening task's findings, or —
     when the content was edited after it ran (reviewers may edit) — a fresh screening of
     ``revision``."""
@@ -166,7 +155,7 @@ def screening_findings(*, workflow_state, revision=None) -> list[dict]:
     if revision is None and workflow_state.current_task_state is not None:
         revision = workflow_state.current_task_state.revision
     if screening is not None and (revision is None or screening.revision_id == revision.pk):
-        return screening.findings
+        return screening.finding_records()
     return screen(revision.as_object()) if revision is not None else []
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from review.screening.findings import Finding
 from review.screening.models import CATEGORY_LABELS, AllowListEntry, LexiconEntry, LexiconRescan
 
 HISTORY_PAGE_SIZE = 50
@@ -92,7 +93,10 @@ def rescans(request, rescan_id: int | None = None):
         raise PermissionDenied
     selected = (get_object_or_404(LexiconRescan, pk=rescan_id) if rescan_id
                 else LexiconRescan.objects.filter(status=LexiconRescan.Status.DONE).first())
+    matches = [{**match, "findings": [Finding.from_json(f) for f in match["findings"]]}
+               for match in selected.matches] if selected else []
     return render(request, "review/lexicon/rescans.html", {
         "rescans": LexiconRescan.objects.all()[:20],
         "selected": selected,
+        "matches": matches,
     })

@@ -5,9 +5,10 @@ Generic over any model: its text fields, rich text, StreamField blocks (rich tex
 tables, nested structures), its child objects (an article's attachment titles) and the files
 it declares through ``review_attachments()``. The same walk sanitises HTML on save and puts
 the authors' one-click masks in. Settings name the screener the task calls:
-``REVIEW_SCREENER = "dotted.path"``, a callable ``(obj) -> list[dict]``.
+``REVIEW_SCREENER = "dotted.path"``, a callable ``(obj) -> list[Finding]``.
 """
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from review.screening.extract import SUPPORTED
 from review.screening.markup.sanitise import sanitise_rich_text
 from review.screening.matching import CompiledLexicon, Term
 from review.screening.models import AllowListEntry, LexiconEntry
-from review.screening.screener import BLOCK, REVIEW, Finding, screen_file, screen_html, screen_text
+from review.screening.screener import REVIEW, Finding, screen_file, screen_html, screen_text
 
 # Fields that record where and how an object is kept, not what it says.
 NOT_CONTENT = frozenset({"draft_title", "url_path", "path", "translation_key",
@@ -156,20 +157,23 @@ def attachment_findings(obj, *, lexicon: CompiledLexicon) -> list[Finding]:
         if hasattr(file, "get_rendition"):
             continue  # an image: no text to read (no OCR)
         if not name.lower().endswith(SUPPORTED):
-            findings.append(Finding("attachment_error", REVIEW, "attachment", "unsupported", 0,
-                                    0, name, f"无法读取此类文件的文字，请人工检查：{name}",
-                                    label))
+            findings.append(_attachment_problem(
+                "unsupported", name, f"无法读取此类文件的文字，请人工检查：{name}", label))
             continue
         try:
             with file.file.open("rb") as handle:
                 found = screen_file(handle, name=name, lexicon=lexicon)
         except (ExtractionError, OSError) as error:
             # Not read is not screened: a person must look at it.
-            findings.append(Finding("attachment_error", REVIEW, "attachment", "unreadable", 0,
-                                    0, name, str(error), label))
+            findings.append(_attachment_problem("unreadable", name, str(error), label))
             continue
-        findings += [Finding(**{**f.as_dict(), "field": label}) for f in found]
+        findings += [dataclasses.replace(f, field=label) for f in found]
     return findings
+
+
+def _attachment_problem(rule: str, name: str, context: str, label: str) -> Finding:
+    return Finding(kind="attachment_error", severity=REVIEW, category="attachment", rule=rule,
+                   start=0, end=0, match=name, context=context, field=label)
 
 
 def screen_findings(obj, *, lexicon: CompiledLexicon | None = None,
@@ -187,27 +191,21 @@ def screen_findings(obj, *, lexicon: CompiledLexicon | None = None,
     return findings
 
 
-def screen_object(obj) -> list[dict]:
+def screen_object(obj) -> list[Finding]:
     """The configured screener: everything in the object, attachments included."""
-    return [finding.as_dict() for finding in screen_findings(obj)]
+    return screen_findings(obj)
 
 
-def pass_everything(obj) -> list[dict]:
+def pass_everything(obj) -> list[Finding]:
     return []
 
 
-def screen(obj) -> list[dict]:
+def screen(obj) -> list[Finding]:
+    """What the configured screener (``REVIEW_SCREENER``) finds in ``obj``. A screener returns
+    findings; one written against the stored form may return their JSON dicts instead."""
     path = getattr(settings, "REVIEW_SCREENER", "review.screening.objects.screen_object")
-    return list(import_string(path)(obj))
-
-
-def blocking(findings: list[dict]) -> list[dict]:
-    return [finding for finding in findings if finding.get("severity") == BLOCK]
-
-
-def needing_reason(findings: list[dict]) -> list[dict]:
-    """Findings a reviewer may pass only with a recorded reason."""
-    return [finding for finding in findings if finding.get("severity") == REVIEW]
+    return [finding if isinstance(finding, Finding) else Finding.from_json(finding)
+            for finding in import_string(path)(obj)]
 
 
 # --- Changing content: sanitising and masking ----------------------------------------------

@@ -41,7 +41,9 @@ NUMBER_RUN = re.compile(r"\d(?<![0-9A-Za-z]\d)(?:[ -]?\d){10,18}(?:[Xx])?(?![0-9
 
 
 @dataclass(frozen=True)
-class Finding:
+class NumberHit:
+    """A personal number in the text; the screener makes a Finding of it."""
+
     kind: str  # id_number, phone_number, bank_card
     start: int
     end: int
@@ -98,20 +100,20 @@ def _near(text: str, start: int, words: tuple[str, ...]) -> bool:
 
 
 def find_personal_information(text: str, *,
-                              today: datetime.date | None = None) -> Iterator[Finding]:
+                              today: datetime.date | None = None) -> Iterator[NumberHit]:
     for run in NUMBER_RUN.finditer(text):
         raw, number = run.group(), digits_of(run.group())
         start, end = run.span()
         if len(number) == 18 and id_number_valid(number, today=today):
-            yield Finding("id_number", start, end, raw, "gb11643")
+            yield NumberHit("id_number", start, end, raw, "gb11643")
         elif len(number) == 15 and legacy_id_valid(number) and _near(text, start, ID_CONTEXT):
-            yield Finding("id_number", start, end, raw, "legacy-id-with-context")
+            yield NumberHit("id_number", start, end, raw, "legacy-id-with-context")
         elif mobile_valid(number) and (raw.isdigit() or _grouped_like_a_mobile(raw)):
-            yield Finding("phone_number", start, end, raw, "mobile-prefix")
+            yield NumberHit("phone_number", start, end, raw, "mobile-prefix")
         elif 16 <= len(number) <= 19 and number.isdigit() and luhn_valid(number) and (
                 number.startswith("62") or _near(text, start, CARD_CONTEXT)):
             rule = "luhn-unionpay" if number.startswith("62") else "luhn-with-context"
-            yield Finding("bank_card", start, end, raw, rule)
+            yield NumberHit("bank_card", start, end, raw, rule)
 
 
 def _grouped_like_a_mobile(raw: str) -> bool:

@@ -141,7 +141,7 @@ def run(rescan: LexiconRescan, *, progress: Progress | None = None) -> LexiconRe
     total = count_live_objects()
     matches, checked = [], 0
     for obj in live_objects():
-        words = [f.as_dict() for f in screen_findings(obj, lexicon=lexicon)
+        words = [f.to_json() for f in screen_findings(obj, lexicon=lexicon)
                  if f.kind == "sensitive_word"]
         checked += 1
         if words:

@@ -2,26 +2,23 @@
 students' personal information (review.pii), hidden content and unsafe markup
 (review.markup), and the text inside attachments (review.extract).
 
-A finding is what the ``scan`` command prints and what the screening task stores:
-``{kind, severity, category, rule, start, end, match, context}``, ``start``/``end`` indexing
-the text the finding was found in (for HTML, its source). ``field`` says which part of an
-object or which file that text was. Plain functions, no Django.
+Findings are ``review.screening.findings.Finding`` records. Plain functions, no Django.
 """
 
+import dataclasses
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from review.screening import pii
 from review.screening.extract import Limits, extract
+from review.screening.findings import BLOCK, REVIEW, WARN, Finding
 from review.screening.folding import fold
 from review.screening.markup.scan import find_markup_problems
 from review.screening.markup.text import screening_text
 from review.screening.matching import CompiledLexicon
 
-BLOCK, REVIEW, WARN = "block", "review", "warn"
 CONTEXT_CHARS = 20
 PERSONAL_INFORMATION = "personal_information"
 PII_SEVERITY = {
@@ -43,22 +40,6 @@ ASCII_DIGITS = {cp: str(unicodedata.digit(chr(cp))) for cp in range(0x80, 0x3000
 OTHER_DIGIT = re.compile(r"[^\D0-9]")  # translating is slow: only when there is one
 
 
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    severity: str
-    category: str
-    rule: str
-    start: int
-    end: int
-    match: str
-    context: str
-    field: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
 def context_around(text: str, start: int, end: int, *, chars: int = CONTEXT_CHARS) -> str:
     """The match with up to ``chars`` characters either side, whitespace runs as one space."""
     return WHITESPACE.sub(" ", text[max(0, start - chars):end + chars]).strip()
@@ -78,11 +59,12 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
     source = text if source is None else source
     context_text = text if context_text is None else context_text
     findings = [
-        Finding("sensitive_word", WARN if hit.across_sentences else hit.term.severity,
-                hit.term.category,
-                f"{hit.term.word}（跨标点）" if hit.across_sentences else hit.term.word,
-                hit.start, hit.end, source[hit.start:hit.end],
-                context_around(context_text, hit.start, hit.end), field)
+        Finding(kind="sensitive_word",
+                severity=WARN if hit.across_sentences else hit.term.severity,
+                category=hit.term.category,
+                rule=f"{hit.term.word}（跨标点）" if hit.across_sentences else hit.term.word,
+                start=hit.start, end=hit.end, match=source[hit.start:hit.end],
+                context=context_around(context_text, hit.start, hit.end), field=field)
         for hit in lexicon.find(text, folded=fold(text))
     ]
     numbers_text = text if numbers_text is None else numbers_text
@@ -93,8 +75,9 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
         if numbers_index is not None:
             start, end = int(numbers_index[start]), int(numbers_index[end - 1]) + 1
         findings.append(Finding(
-            number.kind, PII_SEVERITY[number.kind], PERSONAL_INFORMATION, number.rule, start,
-            end, source[start:end], context_around(context_text, start, end), field))
+            kind=number.kind, severity=PII_SEVERITY[number.kind], category=PERSONAL_INFORMATION,
+            rule=number.rule, start=start, end=end, match=source[start:end],
+            context=context_around(context_text, start, end), field=field))
     return sorted(findings, key=lambda f: (f.start, f.end))
 
 
@@ -130,8 +113,7 @@ def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list
                                numbers_text=numbers_text, numbers_index=numbers_index):
         end = _through_references(html, text, finding.end)
         if end != finding.end:
-            finding = Finding(**{**finding.as_dict(), "end": end,
-                                 "match": html[finding.start:end]})
+            finding = dataclasses.replace(finding, end=end, match=html[finding.start:end])
         findings.append(finding)
     for problem in find_markup_problems(html):
         if problem.kind == "unsafe_markup":
@@ -139,8 +121,9 @@ def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list
         else:
             severity = BLOCK if problem.has_link else REVIEW
         findings.append(Finding(
-            problem.kind, severity, problem.kind, problem.rule, problem.start, problem.end,
-            problem.match, context_around(text, problem.start, problem.end), field))
+            kind=problem.kind, severity=severity, category=problem.kind, rule=problem.rule,
+            start=problem.start, end=problem.end, match=problem.match,
+            context=context_around(text, problem.start, problem.end), field=field))
     return sorted(findings, key=lambda f: (f.start, f.end))
 
 
