@@ -1,7 +1,7 @@
 """Sensitive-word matching: one Aho-Corasick pass (ahocorasick-rs, leftmost-longest) over the
 folded text, matches mapped back to the original text.
 
-The lexicon's terms are folded by the same function as the text (review.folding), so a term
+The lexicon's terms are folded by the same function as the text (folding), so a term
 matches however it is disguised. Folding also joins what ordinary writing keeps apart, so a
 match must still hold in the original:
 

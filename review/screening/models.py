@@ -32,7 +32,7 @@ def _validate_term(word: str) -> None:
 
 
 class LexiconEntry(models.Model):
-    """A sensitive word. Matched however it is disguised (review.folding); every change is
+    """A sensitive word. Matched however it is disguised (review.screening.folding); every change is
     kept (django-simple-history) and makes live content be rescanned."""
 
     word = models.CharField("词条", max_length=100, unique=True, validators=[_validate_term])
@@ -77,7 +77,8 @@ class AllowListEntry(models.Model):
 
 class LexiconRescan(models.Model):
     """A rescan of live content after the lexicon changed: queued by the change, run in the
-    background (review.rescan), its results listed in the admin."""
+    background (the task review.screening.rescan.rescan_lexicon), its results listed in the
+    admin."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"

@@ -1,14 +1,13 @@
 """Rescanning live content when the lexicon changes.
 
-A change to the lexicon or the allow list queues a rescan (once the change commits). The
-rescan runs in a background thread of the web process that made the change
-(``REVIEW_RESCAN_IN_BACKGROUND``, on by default; one runner thread per process, which keeps
-going while rescans are queued) and, for deployments whose workers may not live long enough,
-``python manage.py rescan_live`` runs whatever is queued (cron it every few minutes; commands
-such as ``import_lexicon`` only queue). Claiming a queued rescan is one conditional UPDATE, so
-two runners never run the same rescan; a rescan left running by a process that died is
-claimed again after ``STALE_AFTER``. Results list every live page and snippet that now
-matches.
+A change to the lexicon or the allow list queues a rescan (once the change commits) and
+enqueues the django-tasks task ``rescan_lexicon`` with its id, the way the project's other
+background work is enqueued (``REVIEW_RESCAN_IN_BACKGROUND``, on by default; off, the rescan
+is only queued). ``python manage.py rescan_live`` runs whatever is queued (commands such as
+``import_lexicon`` only queue). Claiming a queued rescan is one conditional UPDATE, so two
+workers never run the same rescan and a task run twice does nothing the second time; a rescan
+left running by a process that died is claimed again after ``STALE_AFTER``. Results list
+every live page and snippet that now matches.
 """
 
 import contextlib
@@ -19,9 +18,10 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import task
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.models import DraftStateMixin, Page
 from wagtail.snippets.models import get_snippet_models
@@ -32,10 +32,7 @@ from review.screening.objects import current_lexicon, screen_findings
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 STALE_AFTER = datetime.timedelta(hours=2)
-_runner_lock = threading.Lock()
-_runner: threading.Thread | None = None
-
-
+# Changes batched by ``one_rescan`` in this thread (an import): one rescan when they are done.
 _batch = threading.local()
 
 
@@ -62,39 +59,39 @@ def on_lexicon_change(sender, instance, **kwargs) -> None:
 
 def request_rescan(*, reason: str, background: bool = True) -> None:
     """Queue a rescan after the current transaction commits (one queued rescan is enough) and,
-    in a web process, make sure a runner thread is on it."""
+    unless ``background`` or ``REVIEW_RESCAN_IN_BACKGROUND`` says not to, enqueue its task."""
     def queue():
-        if not LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).exists():
-            LexiconRescan.objects.create(reason=reason[:255])
+        rescan = LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).first()
+        if rescan is None:
+            rescan = LexiconRescan.objects.create(reason=reason[:255])
         if background and getattr(settings, "REVIEW_RESCAN_IN_BACKGROUND", True):
-            _start_runner()
+            rescan_lexicon.enqueue(rescan.pk)
     transaction.on_commit(queue)
 
 
-def _start_runner() -> None:
-    global _runner
-    with _runner_lock:
-        if _runner is not None and _runner.is_alive():
-            return  # it claims the new rescan when it is done with the current one
-        _runner = threading.Thread(target=_run_in_thread, name="lexicon-rescan", daemon=True)
-        _runner.start()
-
-
-def _run_in_thread() -> None:
-    close_old_connections()
+@task()
+def rescan_lexicon(rescan_id: int) -> dict:
+    """Run the queued rescan ``rescan_id``; nothing when it has been run (or is running)."""
+    rescan = claim(LexiconRescan.objects.filter(pk=rescan_id))
+    if rescan is None:
+        return {"rescan": rescan_id, "ran": False}
     try:
-        run_pending()
-    except Exception:  # pragma: no cover - logged; rescan_live can run it again
-        logger.exception("lexicon rescan failed")
-    finally:
-        connection.close()
+        run_claimed(rescan)
+    except Exception:
+        logger.exception("词库变更复查失败：#%s", rescan_id)  # rescan_live can run it again
+        raise
+    return {"rescan": rescan_id, "ran": True, "checked": rescan.checked,
+            "matches": len(rescan.matches)}
 
 
-def claim_next() -> LexiconRescan | None:
+def claim(candidates=None) -> LexiconRescan | None:
+    """Claim the oldest claimable rescan among ``candidates`` (default: all) with one
+    conditional UPDATE each: queued, or left running longer than ``STALE_AFTER``."""
     stale = timezone.now() - STALE_AFTER
     claimable = (Q(status=LexiconRescan.Status.PENDING)
                  | Q(status=LexiconRescan.Status.RUNNING, started_at__lt=stale))
-    for rescan in LexiconRescan.objects.filter(claimable).order_by("requested_at", "pk"):
+    candidates = LexiconRescan.objects.all() if candidates is None else candidates
+    for rescan in candidates.filter(claimable).order_by("requested_at", "pk"):
         claimed = LexiconRescan.objects.filter(claimable, pk=rescan.pk).update(
             status=LexiconRescan.Status.RUNNING, started_at=timezone.now())
         if claimed:
@@ -103,17 +100,21 @@ def claim_next() -> LexiconRescan | None:
     return None
 
 
+def run_claimed(rescan: LexiconRescan, *, progress: Progress | None = None) -> LexiconRescan:
+    """Run a rescan this process claimed; a failure is recorded on it, then raised."""
+    try:
+        return run(rescan, progress=progress)
+    except Exception as error:
+        LexiconRescan.objects.filter(pk=rescan.pk).update(
+            status=LexiconRescan.Status.FAILED, error=repr(error)[:2000],
+            finished_at=timezone.now())
+        raise
+
+
 def run_pending(*, progress: Progress | None = None) -> list[LexiconRescan]:
     done = []
-    while (rescan := claim_next()) is not None:
-        try:
-            run(rescan, progress=progress)
-        except Exception as error:
-            LexiconRescan.objects.filter(pk=rescan.pk).update(
-                status=LexiconRescan.Status.FAILED, error=repr(error)[:2000],
-                finished_at=timezone.now())
-            raise
-        done.append(rescan)
+    while (rescan := claim()) is not None:
+        done.append(run_claimed(rescan, progress=progress))
     return done
 
 

@@ -1,4 +1,4 @@
-"""Sanitising HTML on save (bleach, review.markup): every rich-text value and HTML block of
+"""Sanitising HTML on save (bleach, markup.sanitise): every rich-text value and HTML block of
 any model, whether it arrives through the admin, the API or an import script. Saving a model
 and saving a revision are the two places every such path goes through. Sanitising is
 idempotent, so content that was approved is never changed by publishing it."""

@@ -1,6 +1,6 @@
-"""The content screener over plain text, HTML and files: sensitive words (review.matching),
-students' personal information (review.pii), hidden content and unsafe markup
-(review.markup), and the text inside attachments (review.extract).
+"""The content screener over plain text, HTML and files: sensitive words (matching),
+students' personal information (pii), hidden content and unsafe markup
+(markup), and the text inside attachments (extract).
 
 Findings are ``review.screening.findings.Finding`` records. Plain functions, no Django.
 """
