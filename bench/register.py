@@ -65,11 +65,11 @@ def run(args) -> None:
                   lambda: call_command("demo", articles=args.live_pages, verbosity=0,
                                        stdout=quiet, stderr=quiet))
 
-    from review.checkpoints import make_checkpoint
-    from review.export import export_bundle
-    from review.livecheck import check_live
     from review.models import RegisterHead
-    from review.verification import verify_register
+    from review.register.checkpoints import make_checkpoint
+    from review.register.export import export_bundle
+    from review.register.livecheck import check_live
+    from review.register.verification import verify_register
 
     # check-live before padding: the synthetic entries name pages that do not exist.
     mismatches, live_seconds = timed("check-live", check_live)
@@ -113,7 +113,7 @@ def pad_register(count: int) -> None:
     from review.canonical import canonical_json
     from review.keys import key_id
     from review.models import RegisterEntry, SigningCredential
-    from review.register import append_many
+    from review.register.entries import append_many
 
     leader = get_user_model().objects.create_user(username="bench_leader")
     signers = []

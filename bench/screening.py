@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review.folding import folding_table  # noqa: E402
-from review.lexicon_io import decode, parse  # noqa: E402
-from review.matching import CompiledLexicon, Term  # noqa: E402
-from review.screener import screen_text  # noqa: E402
+from review.screening.folding import folding_table  # noqa: E402
+from review.screening.lexicon_io import decode, parse  # noqa: E402
+from review.screening.matching import CompiledLexicon, Term  # noqa: E402
+from review.screening.screener import screen_text  # noqa: E402
 
 LABELLED = ROOT / "bench" / "screening_labelled.jsonl"
 STARTER = ROOT / "review" / "lexicon" / "starter.csv"
@@ -93,7 +93,7 @@ def disguise(word: str, rng: random.Random) -> str:
 
 
 def adversarial_text(megabytes: float, terms: list[Term], rng: random.Random) -> str:
-    from review.pii import ID_CHECK, ID_WEIGHTS
+    from review.screening.pii import ID_CHECK, ID_WEIGHTS
 
     def an_id() -> str:
         body = f"{rng.choice((11, 32, 44, 51))}0105{rng.randint(2005, 2015)}0{rng.randint(1, 9)}" \

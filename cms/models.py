@@ -25,7 +25,7 @@ from wagtail.search import index
 from cms.cjk import index_tokens
 from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind, StructuralChange
 from cms.forms import CmsPageForm
-from review.panels import ScreeningFindingsPanel
+from review.pipeline.panels import ScreeningFindingsPanel
 
 # Only what a school site needs; no embeds, no code, no raw HTML.
 # Documents are linked as attachments, not inline: the public reaches a document only as an

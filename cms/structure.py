@@ -16,8 +16,8 @@ from wagtail.models import Page
 
 from cms.columns import StructuralChange
 from review.context import Refused
-from review.register import latest_entry_for
-from review.takedown import authorised_takedown
+from review.pipeline.takedown import authorised_takedown
+from review.register.entries import latest_entry_for
 
 _approved_move: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "approved_column_move", default=None)

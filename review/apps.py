@@ -7,10 +7,13 @@ class ReviewConfig(AppConfig):
     verbose_name = "审核与发布登记"
     default_auto_field = "django.db.models.BigAutoField"
 
+    # The imports in these methods are inside them because they load models (and modules that
+    # import models), which Django allows only once the app registry is ready.
+
     def ready(self):
         from wagtail.models import Revision
 
-        from review.guard import (
+        from review.pipeline.guard import (
             guard_pre_delete,
             guard_pre_save,
             guard_revision_schedule,
@@ -29,9 +32,9 @@ class ReviewConfig(AppConfig):
         from django.db.models.signals import post_delete
         from wagtail.models import Revision
 
-        from review.models import AllowListEntry, LexiconEntry
-        from review.rescan import on_lexicon_change
-        from review.sanitising import sanitise_on_save, sanitise_revision
+        from review.screening.models import AllowListEntry, LexiconEntry
+        from review.screening.rescan import on_lexicon_change
+        from review.screening.sanitising import sanitise_on_save, sanitise_revision
 
         for model in (LexiconEntry, AllowListEntry):
             post_save.connect(on_lexicon_change, sender=model,
@@ -55,7 +58,7 @@ class ReviewConfig(AppConfig):
             workflow_submitted,
         )
 
-        from review import notifications
+        from review.pipeline import notifications
 
         task_submitted.disconnect(sender=TaskState,
                                   dispatch_uid="group_approval_task_submitted_email_notification")

@@ -5,8 +5,12 @@ import contextlib
 import contextvars
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.dispatch import receiver
+
+from review.exceptions import Refused, refused
+
+__all__ = ["ActorMiddleware", "Refused", "acting_as", "current_actor", "note_refusal"]
 
 _actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_actor", default=None)
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
@@ -28,15 +32,9 @@ def note_refusal(reason: str) -> None:
     _refusal.set(reason)
 
 
-class Refused(PermissionDenied):
-    """A refusal whose reason the person sees: Wagtail's admin turns PermissionDenied into a
-    bare "no permission" redirect, so the reason is also queued as an admin message."""
-
-    heading = "操作被拒绝"
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        note_refusal(f"{self.heading}：{reason}")
+@receiver(refused, dispatch_uid="review_note_refusal")
+def _note_refusal(sender, *, reason: str, **kwargs) -> None:
+    note_refusal(reason)
 
 
 @contextlib.contextmanager

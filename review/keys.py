@@ -22,11 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from review.exceptions import PassphraseError
+
 MIN_PASSPHRASE_LENGTH = 12
-
-
-class PassphraseError(ValueError):
-    """The passphrase is too short, or does not open the key."""
 
 
 _MULTI_LANE_LOCK = threading.Lock()

@@ -22,13 +22,14 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat
 from django.utils.cache import patch_vary_headers
+from django.views.defaults import permission_denied
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page, Site
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from review.approvals import signature_holds
-from review.models import Checkpoint, RegisterEntry
+from review.pipeline.approvals import signature_holds
+from review.register.models import Checkpoint, RegisterEntry
 
 # The register is a record kept under Chinese rules: its times are Beijing time, whatever
 # time zone an admin user picked for themselves.
@@ -179,8 +180,6 @@ def _scope_or_403(*, user) -> RegisterScope:
 
 
 def _forbidden(request, error: RegisterForbidden):
-    from django.views.defaults import permission_denied
-
     return permission_denied(request, error)
 
 

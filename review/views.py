@@ -6,16 +6,28 @@ import os
 
 from django import forms
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.log_actions import log
+from wagtail.models import Page, TaskState
 
-from review.approvals import enrol_passphrase_credential
+from review.exceptions import ApprovalError
 from review.keys import MIN_PASSPHRASE_LENGTH
-from review.models import SigningCredential
+from review.pipeline.approvals import enrol_passphrase_credential
+from review.pipeline.panels import latest_screening
+from review.pipeline.passkeys import assertion_options, enrol, registration_options
+from review.pipeline.records import SigningCredential
+from review.pipeline.takedown import acknowledge, take_down
+from review.pipeline.tasks import LeaderApprovalTask
+from review.pipeline.workflow import prepare_approval as build_prepared
+from review.register.models import RegisterEntry
+from review.screening.objects import replace_text
+from review.screening.pii import mask
 
 
 class PassphraseEnrolmentForm(forms.Form):
@@ -65,8 +77,6 @@ def _json_body(request) -> dict:
 
 @require_POST
 def passkey_registration_options(request):
-    from review.passkeys import registration_options
-
     challenge = os.urandom(32)
     request.session[PASSKEY_CHALLENGE_SESSION_KEY] = base64.b64encode(challenge).decode()
     options = registration_options(user=request.user, challenge=challenge)
@@ -75,9 +85,6 @@ def passkey_registration_options(request):
 
 @require_POST
 def passkey_enrol(request):
-    from review.approvals import ApprovalError
-    from review.passkeys import enrol
-
     stored = request.session.pop(PASSKEY_CHALLENGE_SESSION_KEY, None)
     body = _json_body(request)
     if stored is None or not isinstance(body.get("credential"), dict):
@@ -97,12 +104,6 @@ def passkey_enrol(request):
 @require_POST
 def prepare_approval(request, task_state_id: int):
     """The approval the leader's security key is to sign, and the WebAuthn request options."""
-    from wagtail.models import TaskState
-
-    from review.models import LeaderApprovalTask
-    from review.passkeys import assertion_options
-    from review.workflow import prepare_approval as build_prepared
-
     task_state = get_object_or_404(TaskState, pk=task_state_id,
                                    status=TaskState.STATUS_IN_PROGRESS)
     task = task_state.task.specific
@@ -138,10 +139,6 @@ class TakedownForm(forms.Form):
 
 
 def takedown(request, page_id: int):
-    from wagtail.models import Page
-
-    from review.takedown import take_down
-
     page = get_object_or_404(Page, pk=page_id).specific
     if not page.live or not page.permissions_for_user(request.user).can_unpublish():
         raise PermissionDenied
@@ -155,9 +152,6 @@ def takedown(request, page_id: int):
 
 @require_POST
 def acknowledge_takedown(request, entry_id: int):
-    from review.models import RegisterEntry
-    from review.takedown import acknowledge
-
     entry = get_object_or_404(RegisterEntry, pk=entry_id, kind=RegisterEntry.Kind.TAKEDOWN,
                               acknowledgement__isnull=True)
     try:
@@ -172,14 +166,6 @@ def acknowledge_takedown(request, entry_id: int):
 def mask_personal_information(request, content_type_id: int, object_id: str):
     """The author's one-click mask: a personal number the screener found is replaced by its
     masked form (138****1234) everywhere in the latest draft, saved as a new revision."""
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.admin.admin_url_finder import AdminURLFinder
-    from wagtail.models import Page
-
-    from review.panels import MASKABLE, latest_screening
-    from review.pii import mask
-    from review.screening import replace_text
-
     content_type = get_object_or_404(ContentType, pk=content_type_id)
     model = content_type.model_class()
     obj = get_object_or_404(model, pk=object_id)
@@ -195,7 +181,7 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
     number = request.POST.get("mask_match", "")
     screening = latest_screening(obj)
     if not number or screening is None or not any(
-            f.get("match") == number and f.get("kind") in MASKABLE for f in screening.findings):
+            f.match == number and f.maskable for f in screening.finding_records()):
         messages.error(request, "没有可打码的号码：它不在最近一次自动检查的结果中。")
         return redirect(edit_url)
     lock = obj.get_lock() if hasattr(obj, "get_lock") else None

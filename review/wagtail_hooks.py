@@ -1,7 +1,23 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
+from wagtail.admin.widgets import Button
+from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 
-from review.lexicon_admin import ScreeningViewSetGroup
+from review import reports, views
+from review.pipeline.takedown import unacknowledged_for
+from review.pipeline.tasks import LeaderApprovalTask
+from review.register.entries import base_content_type
+from review.register.models import RegisterEntry
+from review.reports import user_may_see_register
+from review.screening import lexicon_admin
+from review.screening.lexicon_admin import ScreeningViewSetGroup, user_may_manage_lexicon
 
 
 @hooks.register("register_log_actions")
@@ -18,9 +34,6 @@ def register_review_log_actions(actions):
 
 @hooks.register("insert_global_admin_js")
 def passkey_script():
-    from django.templatetags.static import static
-    from django.utils.html import format_html
-
     return format_html('<script src="{}" defer></script>', static("review/js/passkeys.js"))
 
 
@@ -41,10 +54,6 @@ def hide_snippet_publish(menu_items, request, context):
 
 @hooks.register("register_admin_urls")
 def register_review_urls():
-    from django.urls import path
-
-    from review import lexicon_admin, reports, views
-
     return [
         path("register/", reports.register_report, name="review_register"),
         path("register/<int:seq>/form/", reports.register_form, name="review_register_form"),
@@ -71,13 +80,8 @@ def register_review_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_credentials_menu_item():
-    from django.urls import reverse
-    from wagtail.admin.menu import MenuItem
-
     class LeadersOnlyMenuItem(MenuItem):
         def is_shown(self, request):
-            from review.models import LeaderApprovalTask
-
             return LeaderApprovalTask.objects.filter(
                 groups__in=request.user.groups.all()).exists()
 
@@ -87,9 +91,6 @@ def register_credentials_menu_item():
 
 @hooks.register("register_page_header_buttons")
 def takedown_button(page, user, view_name=None, next_url=None):
-    from django.urls import reverse
-    from wagtail.admin.widgets import Button
-
     if page.live and page.permissions_for_user(user).can_unpublish():
         yield Button("紧急撤稿", reverse("review_takedown", args=[page.pk]), icon_name="warning",
                      priority=5)
@@ -97,10 +98,6 @@ def takedown_button(page, user, view_name=None, next_url=None):
 
 @hooks.register("construct_homepage_panels")
 def unacknowledged_takedowns_panel(request, panels):
-    from wagtail.admin.ui.components import Component
-
-    from review.takedown import unacknowledged_for
-
     entries = unacknowledged_for(request.user)
     if not entries:
         return
@@ -120,13 +117,6 @@ def unacknowledged_takedowns_panel(request, panels):
 def keep_registered_pages(request, page):
     """Content that was ever published stays, for tracing (the register and retention need
     its revisions): take it down instead. Drafts that never went live can be deleted."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-    from wagtail.models import Page
-
-    from review.models import RegisterEntry
-    from review.register import base_content_type
-
     pages = Page.objects.descendant_of(page, inclusive=True)
     registered = RegisterEntry.objects.filter(
         content_type=base_content_type(page),
@@ -140,11 +130,6 @@ def keep_registered_pages(request, page):
 
 @hooks.register("register_reports_menu_item")
 def register_register_report_menu_item():
-    from django.urls import reverse
-    from wagtail.admin.menu import MenuItem
-
-    from review.reports import user_may_see_register
-
     class RegisterMenuItem(MenuItem):
         def is_shown(self, request):
             return user_may_see_register(user=request.user)
@@ -158,11 +143,6 @@ register_snippet(ScreeningViewSetGroup)
 
 @hooks.register("register_reports_menu_item")
 def register_lexicon_rescans_menu_item():
-    from django.urls import reverse
-    from wagtail.admin.menu import MenuItem
-
-    from review.lexicon_admin import user_may_manage_lexicon
-
     class LexiconMenuItem(MenuItem):
         def is_shown(self, request):
             return user_may_manage_lexicon(request.user)

@@ -16,8 +16,12 @@ from wagtail.models import Collection, Page, Site, TaskState, Workflow, Workflow
 from cms.models import ArticleAttachment, ArticlePage, ColumnPage, OrganisationRole, Role
 from cms.organisations import Organisation, create_portal, create_school
 from cms.publishing import publish_through_pipeline, submit
-from review.approvals import build_approval, enrol_passphrase_credential, sign_with_passphrase
 from review.keys import KdfParams
+from review.pipeline.approvals import (
+    build_approval,
+    enrol_passphrase_credential,
+    sign_with_passphrase,
+)
 from tests.shared import (
     SharedBuild,
     close_shared_builds,

@@ -36,10 +36,10 @@ from cms.organisations import create_portal, create_school
 from cms.publishing import publish_through_pipeline
 from cms.resources.demo import build_resource_demo
 from review import keys
-from review.approvals import enrol_passphrase_credential, object_content_sha256
 from review.canonical import canonical_json
 from review.models import Approval, RegisterEntry, SigningCredential
-from review.register import append_many, iso_utc
+from review.pipeline.approvals import enrol_passphrase_credential, object_content_sha256
+from review.register.entries import append_many, iso_utc
 
 FILES_DIR = Path(__file__).parent / "files"
 GENERATED_BATCH = 2000
@@ -114,7 +114,7 @@ def _import_starter_lexicon() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from review.rescan import one_rescan
+    from review.screening.rescan import one_rescan
 
     lexicon = settings.BASE_DIR / "review" / "lexicon"
     with one_rescan(reason="", rescan=False):

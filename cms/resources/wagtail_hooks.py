@@ -73,7 +73,7 @@ class ResourceViewSet(SnippetViewSet):
     def panels(self):
         from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 
-        from review.panels import ScreeningFindingsPanel
+        from review.pipeline.panels import ScreeningFindingsPanel
 
         return [
             ScreeningFindingsPanel(),

@@ -154,9 +154,9 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_MODERATION_ENABLED = True
 # Publishing: the workflow's last step publishes the revision the leader signed (review/).
-WAGTAIL_FINISH_WORKFLOW_ACTION = "review.finish.publish_approved"
+WAGTAIL_FINISH_WORKFLOW_ACTION = "review.pipeline.finish.publish_approved"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
-REVIEW_SCREENER = "review.screening.screen_object"
+REVIEW_SCREENER = "review.screening.objects.screen_object"
 # Originals (every uploaded file, write-once, content-addressed) and their retention.
 BACKUPS_ORIGINALS_DIR = DATA_DIR / "originals"
 BACKUPS_RETENTION_DAYS = int(os.environ.get("BACKUPS_RETENTION_DAYS", "180"))

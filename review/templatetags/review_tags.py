@@ -1,4 +1,8 @@
 from django import template
+from django.utils.html import escape, format_html, strip_tags
+
+from review.screening.findings import Finding
+from review.screening.screener import WHITESPACE
 
 register = template.Library()
 
@@ -20,24 +24,20 @@ KIND_LABELS = {
 
 
 @register.filter
-def severity_label(finding: dict) -> str:
-    return SEVERITY_LABELS.get(finding.get("severity"), finding.get("severity", ""))
+def severity_label(finding: Finding) -> str:
+    return SEVERITY_LABELS.get(finding.severity, finding.severity)
 
 
 @register.filter
-def kind_label(finding: dict) -> str:
-    return KIND_LABELS.get(finding.get("kind"), finding.get("kind", ""))
+def kind_label(finding: Finding) -> str:
+    return KIND_LABELS.get(finding.kind, finding.kind)
 
 
 @register.filter
-def highlighted(finding: dict) -> str:
+def highlighted(finding: Finding) -> str:
     """The finding's context with what was found marked (<mark>), escaped."""
-    from django.utils.html import escape, format_html, strip_tags
-
-    from review.screener import WHITESPACE
-
-    context = finding.get("context") or ""
-    needle = WHITESPACE.sub(" ", strip_tags(finding.get("match") or "")).strip()
+    context = finding.context
+    needle = WHITESPACE.sub(" ", strip_tags(finding.match)).strip()
     position = context.find(needle) if needle else -1
     if position < 0:
         return escape(context)

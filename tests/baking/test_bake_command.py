@@ -90,7 +90,7 @@ def test_incremental_bake_removes_a_taken_down_page(network, news, bake_dir):
     bake()
     page_file = baked(bake_dir, "jia.test", url_of(article))
     assert page_file.exists()
-    from review.takedown import takedown_reason
+    from review.pipeline.takedown import takedown_reason
 
     with takedown_reason("测试撤稿"):
         article.unpublish()

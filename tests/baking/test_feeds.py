@@ -7,7 +7,7 @@ import pytest
 from wagtail.models import PageViewRestriction
 
 from cms.models import ColumnKind, ColumnPage
-from review.takedown import takedown_reason
+from review.pipeline.takedown import takedown_reason
 from tests.baking.conftest import url_of
 from tests.conftest import make_article, publish, publish_via_workflow
 from tests.review.test_register_log import run

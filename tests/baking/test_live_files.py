@@ -13,7 +13,7 @@ from cms.baking import paths
 from cms.baking.files import sha256_bytes
 from cms.baking.models import BakedFile
 from review.models import RegisterHead
-from review.takedown import takedown_reason
+from review.pipeline.takedown import takedown_reason
 from tests.baking.conftest import baked, url_of
 from tests.conftest import make_article, publish
 from tests.review.test_register_log import run

@@ -9,7 +9,7 @@ from cms.columns import ColumnKind, StructuralChange
 from cms.models import ColumnPage
 from review.context import Refused
 from review.models import RegisterEntry
-from review.takedown import unacknowledged_for
+from review.pipeline.takedown import unacknowledged_for
 from tests.conftest import make_article, publish_via_workflow
 
 

@@ -13,8 +13,8 @@ from cms.publishing import PipelineError, act
 from cms.resources.approval import InternalApprovalRefused
 from cms.resources.models import Resource
 from cms.resources.rules import Visibility
-from review.guard import PublicationRefused
 from review.models import RegisterEntry
+from review.pipeline.guard import PublicationRefused
 from tests.conftest import LEADER_PASSPHRASE, blank_pdf
 
 URL = reverse("resources_mine")

@@ -2,9 +2,9 @@
 
 from django.urls import reverse
 
-from review.approvals import enrol_passphrase_credential
 from review.keys import verify_ed25519
 from review.models import SigningCredential
+from review.pipeline.approvals import enrol_passphrase_credential
 from tests.conftest import make_user
 from tests.review.world import FAST_KDF
 

@@ -11,8 +11,8 @@ import openpyxl
 import pypdf
 import pytest
 
-from review import extract as extract_module
-from review.extract import SUPPORTED, Extracted, ExtractionError, Limits, extract
+from review.screening import extract as extract_module
+from review.screening.extract import SUPPORTED, Extracted, ExtractionError, Limits, extract
 
 ID_NUMBER = "110105200501011234"
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from review.folding import fold, fold_term
-from review.lexicon_io import LexiconFileError, decode, parse, write_csv
-from review.matching import CompiledLexicon, Term, TermError, check_term
+from review.screening.folding import fold, fold_term
+from review.screening.lexicon_io import LexiconFileError, decode, parse, write_csv
+from review.screening.matching import CompiledLexicon, Term, TermError, check_term
 
 
 def lexicon(*words: str, allowed: tuple[str, ...] = ()) -> CompiledLexicon:
@@ -181,14 +181,14 @@ def test_a_repeat_shared_with_the_next_word_does_not_break_the_boundary():
      "110105<span>19491231002X"),
 ])
 def test_numbers_split_by_markup_are_found(html, kind, match):
-    from review.screener import screen_html
+    from review.screening.screener import screen_html
 
     findings = screen_html(html, lexicon=lexicon("赌博"))
     assert [(f.kind, f.match, html[f.start:f.end]) for f in findings] == [(kind, match, match)]
 
 
 def test_numbers_in_full_width_digits_are_found():
-    from review.screener import screen_text
+    from review.screening.screener import screen_text
 
     text = "电话１３８１２３４５６７８"
     assert [(f.kind, f.match) for f in screen_text(text, lexicon=lexicon("赌博"))] == [
@@ -196,7 +196,7 @@ def test_numbers_in_full_width_digits_are_found():
 
 
 def test_a_word_ending_in_a_character_reference_ends_with_it():
-    from review.screener import screen_html
+    from review.screening.screener import screen_html
 
     html = "<p>&#36172;&#21338;</p>"
     (finding,) = screen_html(html, lexicon=lexicon("赌博"))

@@ -15,8 +15,8 @@ from django.utils import timezone
 from wagtail.actions.move_page import MovePageAction
 from wagtail.models import APIToken, Page, Site
 
-from review.guard import PublicationRefused
 from review.models import AppendOnlyError, Approval, RegisterEntry
+from review.pipeline.guard import PublicationRefused
 from tests.review.world import make_bulletin, publish, sign
 from tests.testapp.models import BulletinPage
 
@@ -422,7 +422,7 @@ def test_a_section_with_published_pages_is_not_deleted(client, world, notices):
 
 
 def test_taken_down_content_is_kept_with_its_register_entries(client, world, live):
-    from review.takedown import take_down
+    from review.pipeline.takedown import take_down
 
     take_down(BulletinPage.objects.get(pk=live.pk), user=world.users["reviewer"],
               reason="过期")

@@ -7,16 +7,16 @@ import time
 
 import pytest
 
-from review.markup import (
+from review.screening.markup.rules import (
     HIDDEN_CONTENT,
     HIDDEN_RULES,
     UNSAFE_MARKUP,
     UNSAFE_RULES,
     MarkupFinding,
-    find_markup_problems,
-    sanitise_rich_text,
-    screening_text,
 )
+from review.screening.markup.sanitise import sanitise_rich_text
+from review.screening.markup.scan import find_markup_problems
+from review.screening.markup.text import screening_text
 
 # Wagtail's database format as ContentstateConverter(["h2", "h3", "h4", "bold", "italic", "ol",
 # "ul", "link", "hr"]).to_database_format() writes it (generated with the installed Wagtail).

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from review import merkle
+from review.register import merkle
 
 
 def reference_root(leaves):

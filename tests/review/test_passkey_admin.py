@@ -11,7 +11,7 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from review.models import Approval, RegisterEntry, SigningCredential
-from review.passkeys import approval_challenge
+from review.pipeline.passkeys import approval_challenge
 from tests.conftest import act, task_state
 from tests.review.support.softauthn import SoftAuthenticator
 

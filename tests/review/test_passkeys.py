@@ -9,10 +9,15 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Page
 
-from review.approvals import ApprovalError, build_approval, signature_holds
 from review.keys import public_key_pem
 from review.models import RegisterEntry
-from review.passkeys import approval_challenge, enrol, registration_options, sign_with_passkey
+from review.pipeline.approvals import ApprovalError, build_approval, signature_holds
+from review.pipeline.passkeys import (
+    approval_challenge,
+    enrol,
+    registration_options,
+    sign_with_passkey,
+)
 from tests.review.support.softauthn import SoftAuthenticator
 from tests.review.world import make_bulletin
 

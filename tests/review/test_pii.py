@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from review.pii import (
+from review.screening.pii import (
     ID_CHECK,
     ID_WEIGHTS,
     find_personal_information,

@@ -71,7 +71,7 @@ def test_nobody_reviews_their_own_submission(client, world):
 
 def test_first_reviewer_cannot_also_give_the_leaders_approval(client, world, pending):
     both = make_user("principal", world.editors, world.leaders)
-    from review.approvals import enrol_passphrase_credential
+    from review.pipeline.approvals import enrol_passphrase_credential
     from tests.review.world import FAST_KDF
 
     enrol_passphrase_credential(user=both, passphrase=PASSPHRASE, kdf=FAST_KDF)

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.db import connection
 from wagtail.models import Page
 
-from review import merkle, signednote
 from review.canonical import canonical_json, entry_hash
-from review.checkpoints import checkpoint_root, make_checkpoint
-from review.logkey import load_log_key
 from review.models import AppendOnlyError, Checkpoint, RegisterEntry, RegisterHead
+from review.register import merkle, signednote
+from review.register.checkpoints import checkpoint_root, make_checkpoint
+from review.register.logkey import load_log_key
 from tests.conftest import make_article
 
 
@@ -107,7 +107,7 @@ def test_a_rewritten_chain_is_caught_by_the_checkpoint(network, articles):
     """Someone with the database rewrites an unsigned takedown record and re-chains every
     later entry and the head: every hash and link is consistent again — but the checkpoint,
     signed with the log key and kept elsewhere, no longer matches."""
-    from review.takedown import take_down
+    from review.pipeline.takedown import take_down
 
     take_down(articles[0], user=network.users["a_administrator"], reason="原因一")
     make_article(network.column(network.school_a, "news"), "之后的通知")
@@ -220,7 +220,7 @@ def test_errors_exit_2_and_write_nothing(tmp_path, articles):
 
 
 def test_a_complete_bundle_verifies_offline_and_tampering_is_named(network, articles, tmp_path):
-    from review.takedown import take_down
+    from review.pipeline.takedown import take_down
 
     take_down(articles[0], user=network.users["a_administrator"], reason="核实有误")
     out = tmp_path / "bundle"

@@ -201,9 +201,9 @@ def test_approval_form_shows_key_fingerprint_and_checkpoint(client, network, art
     assert "wagtail" not in html.lower().split("<body", 1)[1]  # no admin chrome
 
     try:
-        from review.checkpoints import make_checkpoint
+        from review.register.checkpoints import make_checkpoint
     except ImportError as error:  # pragma: no cover - depends on the log key setup
-        pytest.skip(f"review.checkpoints.make_checkpoint could not be imported: {error}")
+        pytest.skip(f"review.register.checkpoints.make_checkpoint could not be imported: {error}")
     checkpoint = make_checkpoint()
     html = client.get(form_url(entry)).content.decode()
     assert "尚未纳入检查点" not in html
@@ -212,7 +212,7 @@ def test_approval_form_shows_key_fingerprint_and_checkpoint(client, network, art
 
 
 def test_takedown_shows_its_reason(client, network, articles):
-    from review.takedown import take_down
+    from review.pipeline.takedown import take_down
 
     a, _ = articles
     take_down(a, user=network.users["a_administrator"], reason="照片未经家长同意，先行撤下。")

@@ -12,7 +12,7 @@ from wagtail.models import ModelLogEntry, Page, PageLogEntry, WorkflowState
 from cms.models import ArticlePage
 from cms.publishing import submit
 from review.models import LexiconEntry, LexiconRescan, ScreeningTaskState
-from review.pii import mask
+from review.screening.pii import mask
 from tests.conftest import act, make_article, make_document, task_state
 from tests.review.test_guard import bearer
 from tests.review.test_pii import with_check

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from cms.publishing import publish_through_pipeline, submit
-from review.guard import PublicationRefused
 from review.models import RegisterEntry
+from review.pipeline.guard import PublicationRefused
 from tests.review.world import PASSPHRASE
 from tests.testapp.models import Notice
 

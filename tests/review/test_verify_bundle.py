@@ -1,4 +1,4 @@
-"""The standalone audit-bundle verifier (review/bundle/verify_bundle.py), run as an auditor
+"""The standalone audit-bundle verifier (review/register/bundle/verify_bundle.py), run as an auditor
 would: a subprocess on a bundle directory, with only the standard library and openssl.
 
 Bundles are built here from scratch — leaders' Ed25519 keys, WebAuthn ES256 and EdDSA
@@ -20,13 +20,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from review import merkle, signednote
 from review.canonical import GENESIS_HASH, canonical_json
+from review.register import merkle, signednote
 from tests.review.support.softauthn import SoftAuthenticator
 
 REPO = Path(__file__).resolve().parents[2]
-VERIFIER_FILES = [REPO / "review" / "bundle" / "verify_bundle.py", REPO / "review" / "merkle.py",
-                  REPO / "review" / "signednote.py"]
+VERIFIER_FILES = [REPO / "review" / "register" / "bundle" / "verify_bundle.py",
+                  REPO / "review" / "register" / "merkle.py",
+                  REPO / "review" / "register" / "signednote.py"]
 ORIGIN = "cms.example.edu.cn/publication-log"
 N = 12
 CHECKPOINT_SIZES = (5, 9, 12)

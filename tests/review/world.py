@@ -20,9 +20,13 @@ from wagtail.models import (
 )
 
 from cms.publishing import publish_through_pipeline
-from review.approvals import build_approval, enrol_passphrase_credential, sign_with_passphrase
 from review.keys import KdfParams
 from review.models import FirstReviewTask, LeaderApprovalTask, ScreeningTask
+from review.pipeline.approvals import (
+    build_approval,
+    enrol_passphrase_credential,
+    sign_with_passphrase,
+)
 from tests.testapp.models import BulletinPage
 
 PASSWORD = "correct-horse-battery"

@@ -16,7 +16,7 @@ from wagtail.management.commands.publish_scheduled import Command as WagtailComm
 from wagtail.models import DraftStateMixin, Page, Revision
 
 from review.context import Refused
-from review.takedown import takedown_reason
+from review.pipeline.takedown import takedown_reason
 
 EXPIRY_REASON = "到期自动下线（内容设定的下线时间已到）"
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from review.lexicon_io import Row, write_csv
-from review.models import AllowListEntry, LexiconEntry
+from review.screening.lexicon_io import Row, write_csv
+from review.screening.models import AllowListEntry, LexiconEntry
 
 
 class Command(BaseCommand):

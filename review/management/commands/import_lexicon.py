@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from review.lexicon_io import LexiconFileError, decode, parse
-from review.matching import SEVERITIES
-from review.models import AllowListEntry, LexiconEntry
-from review.rescan import one_rescan
+from review.exceptions import LexiconFileError
+from review.screening.lexicon_io import decode, parse
+from review.screening.matching import SEVERITIES
+from review.screening.models import AllowListEntry, LexiconEntry
+from review.screening.rescan import one_rescan
 
 
 class Command(BaseCommand):

@@ -4,13 +4,25 @@ Exit codes: 0 intact, 1 tampered (or live content differing from what was signed
 """
 
 import datetime
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+
+from review.exceptions import ExportError
+from review.pipeline.notifications import on_live_mismatches, send_checkpoint
+from review.register import merkle
+from review.register.checkpoints import leaf_hashes, make_checkpoint
+from review.register.export import VERIFIER_FILES, export_bundle
+from review.register.livecheck import check_everything
+from review.register.livecheck import restore as restore_one
+from review.register.models import Checkpoint
+from review.register.verification import verify_register
 
 EXIT_INTACT, EXIT_TAMPERED, EXIT_ERROR = 0, 1, 2
 
@@ -71,8 +83,6 @@ class Command(BaseCommand):
         return report
 
     def do_export(self, *, out, site, date_from, date_to, **_):
-        from review.export import ExportError, export_bundle
-
         try:
             summary = export_bundle(out=out, site=site, date_from=date_from, date_to=date_to,
                                     progress=self.progress("导出"))
@@ -89,7 +99,6 @@ class Command(BaseCommand):
     def do_verify(self, *, bundle, jobs, **_):
         if bundle is not None:
             return self.verify_bundle(bundle)
-        from review.verification import verify_register
 
         report = verify_register(jobs=jobs, progress=self.progress("核验"))
         self.stderr.write("")
@@ -105,8 +114,6 @@ class Command(BaseCommand):
     def verify_bundle(self, bundle: Path) -> int:
         """Run this project's copy of the verifier (never the one inside the bundle, which
         could have been replaced) with the bundle as data."""
-        from review.export import VERIFIER_FILES
-
         if not (bundle / "manifest.json").is_file():
             raise CommandError(f"{bundle} 不是审计包（缺少 manifest.json）。",
                                returncode=EXIT_ERROR)
@@ -120,9 +127,6 @@ class Command(BaseCommand):
         return completed.returncode
 
     def do_check_live(self, *, restore, notify, **_):
-        from review.livecheck import check_everything
-        from review.livecheck import restore as restore_one
-
         mismatches = check_everything(progress=lambda n: self.progress("检查")(n))
         self.stderr.write("")
         if not mismatches:
@@ -140,10 +144,6 @@ class Command(BaseCommand):
         return EXIT_TAMPERED
 
     def notify(self, mismatches, lines) -> None:
-        from django.apps import apps
-
-        from review.notifications import on_live_mismatches
-
         findings = []
         for mismatch, line in zip(mismatches, lines, strict=True):
             model = apps.get_model(mismatch.model) if "." in mismatch.model else None
@@ -153,12 +153,6 @@ class Command(BaseCommand):
 
     def do_prove(self, *, seq, old_size, **_):
         """Proofs against the latest checkpoint, as JSON an auditor checks with merkle.py."""
-        import json
-
-        from review import merkle
-        from review.checkpoints import leaf_hashes
-        from review.models import Checkpoint
-
         checkpoint = Checkpoint.objects.order_by("-size", "-pk").first()
         if checkpoint is None or (seq is None) == (old_size is None):
             raise CommandError("需要已有检查点，并且只给 --seq 或 --old-size 之一。",
@@ -181,16 +175,11 @@ class Command(BaseCommand):
         return EXIT_INTACT
 
     def do_checkpoint(self, **_):
-        from review.checkpoints import make_checkpoint
-
         checkpoint = make_checkpoint(force=True)
         self.stdout.write(checkpoint.note)
         return EXIT_INTACT
 
     def do_daily(self, **_):
-        from review.checkpoints import make_checkpoint
-        from review.notifications import send_checkpoint
-
         checkpoint = make_checkpoint()
         send_checkpoint(checkpoint)
         self.stdout.write(f"检查点：{checkpoint.size} 条，根哈希 {checkpoint.root_hash}")

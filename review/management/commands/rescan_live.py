@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
-from review.models import LexiconRescan
-from review.rescan import run_pending
+from review.screening.findings import Finding
+from review.screening.models import LexiconRescan
+from review.screening.rescan import run_pending
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             self.stdout.write(f"复查 #{rescan.pk}：检查 {rescan.checked} 项，"
                               f"{len(rescan.matches)} 项命中敏感词")
             for match in rescan.matches:
-                words = "、".join(sorted({f["rule"] for f in match["findings"]}))
+                words = "、".join(sorted({Finding.from_json(f).rule for f in match["findings"]}))
                 self.stdout.write(f"  {match['title']}（{match['admin_url']}）：{words}")
 
     def progress(self, done: int, total: int) -> None:

@@ -15,10 +15,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from review.extract import SUPPORTED, ExtractionError
-from review.lexicon_io import LexiconFileError, decode, parse
-from review.matching import CompiledLexicon, Term
-from review.screener import BLOCK, screen_file
+from review.exceptions import ExtractionError, LexiconFileError
+from review.screening.extract import SUPPORTED
+from review.screening.lexicon_io import decode, parse
+from review.screening.matching import CompiledLexicon, Term
+from review.screening.objects import current_lexicon
+from review.screening.screener import BLOCK, screen_file
 
 OUTPUT_KEYS = ("kind", "severity", "category", "rule", "start", "end", "match", "context")
 
@@ -71,8 +73,6 @@ class Command(BaseCommand):
 
     def lexicon(self, lexicon: str | None, allow_list: str | None) -> CompiledLexicon:
         if lexicon is None:
-            from review.screening import current_lexicon
-
             return current_lexicon()
         try:
             rows = parse(decode(Path(lexicon).read_bytes()), severity="block", category="other")

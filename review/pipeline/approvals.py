@@ -1,0 +1,144 @@
+"""Leaders' signed approvals: what is signed, how it is signed, how it is checked.
+
+The approval object (RFC 8785 canonical JSON) names the exact revision and its content hash,
+attachments with their SHA-256, who submitted, who reviewed first, who approved, and when.
+"""
+
+import base64
+import hashlib
+import secrets
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from modelcluster.models import get_all_child_relations
+from wagtail.fields import StreamField
+
+from review import keys
+from review.canonical import canonical_json, json_normalise
+from review.content import content_sha256
+from review.exceptions import ApprovalError
+from review.pipeline.records import Approval, SigningCredential
+from review.pipeline.signatures import webauthn_signature_holds
+from review.register.entries import base_content_type, describe_object, iso_utc
+
+
+def child_parent_keys(model) -> dict[str, str]:
+    return {relation.get_accessor_name(): relation.field.name
+            for relation in get_all_child_relations(model)}
+
+
+def stream_field_names(model) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.get_fields() if isinstance(f, StreamField))
+
+
+def revision_content_sha256(revision) -> str:
+    model = revision.content_type.model_class()
+    return content_sha256(json_normalise(revision.content, encoder=DjangoJSONEncoder),
+                          child_parent_keys=child_parent_keys(model),
+                          json_text_keys=stream_field_names(model))
+
+
+def object_content_sha256(obj) -> str:
+    """The hash of what ``obj`` would show if saved as it is now."""
+    data = json_normalise(obj.serializable_data(), encoder=DjangoJSONEncoder)
+    return content_sha256(data, child_parent_keys=child_parent_keys(type(obj)),
+                          json_text_keys=stream_field_names(type(obj)))
+
+
+def file_sha256(field_file) -> str:
+    digest = hashlib.sha256()
+    with field_file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def describe_attachments(obj) -> list[dict]:
+    """Files the object declares through ``review_attachments()`` (duck-typed: anything with
+    ``pk``, ``filename`` and ``file``, such as Wagtail documents and images). ``kind`` tells
+    documents from images, whose ids are separate sequences."""
+    files = getattr(obj, "review_attachments", lambda: [])()
+    return [{"kind": f._meta.model_name, "id": f.pk, "filename": f.filename,
+             "size": f.file.size, "sha256": file_sha256(f.file)} for f in files]
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def build_approval(*, revision, operator, first_reviewer, approver, submitted_at) -> dict:
+    obj = revision.as_object()
+    return {
+        **describe_object(obj),
+        "revision_id": revision.pk,
+        "content_sha256": revision_content_sha256(revision),
+        "attachments": describe_attachments(obj),
+        "operator": _username(operator),
+        "first_reviewer": _username(first_reviewer),
+        "approver": _username(approver),
+        "submitted_at": iso_utc(submitted_at) if submitted_at else None,
+        "approved_at": iso_utc(timezone.now()),
+        "go_live_at": iso_utc(revision.approved_go_live_at) if revision.approved_go_live_at
+        else (iso_utc(obj.go_live_at) if getattr(obj, "go_live_at", None) else None),
+        "nonce": secrets.token_hex(16),
+    }
+
+
+def enrol_passphrase_credential(*, user, passphrase: str, name: str = "",
+                                kdf: keys.KdfParams | None = None) -> SigningCredential:
+    sealed = keys.create_sealed_key(passphrase, kdf=kdf)
+    return SigningCredential.objects.create(
+        user=user, kind=SigningCredential.Kind.PASSPHRASE, name=name or "口令密钥",
+        algorithm="ed25519", key_id=keys.key_id(sealed.public_key_der),
+        public_key_der=sealed.public_key_der, sealed_key=sealed.to_json(),
+    )
+
+
+@transaction.atomic
+def sign_with_passphrase(*, credential: SigningCredential, passphrase: str, payload: dict,
+                         revision) -> Approval:
+    if not credential.is_active:
+        raise ApprovalError("签名凭证已吊销。")
+    if credential.kind != SigningCredential.Kind.PASSPHRASE:
+        raise ApprovalError("该凭证不是口令密钥。")
+    sealed = keys.SealedKey.from_json(credential.sealed_key)
+    try:
+        value = keys.sign(sealed, passphrase, canonical_json(payload))
+    except keys.PassphraseError as error:
+        raise ApprovalError(str(error)) from error
+    signature = {"alg": "ed25519", "key_id": credential.key_id,
+                 "value": base64.b64encode(value).decode()}
+    return record_approval(credential=credential, payload=payload, signature=signature,
+                           revision=revision)
+
+
+def record_approval(*, credential, payload, signature, revision) -> Approval:
+    """Store an approval whose signature verifies; refuse anything else."""
+    approval = Approval(
+        content_type=base_content_type(revision.as_object()), object_id=str(revision.object_id),
+        revision=revision, content_sha256=payload["content_sha256"], payload=payload,
+        signature=signature, credential=credential, approver=credential.user,
+    )
+    if not signature_holds(approval):
+        raise ApprovalError("签名验证失败。")
+    approval.save()
+    return approval
+
+
+def signature_holds(approval: Approval) -> bool:
+    """The signature verifies with the credential's key, and the credential is not revoked."""
+    credential = approval.credential
+    signature = approval.signature
+    if not credential.is_active or signature.get("key_id") != credential.key_id:
+        return False
+    if keys.key_id(bytes(credential.public_key_der)) != credential.key_id:
+        return False
+    if signature.get("alg") == "ed25519":
+        return keys.verify_ed25519(bytes(credential.public_key_der),
+                                   base64.b64decode(signature["value"]),
+                                   canonical_json(approval.payload))
+    if signature.get("alg") in ("webauthn-es256", "webauthn-eddsa"):
+        return webauthn_signature_holds(bytes(credential.public_key_der), signature,
+                                        approval.payload)
+    return False

@@ -1,0 +1,197 @@
+"""The single guard every publication passes: nothing goes live without a signed approval.
+
+Every path that makes a page or snippet live — the publish button, bulk publish, workflow
+approval, API v3 actions, copies, aliases, moves, ``Revision.publish`` from code,
+``publish_scheduled`` — ends in ``save()`` of an object that is live afterwards. A ``pre_save``
+receiver sees them all (for pages inside ``Page.save``'s transaction, so a refusal rolls the
+save back). It allows a save of live content only when
+
+* it publishes a revision carrying an unused leader's approval whose signature verifies and
+  whose ``content_sha256`` equals the hash of exactly what is being saved; or
+* the object was already live from the same revision and what readers see does not change
+  (a move within its site, a lock, a new draft beside it).
+
+The ``post_save`` receiver then appends the register entry in the same transaction.
+"""
+
+import contextlib
+import contextvars
+import datetime
+
+from django.utils import timezone
+from wagtail.models import DraftStateMixin
+
+from review.context import current_actor
+from review.exceptions import PublicationRefused
+from review.pipeline.approvals import object_content_sha256, signature_holds
+from review.pipeline.notifications import on_takedown
+from review.pipeline.records import Approval
+from review.pipeline.takedown import needs_acknowledgement, takedown_record
+from review.register.entries import (
+    append_entry,
+    base_content_type,
+    describe_object,
+    latest_entry_for,
+    site_hostname,
+)
+from review.register.models import RegisterEntry
+
+# Saves touching only these fields of a live object never change what readers see.
+BOOKKEEPING_FIELDS = frozenset({
+    "latest_revision", "has_unpublished_changes", "draft_title", "latest_revision_created_at",
+    "locked", "locked_at", "locked_by", "numchild", "url_path", "path", "depth",
+    "last_published_at", "first_published_at", "owner", "go_live_at", "expire_at", "expired",
+})
+PENDING_ATTR = "_review_publishes"
+TAKEDOWN_ATTR = "_review_takes_down"
+RESTORE_ATTR = "_review_restores"
+_restoring: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("review_restoring",
+                                                                        default=None)
+
+
+@contextlib.contextmanager
+def restoring(obj, *, reason: str):
+    """Allow putting back exactly the content the register says is live (check-live
+    --restore): the save must show the signed revision with the signed hash."""
+    token = _restoring.set((type(obj)._meta.label_lower, obj.pk, reason))
+    try:
+        yield
+    finally:
+        _restoring.reset(token)
+
+
+def stored_state(instance) -> dict | None:
+    if instance.pk is None or instance._state.adding:
+        return None
+    return (type(instance)._base_manager.filter(pk=instance.pk)
+            .values("live", "live_revision_id").first())
+
+
+def parse_iso(value: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def check_save(instance, update_fields, old) -> Approval | None:
+    """The approval this save publishes, or None if it publishes nothing new; else refuse."""
+    if getattr(instance, "alias_of_id", None) and instance._state.adding:
+        raise PublicationRefused("不支持别名页面：别名会绕过审批直接显示内容。")
+    if not instance.live:
+        return None  # drafts and takedowns
+    if old is None:
+        raise PublicationRefused("新内容不能直接发布，须经初审和领导签名审批。")
+    if old["live"] and old["live_revision_id"] == instance.live_revision_id:
+        _check_unchanged(instance, update_fields)
+        return None
+    return _approval_for(instance)
+
+
+def _check_unchanged(instance, update_fields) -> None:
+    if update_fields is not None and set(update_fields) <= BOOKKEEPING_FIELDS:
+        return
+    stored = type(instance)._base_manager.get(pk=instance.pk)
+    if object_content_sha256(stored) != object_content_sha256(instance):
+        raise PublicationRefused("已发布的内容只能通过审批流程修改。")
+    entry = latest_entry_for(instance)
+    if entry is not None and entry.kind == RegisterEntry.Kind.PUBLICATION:
+        approved_site = (entry.entry.get("approval") or {}).get("site")
+        if approved_site != site_hostname(instance):
+            raise PublicationRefused("已发布的页面不能移到其他网站：须在目标网站重新审批。")
+
+
+def _approval_for(instance) -> Approval:
+    content_hash = object_content_sha256(instance)
+    candidates = (Approval.objects.select_related("credential")
+                  .filter(content_type=base_content_type(instance), object_id=str(instance.pk),
+                          revision_id=instance.live_revision_id, content_sha256=content_hash,
+                          register_entry__isnull=True)
+                  .order_by("-created_at"))
+    site = site_hostname(instance)
+    now = timezone.now()
+    for approval in candidates:
+        if (go_live_at := approval.payload.get("go_live_at")) and parse_iso(go_live_at) > now:
+            continue  # signed to go live later, so not before
+        if approval.payload.get("site") == site and signature_holds(approval):
+            return approval
+    raise PublicationRefused("该版本没有有效的领导签名审批（或未到审批的上线时间），不能发布。")
+
+
+def _restoration_for(instance) -> RegisterEntry | None:
+    """The register entry a save under ``restoring`` puts back, checked; else None."""
+    restoring_now = _restoring.get()
+    if restoring_now is None or restoring_now[:2] != (type(instance)._meta.label_lower,
+                                                      instance.pk):
+        return None
+    entry = latest_entry_for(instance)
+    if (not instance.live or entry is None or entry.kind == RegisterEntry.Kind.TAKEDOWN
+            or entry.revision_id != instance.live_revision_id
+            or entry.content_sha256 != object_content_sha256(instance)):
+        raise PublicationRefused("只能恢复发布登记中签名批准的内容。")
+    return entry
+
+
+def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or not isinstance(instance, DraftStateMixin):
+        return
+    if (entry := _restoration_for(instance)) is not None:
+        setattr(instance, RESTORE_ATTR, entry)
+        return
+    old = stored_state(instance)
+    approval = check_save(instance, update_fields, old)
+    if approval is not None:
+        setattr(instance, PENDING_ATTR, approval)
+    elif old and old["live"] and not instance.live:
+        # A tuple: content put online without any revision (by SQL) has none to name.
+        setattr(instance, TAKEDOWN_ATTR, (old["live_revision_id"],))
+
+
+def guard_revision_schedule(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Scheduling is publishing later: a revision gets a go-live time only with a valid,
+    unused approval of it (else one unapproved revision would also stall publish_scheduled
+    for every revision behind it)."""
+    if raw or instance.approved_go_live_at is None:
+        return
+    if update_fields is not None and "approved_go_live_at" not in update_fields:
+        return
+    approvals = (Approval.objects.select_related("credential")
+                 .filter(revision_id=instance.pk, register_entry__isnull=True))
+    if not any(signature_holds(approval) for approval in approvals):
+        raise PublicationRefused("未经领导签名审批的版本不能定时发布。")
+
+
+def guard_pre_delete(sender, instance, **kwargs):
+    """Deleting live content would take it offline unregistered: take it down first.
+    (Content ever published cannot be deleted at all: its approvals and register entries
+    protect its revisions.)"""
+    if isinstance(instance, DraftStateMixin) and instance.live:
+        raise PublicationRefused(f"《{instance}》正在公开：须先紧急撤稿（记入发布登记）再删除。")
+
+
+def register_post_save(sender, instance, raw=False, **kwargs):
+    """Append the register entry for what ``guard_pre_save`` let through."""
+    if (restored := getattr(instance, RESTORE_ATTR, None)) is not None:
+        delattr(instance, RESTORE_ATTR)
+        append_entry(kind=RegisterEntry.Kind.RESTORATION, obj=instance,
+                     approval={"action": "restore", **describe_object(instance),
+                               "revision_id": restored.revision_id,
+                               "content_sha256": restored.content_sha256,
+                               "restores_seq": restored.seq, "reason": _restoring.get()[2],
+                               "operator": current_actor()},
+                     signature=None, published_by=current_actor(),
+                     revision_id=restored.revision_id, content_sha256=restored.content_sha256)
+    elif (approval := getattr(instance, PENDING_ATTR, None)) is not None:
+        delattr(instance, PENDING_ATTR)
+        append_entry(kind=RegisterEntry.Kind.PUBLICATION, obj=instance,
+                     approval=approval.payload, signature=approval.signature,
+                     published_by=current_actor(), revision=approval.revision,
+                     content_sha256=approval.content_sha256, approval_record=approval)
+    elif (taken_down := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
+        delattr(instance, TAKEDOWN_ATTR)
+        revision_id = taken_down[0]
+
+        entry = append_entry(kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
+                             approval=takedown_record(instance, revision_id=revision_id,
+                                                      operator=current_actor()),
+                             signature=None, published_by=current_actor(),
+                             revision_id=revision_id)
+        if needs_acknowledgement(entry):
+            on_takedown(instance, entry)

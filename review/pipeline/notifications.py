@@ -1,0 +1,112 @@
+"""Workflow e-mail that carries the reviewer's comment (Wagtail's own drops it: wagtail#7542,
+wagtail#10196): the next stage's reviewers on every submission and approval, the author and
+every earlier reviewer on a rejection, the author on publication. Sent after commit."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from wagtail.admin.admin_url_finder import AdminURLFinder
+from wagtail.models import TaskState
+
+from review.pipeline.takedown import leaders_of
+from review.pipeline.tasks import FirstReviewTask, LeaderApprovalTask
+
+User = get_user_model()
+
+
+def _send(recipients: Iterable, subject: str, body: str) -> None:
+    addresses = sorted({u.email for u in recipients if u is not None and u.is_active and u.email})
+    if not addresses:
+        return
+    prefixed = f"[{settings.WAGTAIL_SITE_NAME}] {subject}"
+    transaction.on_commit(lambda: send_mail(prefixed, body, settings.DEFAULT_FROM_EMAIL,
+                                            addresses, fail_silently=True))
+
+
+def _link(obj) -> str:
+    url = AdminURLFinder().get_edit_url(obj) or ""
+    return f"{settings.WAGTAILADMIN_BASE_URL}{url}"
+
+
+def _earlier_reviewers(workflow_state) -> list:
+    states = workflow_state.task_states.filter(status=TaskState.STATUS_APPROVED)
+    return [state.finished_by for state in states.select_related("finished_by")]
+
+
+def on_task_submitted(sender, instance, user=None, **kwargs):
+    task = instance.task.specific
+    if not hasattr(task, "groups"):
+        return  # automatic tasks have no reviewers
+    workflow_state = instance.workflow_state
+    obj = workflow_state.content_object
+    reviewers = (User.objects.filter(groups__in=task.groups.all(), is_active=True)
+                 .exclude(pk=workflow_state.requested_by_id).distinct())
+    _send(reviewers, f"待您处理（{task.name}）：《{obj}》",
+          f"《{obj}》由 {workflow_state.requested_by or '系统'} 提交，现等待“{task.name}”。\n"
+          f"审核：{_link(obj)}\n")
+
+
+def on_workflow_rejected(sender, instance, user=None, **kwargs):
+    obj = instance.content_object
+    state = instance.current_task_state
+    comment = state.comment if state else ""
+    recipients = [instance.requested_by, *_earlier_reviewers(instance)]
+    _send([r for r in recipients if r != user], f"已退回修改：《{obj}》",
+          f"《{obj}》在“{state.task.name if state else ''}”被 {user or '自动检查'} 退回。\n"
+          f"退回意见：{comment}\n修改：{_link(obj)}\n")
+
+
+def on_workflow_approved(sender, instance, user=None, **kwargs):
+    obj = instance.content_object
+    _send([instance.requested_by], f"已审批发布：《{obj}》",
+          f"《{obj}》已经 {user} 签名审批并发布，已记入发布登记。\n{_link(obj)}\n")
+
+
+def on_takedown(obj, entry) -> None:
+    record = entry.entry["approval"]
+    _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
+          f"{record['operator']} 于 {record['taken_down_at']} 撤下了《{obj}》。\n"
+          f"原因：{record['reason']}\n请在控制面板确认：{settings.WAGTAILADMIN_BASE_URL}/admin/\n")
+
+
+def _staff_of(obj) -> list:
+    """The administrators and leaders reviewing in the object's workflow."""
+    workflow = obj.get_workflow() if obj is not None and hasattr(obj, "get_workflow") else None
+    if workflow is None:
+        return []
+    groups = [task.groups.all() for model in (FirstReviewTask, LeaderApprovalTask)
+              for task in model.objects.filter(workflow_tasks__workflow=workflow)]
+    return list(User.objects.filter(groups__in=[g.pk for qs in groups for g in qs],
+                                    is_active=True).distinct())
+
+
+def on_live_mismatches(findings: list[tuple[object, str]]) -> None:
+    """check-live found content differing from what was signed: tell each site's staff, and
+    the system's superusers of what belongs to no workflow (a file planted in the served
+    tree)."""
+    by_recipient: dict = {}
+    superusers = None
+    for obj, line in findings:
+        recipients = _staff_of(obj)
+        if not recipients:
+            if superusers is None:
+                superusers = list(User.objects.filter(is_superuser=True, is_active=True))
+            recipients = superusers
+        for user in recipients:
+            by_recipient.setdefault(user, []).append(line)
+    for user, lines in by_recipient.items():
+        _send([user], "发布检查发现线上内容与签名批准的内容不符",
+              "以下内容与发布登记中签名批准的内容不符（可能被绕过系统改动）：\n\n"
+              + "\n".join(lines) + "\n\n请核查；`publication_log check-live --restore` 可恢复。\n")
+
+
+def send_checkpoint(checkpoint) -> None:
+    """Checkpoints are meant to leave the system: every leader gets a copy to keep."""
+    leaders = User.objects.filter(groups__leaderapprovaltask__in=LeaderApprovalTask.objects.all(),
+                                  is_active=True).distinct()
+    _send(leaders, f"发布登记检查点：共 {checkpoint.size} 条",
+          "这是发布登记的签名检查点。请原样保存（邮件归档、打印或拷贝到只读介质）：\n"
+          "日后可用它核验登记没有被改写。\n\n" + checkpoint.note)

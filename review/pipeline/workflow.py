@@ -1,0 +1,105 @@
+"""Workflow glue: the leader's signature at approval.
+
+A passphrase key signs on the server, within the approval request. A WebAuthn key signs in
+the leader's browser, so the approval is built first (``prepare_approval``), sent to the
+browser to be signed, and checked on return against a fresh build from the same revision:
+everything the leader signed must still be true when the signature is accepted.
+"""
+
+import json
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from wagtail.log_actions import log
+from wagtail.models import TaskState
+
+from review.exceptions import ApprovalError, SignatureRefused
+from review.pipeline.approvals import build_approval, sign_with_passphrase
+from review.pipeline.passkeys import credential_for_assertion, sign_with_passkey
+from review.pipeline.records import Approval, SigningCredential
+
+# A WebAuthn approval must come back within this time of being prepared.
+PREPARED_APPROVAL_TTL = timedelta(minutes=10)
+# Fields fixed at preparation; every other field must equal a fresh build.
+PREPARED_FIELDS = ("approved_at", "nonce")
+
+
+def first_reviewer(workflow_state):
+    state = (workflow_state.task_states.filter(status=TaskState.STATUS_APPROVED)
+             .exclude(finished_by=None).order_by("finished_at").first())
+    return state.finished_by if state else None
+
+
+def prepare_approval(*, task_state, user) -> tuple[dict, object]:
+    """The approval ``user`` would sign now for this task state, and its revision."""
+    workflow_state = task_state.workflow_state
+    revision = workflow_state.content_object.get_latest_revision()
+    payload = build_approval(revision=revision, operator=workflow_state.requested_by,
+                             first_reviewer=first_reviewer(workflow_state), approver=user,
+                             submitted_at=workflow_state.created_at)
+    return payload, revision
+
+
+def prepared_approval_matches(*, prepared: dict, fresh: dict, now: datetime) -> str | None:
+    """Why a browser-signed approval no longer matches the content, or None if it does."""
+    if set(prepared) != set(fresh):
+        return "签名内容的字段不完整。"
+    changed = [key for key in fresh if key not in PREPARED_FIELDS and prepared[key] != fresh[key]]
+    if changed:
+        return "签名后内容已变化（" + "、".join(changed) + "），请重新审阅后签名。"
+    try:
+        prepared_at = datetime.fromisoformat(prepared["approved_at"].replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return "签名时间格式不正确。"
+    if not now - PREPARED_APPROVAL_TTL <= prepared_at <= now + timedelta(seconds=30):
+        return "签名已过期，请重新签名。"
+    return None
+
+
+def sign_approval(*, task_state, user, passphrase: str = "", approval_payload: str = "",
+                  webauthn_assertion: str = "") -> Approval:
+    payload, revision = prepare_approval(task_state=task_state, user=user)
+    try:
+        if webauthn_assertion:
+            approval = _sign_with_passkey(user=user, fresh=payload, revision=revision,
+                                          prepared_json=approval_payload,
+                                          assertion=webauthn_assertion)
+        else:
+            approval = _sign_with_passphrase(user=user, payload=payload, revision=revision,
+                                             passphrase=passphrase)
+    except ApprovalError as error:
+        raise SignatureRefused(str(error)) from error
+    log(instance=task_state.workflow_state.content_object, action="review.signed",
+        revision=revision, user=user,
+        data={"key_id": approval.credential.key_id, "alg": approval.signature["alg"],
+              "content_sha256": approval.content_sha256})
+    return approval
+
+
+def _sign_with_passphrase(*, user, payload, revision, passphrase) -> Approval:
+    credential = (SigningCredential.objects
+                  .filter(user=user, kind=SigningCredential.Kind.PASSPHRASE, revoked_at=None)
+                  .order_by("-created_at").first())
+    if credential is None:
+        raise ApprovalError("您还没有有效的口令密钥，请先在“签名凭证”中登记，或使用安全密钥签名。")
+    if not passphrase:
+        raise ApprovalError("请输入签名口令。")
+    return sign_with_passphrase(credential=credential, passphrase=passphrase, payload=payload,
+                                revision=revision)
+
+
+def _sign_with_passkey(*, user, fresh, revision, prepared_json, assertion) -> Approval:
+    try:
+        prepared = json.loads(prepared_json)
+    except ValueError as error:
+        raise ApprovalError("签名内容格式不正确。") from error
+    if not isinstance(prepared, dict):
+        raise ApprovalError("签名内容格式不正确。")
+    if (reason := prepared_approval_matches(prepared=prepared, fresh=fresh,
+                                            now=timezone.now())) is not None:
+        raise ApprovalError(reason)
+    if Approval.objects.filter(revision=revision, payload__nonce=prepared["nonce"]).exists():
+        raise ApprovalError("这份签名已经用过。")
+    credential = credential_for_assertion(user=user, assertion=assertion)
+    return sign_with_passkey(credential=credential, payload=prepared, assertion=assertion,
+                             revision=revision)

@@ -1,0 +1,165 @@
+"""check-live: is what the public sees exactly what the leaders signed?
+
+For every page and snippet the register says is live — and every one that is live — the hash
+of what is stored now is compared with the signed ``content_sha256`` of its latest register
+entry. A title changed in the database behind the CMS's back, a page put online by SQL, or
+one taken offline without a takedown record are all found. ``restore`` puts back the signed
+revision (recorded as a restoration) or takes down what was never approved (a takedown).
+
+Other apps add checks of what they publish (the baked files) with the ``review_live_checks``
+hook: a function taking ``progress`` and returning findings — objects with ``model``,
+``object_id``, a ``str()`` and ``restore(user=...)`` — so this module needs none of them.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from modelcluster.models import get_all_child_relations
+from wagtail import hooks
+from wagtail.models import DraftStateMixin, Page
+
+from review.context import acting_as
+from review.pipeline.approvals import object_content_sha256
+from review.pipeline.guard import restoring
+from review.pipeline.takedown import takedown_reason
+from review.register.models import RegisterEntry
+
+LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
+
+
+@dataclass(frozen=True)
+class Expected:
+    seq: int
+    kind: str
+    revision_id: int | None
+    content_sha256: str
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    model: str
+    object_id: str
+    title: str
+    reason: str
+    entry_seq: int | None
+
+    def __str__(self) -> str:
+        where = f"（发布登记第 {self.entry_seq} 条）" if self.entry_seq else ""
+        return f"{self.model} #{self.object_id}《{self.title}》：{self.reason}{where}"
+
+
+def expected_states() -> dict[tuple[int, str], Expected]:
+    """The latest register entry of every object, keyed by (content type id, object id)."""
+    latest: dict[tuple[int, str], Expected] = {}
+    rows = (RegisterEntry.objects.order_by("seq")
+            .values_list("content_type_id", "object_id", "seq", "kind", "revision_id",
+                         "content_sha256").iterator(chunk_size=10_000))
+    for content_type_id, object_id, seq, kind, revision_id, content_hash in rows:
+        latest[(content_type_id, object_id)] = Expected(seq, kind, revision_id, content_hash)
+    return latest
+
+
+def _models():
+    for model in apps.get_models():
+        if issubclass(model, DraftStateMixin) and not model._meta.proxy:
+            yield model
+
+
+def live_objects() -> Iterator[object]:
+    """Every live page (as its specific class, one query per type) and live snippet."""
+    for model in _models():
+        queryset = model._default_manager.filter(live=True)
+        if issubclass(model, Page):
+            queryset = queryset.filter(
+                content_type=ContentType.objects.get_for_model(model), depth__gt=1)
+        relations = [r.get_accessor_name() for r in get_all_child_relations(model)]
+        yield from queryset.prefetch_related(*relations).iterator(chunk_size=2000)
+
+
+def base_type_id(obj) -> int:
+    return obj.get_base_content_type().pk
+
+
+def check_live(*, progress: Callable[[int], None] | None = None) -> list[Mismatch]:
+    expected = expected_states()
+    seen: set[tuple[int, str]] = set()
+    mismatches: list[Mismatch] = []
+    for count, obj in enumerate(live_objects(), start=1):
+        key = (base_type_id(obj), str(obj.pk))
+        seen.add(key)
+        if (reason := _live_mismatch(obj, expected.get(key))) is not None:
+            entry = expected.get(key)
+            mismatches.append(Mismatch(obj._meta.label_lower, str(obj.pk), str(obj), reason,
+                                       entry.seq if entry else None))
+        if progress and count % 1000 == 0:
+            progress(count)
+    missing = [(key, entry) for key, entry in expected.items()
+               if entry.kind in LIVE_KINDS and key not in seen]
+    objects = _objects([key for key, _ in missing])
+    for key, entry in missing:
+        obj = objects.get(key)
+        model = ContentType.objects.get_for_id(key[0]).model_class()
+        mismatches.append(Mismatch(
+            model._meta.label_lower if model else str(key[0]), key[1],
+            str(obj) if obj else "（已被删除）",
+            "已登记发布，却不在线上，也没有撤稿登记", entry.seq))
+    return mismatches
+
+
+def check_everything(*, progress: Callable[[int], None] | None = None) -> list:
+    """``check_live`` and every check other apps registered (``review_live_checks``)."""
+    findings: list = check_live(progress=progress)
+    for extra_check in hooks.get_hooks("review_live_checks"):
+        findings.extend(extra_check(progress=progress))
+    return findings
+
+
+def _live_mismatch(obj, entry: Expected | None) -> str | None:
+    if entry is None or entry.kind not in LIVE_KINDS:
+        return "在线上，却没有有效的发布登记"
+    if entry.revision_id != obj.live_revision_id:
+        return "线上版本不是签名批准的版本"
+    if object_content_sha256(obj) != entry.content_sha256:
+        return "线上内容与签名批准的内容不符"
+    return None
+
+
+def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:
+    """The stored objects for (content type id, object id) keys, a query per type and chunk."""
+    by_type: dict[int, list[str]] = {}
+    for content_type_id, object_id in keys:
+        by_type.setdefault(content_type_id, []).append(object_id)
+    found = {}
+    for content_type_id, object_ids in by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        for start in range(0, len(object_ids), 2000):
+            for obj in model._default_manager.filter(pk__in=object_ids[start:start + 2000]):
+                found[(content_type_id, str(obj.pk))] = obj
+    return found
+
+
+def restore(mismatch, *, user=None) -> str:
+    """Put back what the register says; returns what was done."""
+    if not isinstance(mismatch, Mismatch):  # another app's finding restores itself
+        return mismatch.restore(user=user)
+    model = apps.get_model(mismatch.model)
+    obj = model._default_manager.filter(pk=mismatch.object_id).first()
+    if obj is None:
+        return "对象已被删除，无法恢复：请从备份恢复"
+    obj = obj.specific if isinstance(obj, Page) else obj
+    entry = (RegisterEntry.objects.filter(content_type=obj.get_base_content_type(),
+                                          object_id=str(obj.pk)).order_by("-seq").first())
+    with transaction.atomic(), acting_as(user):
+        if entry is None or entry.kind not in LIVE_KINDS:
+            with takedown_reason("发布检查：在线内容没有有效的发布登记，已撤下"):
+                obj.unpublish(user=user)
+            return "已撤下（没有发布登记）"
+        reason = f"发布检查：恢复发布登记第 {entry.seq} 条签名批准的内容"
+        with restoring(obj, reason=reason):
+            entry.revision.publish(user=user, skip_permission_checks=True)
+        return f"已恢复为登记第 {entry.seq} 条的版本"

@@ -1,0 +1,108 @@
+"""The register's records: the chained publication register, its head, and its signed
+checkpoints. Rows are appended, never changed.
+
+Generic over any Wagtail page or snippet with revisions; nothing here knows the cms models.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from review.canonical import entry_hash
+from review.exceptions import AppendOnlyError
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("发布登记不可修改。")
+
+    def delete(self):
+        raise AppendOnlyError("发布登记不可删除。")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are inserted once and never updated or deleted through the ORM (on PostgreSQL a
+    trigger refuses UPDATE and DELETE too; see migrations)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("发布登记不可修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("发布登记不可删除。")
+
+
+class RegisterEntry(AppendOnlyModel):
+    """One line of the publication register (发布登记), chained to the one before.
+
+    ``entry`` is exactly the stored entry: ``{seq, kind, approval, signature, published_at,
+    published_by, prev_hash}``; the other columns index it for lookups.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLICATION = "publication", "发布"
+        TAKEDOWN = "takedown", "紧急撤稿"
+        # Signed content put back after it was changed behind the CMS's back (check-live).
+        RESTORATION = "restoration", "恢复"
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    entry = models.JSONField()
+    entry_hash = models.CharField(max_length=64, unique=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=255)
+    revision = models.ForeignKey("wagtailcore.Revision", null=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    approval_record = models.OneToOneField("review.Approval", null=True, on_delete=models.PROTECT,
+                                           related_name="register_entry")
+    published_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "发布登记"
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["content_type", "object_id", "seq"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if entry_hash(self.entry) != self.entry_hash:
+            raise ValueError("entry_hash does not match entry")
+        super().save(*args, **kwargs)
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed statement of the register's Merkle tree: its size and root hash, as a C2SP
+    signed note made with the log key (never a leader's key). Checkpoints are meant to leave
+    the system — e-mailed, printed, kept on write-once storage — so that a rewrite of the
+    database cannot go unnoticed."""
+
+    size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    origin = models.CharField(max_length=255)
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "登记检查点"
+        ordering = ["size", "pk"]
+
+    def __str__(self):
+        return f"checkpoint {self.size} {self.root_hash[:16]}…"
+
+
+class RegisterHead(models.Model):
+    """The chain's head in one row: appending locks it (SELECT … FOR UPDATE), so concurrent
+    publications on several application servers queue up instead of forking the chain."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"head #{self.seq}"

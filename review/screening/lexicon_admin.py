@@ -1,0 +1,102 @@
+"""The screening lexicon in the admin: sensitive words and allow-list phrases as snippets (add,
+edit, delete, filter, search, export), their change history (django-simple-history) and the
+results of rescans of live content after changes."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from wagtail.admin.ui.tables import Column
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from review.screening.findings import Finding
+from review.screening.models import CATEGORY_LABELS, AllowListEntry, LexiconEntry, LexiconRescan
+
+HISTORY_PAGE_SIZE = 50
+HISTORY_TYPES = {"+": "新增", "~": "修改", "-": "删除"}
+
+
+class LexiconEntryViewSet(SnippetViewSet):
+    model = LexiconEntry
+    icon = "warning"
+    menu_label = "敏感词"
+    list_display = ["word", Column("category_label", label="类别"), "severity", "note",
+                    "updated_at"]
+    list_filter = ["category", "severity"]
+    search_fields = ["word", "note"]
+    list_export = ["word", "category", "severity", "note"]
+    export_filename = "lexicon"
+    ordering = ["category", "word"]
+
+
+class AllowListEntryViewSet(SnippetViewSet):
+    model = AllowListEntry
+    icon = "tick"
+    menu_label = "允许短语"
+    list_display = ["word", "note", "updated_at"]
+    search_fields = ["word", "note"]
+    list_export = ["word", "note"]
+    export_filename = "allow-list"
+
+
+class ScreeningViewSetGroup(SnippetViewSetGroup):
+    items = (LexiconEntryViewSet, AllowListEntryViewSet)
+    menu_icon = "warning"
+    menu_label = "内容检查词库"
+    menu_name = "screening-lexicon"
+    menu_order = 850
+
+
+def user_may_manage_lexicon(user) -> bool:
+    return user.has_perm("review.change_lexiconentry") or user.has_perm(
+        "review.add_lexiconentry")
+
+
+def lexicon_history(request):
+    """Who changed which word, when, and how: newest first."""
+    if not user_may_manage_lexicon(request.user):
+        raise PermissionDenied
+    words = LexiconEntry.history.select_related("history_user").order_by("-history_date",
+                                                                          "-history_id")
+    phrases = AllowListEntry.history.select_related("history_user").order_by("-history_date",
+                                                                             "-history_id")
+    which = request.GET.get("which", "words")
+    queryset = phrases if which == "allow" else words
+    page = Paginator(queryset, HISTORY_PAGE_SIZE).get_page(request.GET.get("p"))
+    rows = [{
+        "date": record.history_date,
+        "user": record.history_user,
+        "type": HISTORY_TYPES.get(record.history_type, record.history_type),
+        "word": record.word,
+        "category": CATEGORY_LABELS.get(getattr(record, "category", ""),
+                                        getattr(record, "category", "")),
+        "severity": getattr(record, "get_severity_display", lambda: "")(),
+        "note": record.note,
+        "changes": _changes(record),
+    } for record in page.object_list]
+    return render(request, "review/lexicon/history.html", {
+        "page": page, "rows": rows, "which": which,
+    })
+
+
+def _changes(record) -> str:
+    previous = record.prev_record
+    if previous is None or record.history_type != "~":
+        return ""
+    delta = record.diff_against(previous)
+    return "；".join(f"{change.field}：{change.old} → {change.new}" for change in delta.changes
+                    if change.field != "updated_at")
+
+
+def rescans(request, rescan_id: int | None = None):
+    """The latest rescans; one rescan's pages that now match."""
+    if not user_may_manage_lexicon(request.user):
+        raise PermissionDenied
+    selected = (get_object_or_404(LexiconRescan, pk=rescan_id) if rescan_id
+                else LexiconRescan.objects.filter(status=LexiconRescan.Status.DONE).first())
+    matches = [{**match, "findings": [Finding.from_json(f) for f in match["findings"]]}
+               for match in selected.matches] if selected else []
+    return render(request, "review/lexicon/rescans.html", {
+        "rescans": LexiconRescan.objects.all()[:20],
+        "selected": selected,
+        "matches": matches,
+    })

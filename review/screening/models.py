@@ -1,0 +1,105 @@
+"""The screening lexicon: sensitive words, the allow list, and rescans of live content
+after either changed. Every change is kept (django-simple-history)."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from review.exceptions import TermError
+from review.screening.matching import SEVERITIES, check_term
+
+CATEGORY_LABELS = {
+    "gambling": "赌博", "pornography": "色情", "fraud": "诈骗", "drugs": "毒品",
+    "spam": "垃圾广告", "education": "教育违规", "privacy": "个人信息", "political": "政治",
+    "violence": "暴力", "other": "其他",
+}
+
+
+class Severity(models.TextChoices):
+    BLOCK = "block", "拦截（退回作者）"
+    REVIEW = "review", "人工复核（须说明理由才能通过）"
+    WARN = "warn", "提示"
+
+
+assert tuple(Severity.values) == SEVERITIES
+
+
+def _validate_term(word: str) -> None:
+    try:
+        check_term(word)
+    except TermError as error:
+        raise ValidationError(str(error)) from error
+
+
+class LexiconEntry(models.Model):
+    """A sensitive word. Matched however it is disguised (review.screening.folding); every change is
+    kept (django-simple-history) and makes live content be rescanned."""
+
+    word = models.CharField("词条", max_length=100, unique=True, validators=[_validate_term])
+    category = models.CharField("类别", max_length=50, db_index=True,
+                                help_text="如 gambling、pornography、fraud、education。")
+    severity = models.CharField("处理级别", max_length=8, choices=Severity.choices,
+                                default=Severity.BLOCK, db_index=True)
+    note = models.CharField("备注", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="词库变更历史")
+
+    class Meta:
+        verbose_name = "敏感词"
+        verbose_name_plural = "敏感词库"
+        ordering = ["category", "word"]
+
+    def __str__(self):
+        return self.word
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS.get(self.category, self.category)
+
+
+class AllowListEntry(models.Model):
+    """A phrase that holds a sensitive word legitimately (反赌博, 严禁有偿补课): a match lying
+    inside it is not reported."""
+
+    word = models.CharField("允许短语", max_length=100, unique=True, validators=[_validate_term])
+    note = models.CharField("备注", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="允许短语变更历史")
+
+    class Meta:
+        verbose_name = "允许短语"
+        verbose_name_plural = "允许短语"
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+
+class LexiconRescan(models.Model):
+    """A rescan of live content after the lexicon changed: queued by the change, run in the
+    background (the task review.screening.rescan.rescan_lexicon), its results listed in the
+    admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checked = models.PositiveIntegerField(default=0)
+    # [{content_type, object_id, title, admin_url, findings: [finding dicts]}]
+    matches = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "词库变更复查"
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return f"rescan {self.pk} {self.status}"
