@@ -459,6 +459,3 @@ class OrganisationRole(models.Model):
 
     def __str__(self):
         return self.group.name
-
-
-from cms.baking.models import BakedFile  # noqa: E402, F401  (the app's models live here)
