@@ -19,6 +19,7 @@ from cms.resources.permissions import (
     SemesterPermissionPolicy,
     TeachingGroupPermissionPolicy,
 )
+from cms.resources.public import resources_listed_by
 from cms.resources.scope import visible_resources
 
 register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
@@ -233,3 +234,10 @@ def register_resource_log_actions(actions):
                             "校内资源经初审通过（不公开）")
     actions.register_action("resources.second_preparation_accepted", "二次备课已采用",
                             "教研组长审核通过，新版本替换共享教案")
+
+
+@hooks.register("column_listing_resources")
+def public_resources_of_column(*, column):
+    """A school's public resources, listed below the articles of its column for their kind
+    (cms.baking.listing)."""
+    return resources_listed_by(column=column)
