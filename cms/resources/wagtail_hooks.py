@@ -18,9 +18,9 @@ from cms.resources.permissions import (
     ResourcePermissionPolicy,
     SemesterPermissionPolicy,
     TeachingGroupPermissionPolicy,
+    visible_resources,
 )
 from cms.resources.public import resources_listed_by
-from cms.resources.scope import visible_resources
 
 register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
 register_permission_policy(Semester, SemesterPermissionPolicy(Semester))
