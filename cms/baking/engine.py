@@ -28,6 +28,7 @@ from cms.baking.models import BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
 from cms.models import ColumnPage
+from review.models import RegisterEntry, RegisterHead
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -311,20 +312,14 @@ def last_baked_seq(*, root: Path, site: Site) -> int | None:
 # restoration and takedown of a page is one entry (review.register), scheduled ones included.
 
 def register_seq() -> int:
-    from review.models import RegisterHead
-
     return RegisterHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
 
 
 def register_head_entry_id() -> int | None:
-    from review.models import RegisterEntry
-
     return RegisterEntry.objects.filter(seq=register_seq()).values_list("pk", flat=True).first()
 
 
 def pages_with_events_since(*, seq: int, until: int) -> list[int]:
-    from review.models import RegisterEntry
-
     # Pages are keyed by wagtailcore.Page, however specific (review.register).
     entries = RegisterEntry.objects.filter(seq__gt=seq, seq__lte=until,
                                            content_type=get_default_page_content_type())

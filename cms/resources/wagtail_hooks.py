@@ -2,17 +2,19 @@ import functools
 
 from django import forms
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cms.resources import views
+from cms.models import Role
+from cms.resources import scope, views
 from cms.resources.models import Resource, Semester, TeachingGroup
 from cms.resources.permissions import (
     ResourcePermissionPolicy,
@@ -21,6 +23,7 @@ from cms.resources.permissions import (
     visible_resources,
 )
 from cms.resources.public import resources_listed_by
+from review.panels import ScreeningFindingsPanel
 
 register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
 register_permission_policy(Semester, SemesterPermissionPolicy(Semester))
@@ -72,10 +75,6 @@ class ResourceViewSet(SnippetViewSet):
 
     @property
     def panels(self):
-        from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
-
-        from review.panels import ScreeningFindingsPanel
-
         return [
             ScreeningFindingsPanel(),
             FieldPanel("title"),
@@ -114,8 +113,6 @@ class TeachingGroupForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from django.contrib.auth import get_user_model
-
         schools = teaching_group_policy.schools_for(self.for_user, "change")
         self.fields["school"].queryset = schools
         self.fields["leader"].queryset = (
@@ -177,10 +174,6 @@ def menu_roles(request) -> dict[str, bool]:
     page draws the menus)."""
     cached = getattr(request, "_resources_menu_roles", None)
     if cached is None:
-        from cms.models import Role
-        from cms.resources import scope
-        from cms.resources.models import TeachingGroup
-
         user = request.user
         teaches = bool(scope.home_ids(user=user, roles=(Role.TEACHER,))
                        - scope.portal_ids(user=user))
