@@ -19,6 +19,7 @@ from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from wagtail import hooks
+from wagtail.models import Page
 
 ARTICLES_PER_PAGE = 20
 RESOURCES_PER_PAGE = 20  # below the articles, turning pages with them
@@ -47,7 +48,7 @@ class ArticlesInOrder:
         return ArticlesInOrder(ids=list(self.ids), queryset=self.queryset)
 
 
-def column_listing_resources(*, column) -> Sequence:
+def column_listing_resources(*, column: Page) -> Sequence:
     """What the ``column_listing_resources`` hooks list on ``column`` below its articles
     (cms.resources registers its teachers' public resources): each hook takes the column
     and returns a sequence, empty if it lists nothing there."""

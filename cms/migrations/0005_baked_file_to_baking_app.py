@@ -5,7 +5,7 @@ moves with it, so its permissions and any log entries keep pointing at it."""
 from django.db import migrations
 
 
-def move_content_type(apps, schema_editor, *, source, target):
+def move_content_type(apps, schema_editor, *, source: str, target: str) -> None:
     ContentType = apps.get_model("contenttypes", "ContentType")
     db = schema_editor.connection.alias
     if ContentType.objects.using(db).filter(app_label=target, model="bakedfile").exists():

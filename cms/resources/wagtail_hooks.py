@@ -3,6 +3,7 @@ import functools
 from django import forms
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from wagtail import hooks
@@ -13,7 +14,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cms.models import Role
+from cms.models import ColumnPage, Role
 from cms.resources import scope, views
 from cms.resources.models import Resource, Semester, TeachingGroup
 from cms.resources.permissions import (
@@ -230,7 +231,7 @@ def register_resource_log_actions(actions):
 
 
 @hooks.register("column_listing_resources")
-def public_resources_of_column(*, column):
+def public_resources_of_column(*, column: ColumnPage) -> QuerySet[Resource]:
     """A school's public resources, listed below the articles of its column for their kind
     (cms.baking.listing)."""
     return resources_listed_by(column=column)
