@@ -12,12 +12,10 @@ class CmsConfig(AppConfig):
         from wagtail.signals import page_published, pre_page_move
 
         from cms.api import register_api_error_handlers
-        from cms.baking.signals import connect as connect_baking_signals
         from cms.models import ColumnPage
         from cms.structure import apply_structural_change, refuse_direct_column_moves
 
         register_api_error_handlers()
-        connect_baking_signals()
         pre_page_move.connect(refuse_direct_column_moves, dispatch_uid="cms_column_moves")
         page_published.connect(apply_structural_change, sender=ColumnPage,
                                dispatch_uid="cms_structural_change")

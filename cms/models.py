@@ -1,11 +1,8 @@
 """The education network's content: the bureau portal, school sites, columns and articles,
 and the organisation roles that confine each school's people to their own site."""
 
-from contextvars import ContextVar
-
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -22,6 +19,7 @@ from wagtail.images.blocks import ImageBlock
 from wagtail.models import Collection, Orderable, Page
 from wagtail.search import index
 
+from cms.baking.listing import ArticlesInOrder, Listing, column_listing_resources
 from cms.cjk import index_tokens
 from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind, StructuralChange
 from cms.forms import CmsPageForm
@@ -31,7 +29,6 @@ from review.pipeline.panels import ScreeningFindingsPanel
 # Documents are linked as attachments, not inline: the public reaches a document only as an
 # attachment of a live page (see cms.views.attachment).
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "hr"]
-ARTICLES_PER_PAGE = 20
 
 
 class ChineseSearchMixin:
@@ -147,40 +144,6 @@ class SchoolHomePage(OrganisationHomePage):
         return context
 
 
-# While cms.baking renders a column's listing pages one after another, what they all show
-# (the articles' order, the resources, the sub-columns) is read once; None, when serving a
-# reader, reads it for each request.
-listing_memo: ContextVar[dict | None] = ContextVar("listing_memo", default=None)
-
-
-def read_once_per_bake(key, read):
-    """``read()`` (a queryset), or while baking listing pages, its rows read the first time."""
-    memo = listing_memo.get()
-    if memo is None:
-        return read()
-    if key not in memo:
-        memo[key] = list(read())
-    return memo[key]
-
-
-class ArticlesInOrder:
-    """Articles by id, in the order given, each slice (a listing page) fetched when asked for:
-    what a Paginator needs, without sorting whole rows in the database for every page."""
-
-    def __init__(self, ids):
-        self.ids = ids  # a list, or a values_list queryset (sliced in the database)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index:index + 1][0]
-        ids = self.ids[index]
-        found = ArticlePage.objects.select_related("cover_image").in_bulk(ids)
-        return [found[pk] for pk in ids if pk in found]
-
-
 def latest_articles(queryset, limit: int):
     """Live, public articles, newest displayed date first."""
     return (
@@ -289,43 +252,32 @@ class ColumnPage(ChineseSearchMixin, Page):
     def articles(self):
         return latest_articles(ArticlePage.objects.descendant_of(self), None)
 
-    def listed_article_ids(self):
-        """The ids of the articles the column lists, in order: narrow queries (sorting ids
-        and dates, not whole pages), made once per bake of its listing pages."""
-        return read_once_per_bake(("articles", self.pk),
-                                  lambda: self.articles().values_list("pk", flat=True))
-
     def serve(self, request, *args, **kwargs):
         if self.kind == ColumnKind.LINK:
             return HttpResponseRedirect(self.link_url)
         return super().serve(request, *args, **kwargs)
 
-    def listings(self) -> tuple[Paginator, Paginator]:
-        """What the column lists, page by page: its articles, and below them teachers' public
-        resources of its kind (cms.resources). Both turn pages together (``?page=N``)."""
-        from cms.resources.public import RESOURCES_PER_PAGE, resources_listed_by
+    def listing(self) -> Listing:
+        """What the column lists (cms.baking.listing): its articles, newest first (their ids
+        sorted in the database, each listing page's rows loaded when shown), the resources
+        listed below them and its sub-columns."""
+        return Listing(
+            articles=ArticlesInOrder(
+                ids=self.articles().values_list("pk", flat=True),
+                queryset=ArticlePage.objects.select_related("cover_image")),
+            resources=column_listing_resources(column=self),
+            sub_columns=self.sub_columns())
 
-        resources = read_once_per_bake(("resources", self.pk),
-                                       lambda: resources_listed_by(column=self))
-        return (Paginator(ArticlesInOrder(self.listed_article_ids()), ARTICLES_PER_PAGE),
-                Paginator(resources, RESOURCES_PER_PAGE))
-
-    def listing_page_count(self) -> int:
-        return max(paginator.num_pages for paginator in self.listings())
-
-    def get_context(self, request, *args, **kwargs):
+    def get_context(self, request, *args, listing: Listing | None = None, **kwargs):
+        """``listing``: the column's listing already read (baking renders every listing page
+        from one read); otherwise it is read for this request."""
         context = super().get_context(request, *args, **kwargs)
-        articles, resources = self.listings()
-        pages = max(articles.num_pages, resources.num_pages)
-        # The pagination bar counts the listing's pages, whichever of the two fills them.
-        page_obj = Paginator(range(pages), 1).get_page(request.GET.get("page", 1))
-        context["page_obj"] = page_obj
-        context["articles"] = (articles.page(page_obj.number).object_list
-                               if page_obj.number <= articles.num_pages else [])
-        context["resources"] = (resources.page(page_obj.number).object_list
-                                if page_obj.number <= resources.num_pages else [])
-        context["sub_columns"] = read_once_per_bake(("sub_columns", self.pk),
-                                                    self.sub_columns)
+        listing = self.listing() if listing is None else listing
+        page = listing.page(number=request.GET.get("page", 1))
+        context["page_obj"] = page.page_obj
+        context["articles"] = page.articles
+        context["resources"] = page.resources
+        context["sub_columns"] = listing.sub_columns
         return context
 
 
@@ -459,6 +411,3 @@ class OrganisationRole(models.Model):
 
     def __str__(self):
         return self.group.name
-
-
-from cms.baking.models import BakedFile  # noqa: E402, F401  (the app's models live here)

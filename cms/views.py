@@ -9,6 +9,8 @@ from wagtail.models import Page, Site
 
 from cms.cjk import query_tokens
 from cms.models import ArticleAttachment
+from cms.resources.models import ResourceFile
+from cms.resources.public import live_public_resources
 
 RESULTS_PER_PAGE = 20
 MAX_QUERY_LENGTH = 100
@@ -53,9 +55,6 @@ def resource_file(request, file_id: int, filename: str):
     """Serve a file of a teacher's resource to the public, only while the resource is live
     and public: never a draft's file (drafts are revisions; the row's files are the live
     ones) nor an internal resource's."""
-    from cms.resources.models import ResourceFile
-    from cms.resources.public import live_public_resources
-
     item = get_object_or_404(ResourceFile.objects.select_related("document"), pk=file_id,
                              resource__in=live_public_resources())
     document = item.document

@@ -1,5 +1,6 @@
 from wagtail import hooks
 
+from cms.baking.livecheck import check_files
 from cms.users import check_bulk_action_on_users
 
 hooks.register("before_bulk_action", check_bulk_action_on_users)
@@ -8,6 +9,4 @@ hooks.register("before_bulk_action", check_bulk_action_on_users)
 @hooks.register("review_live_checks")
 def check_baked_files(*, progress=None):
     """publication_log check-live also checks the baked public files (static publishing)."""
-    from cms.baking.livecheck import check_files
-
     return check_files(progress=progress)

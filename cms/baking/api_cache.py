@@ -19,6 +19,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from cms.baking.files import sha256_bytes
 from cms.baking.middleware import is_anonymous_read
+from review.models import RegisterHead
 
 API_PREFIX = "/api/"
 GENERATION_KEY = "cms:api:generation"
@@ -35,8 +36,6 @@ def invalidate() -> None:
 
 
 def generation() -> str:
-    from review.models import RegisterHead
-
     # The register head's hash names the whole publication history, not just its length.
     # Plain SQL: building the ORM query cost more than the rest of a cache hit together.
     with connection.cursor() as cursor:

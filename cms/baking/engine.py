@@ -12,9 +12,10 @@ import functools
 import json
 import logging
 import multiprocessing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -26,7 +27,8 @@ from cms.baking import files, paths
 from cms.baking.models import BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
-from cms.models import ColumnPage, listing_memo
+from cms.models import ColumnPage
+from review.models import RegisterEntry, RegisterHead
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -98,15 +100,17 @@ class _Baker:
         return self.site_dir(site_id).name
 
     def put(self, *, site_id: int, url_path: str, page_number: int = 1,
-            page: Page | None = None, page_id: int | None = None) -> None:
+            page: Page | None = None, page_id: int | None = None,
+            serve_kwargs: Mapping[str, Any] | None = None) -> None:
         """Render ``url_path`` and write its file; ``page``, when given, is the specific page
-        at ``url_path`` itself (not at a feed of it), which spares routing to it."""
+        at ``url_path`` itself (not at a feed of it), which spares routing to it, and
+        ``serve_kwargs`` what its ``serve`` (and ``get_context``) are given (render)."""
         relative = paths.file_for_url(url_path=url_path, page_number=page_number)
         if relative is None:
             return
         target = self.site_dir(site_id) / relative
         rendered = render(site=self.site(site_id), url_path=url_path, page_number=page_number,
-                          page=page)
+                          page=page, serve_kwargs=serve_kwargs)
         page_id = page.pk if page is not None else page_id
         if rendered.status >= 500:  # keep what readers had; `bake` tries again next time
             logger.error("静态化失败：%s%s 返回 %s", self.site_name(site_id), url_path,
@@ -190,14 +194,12 @@ class _Baker:
                           public: bool) -> None:
         """Pages 2..N of a column's listing; pagination files beyond N removed."""
         pages = 1
-        token = listing_memo.set({})  # the column's list read once for all its pages
-        try:
-            if public and isinstance(page, ColumnPage):
-                pages = page.listing_page_count()
+        if public and isinstance(page, ColumnPage):
+            listing = page.listing().read()  # the column's list read once for all its pages
+            pages = listing.page_count
             for number in range(2, pages + 1):
-                self.put(site_id=site_id, url_path=url_path, page_number=number, page=page)
-        finally:
-            listing_memo.reset(token)
+                self.put(site_id=site_id, url_path=url_path, page_number=number, page=page,
+                         serve_kwargs={"listing": listing})
         folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
         if folder.is_dir():
             for existing in list(folder.iterdir()):
@@ -310,20 +312,14 @@ def last_baked_seq(*, root: Path, site: Site) -> int | None:
 # restoration and takedown of a page is one entry (review.register), scheduled ones included.
 
 def register_seq() -> int:
-    from review.models import RegisterHead
-
     return RegisterHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
 
 
 def register_head_entry_id() -> int | None:
-    from review.models import RegisterEntry
-
     return RegisterEntry.objects.filter(seq=register_seq()).values_list("pk", flat=True).first()
 
 
 def pages_with_events_since(*, seq: int, until: int) -> list[int]:
-    from review.models import RegisterEntry
-
     # Pages are keyed by wagtailcore.Page, however specific (review.register).
     entries = RegisterEntry.objects.filter(seq__gt=seq, seq__lte=until,
                                            content_type=get_default_page_content_type())

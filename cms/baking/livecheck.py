@@ -18,6 +18,7 @@ from wagtail.models import Page, Site, get_default_page_content_type
 from cms.baking import files, paths
 from cms.baking.engine import BakeReport, _Baker, bake_root, page_url_path, site_directory_of
 from cms.baking.models import BakedFile
+from review.models import RegisterEntry
 
 # A temporary file younger than this is a bake in progress, not a finding.
 TEMPORARY_GRACE_SECONDS = 600
@@ -94,8 +95,6 @@ def sites_by_directory() -> dict[str, Site]:
 
 
 def _latest_page_entries() -> dict[int, int]:
-    from review.models import RegisterEntry
-
     rows = (RegisterEntry.objects.filter(content_type=get_default_page_content_type())
             .values("object_id").annotate(latest=Max("seq")).values_list("object_id", "latest"))
     return {int(pk): seq for pk, seq in rows if pk.isdigit()}

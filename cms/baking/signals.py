@@ -12,7 +12,17 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django_tasks import task
+from wagtail import signals
+from wagtail.models import Page, Site
+
+from cms.baking.api_cache import invalidate
+from cms.baking.engine import bake_plan
+from cms.baking.plan import plan_listings
+from cms.baking.tasks import bake_publication_events
+from cms.resources.models import Resource
+from cms.resources.public import listing_column_ids
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +36,6 @@ class _Batch:
         self.listing_ids: set[int] = set()
 
     def __call__(self) -> None:
-        from cms.baking.api_cache import invalidate
-        from cms.baking.tasks import bake_publication_events
-
         invalidate()
         if not getattr(settings, "BAKE_ON_PUBLICATION", True):
             return
@@ -41,9 +48,6 @@ class _Batch:
 @task()
 def bake_listings(column_ids: list[int]) -> dict:
     """Re-render these columns' listing pages (a resource listed there went live or down)."""
-    from cms.baking.engine import bake_plan
-    from cms.baking.plan import plan_listings
-
     try:
         report = bake_plan(plan=plan_listings(column_ids=column_ids))
     except Exception:
@@ -86,8 +90,6 @@ def page_moved(sender, instance, parent_page_before, parent_page_after, **kwargs
     """A live page (or a page with live pages beneath) moved: its old files are stale under
     the old address, so both sites are rebuilt whole (and pruned). Moving drafts changes
     nothing public."""
-    from wagtail.models import Page
-
     if not Page.objects.descendant_of(instance, inclusive=True).filter(live=True).exists():
         return
     sites = {parent.get_site() for parent in (parent_page_before, parent_page_after)}
@@ -102,19 +104,25 @@ def queue_listings(*, column_ids) -> None:
         _queue(listing_ids=column_ids)
 
 
-def site_changed(sender, instance, **kwargs) -> None:
-    from cms.baking.api_cache import invalidate
+def resource_publication_changed(sender, instance, **kwargs) -> None:
+    """Wagtail's ``published``/``unpublished`` for a teacher's resource: re-render the listing
+    of the column that lists it (cms.resources.public)."""
+    queue_listings(column_ids=listing_column_ids(resource=instance))
 
+
+def site_changed(sender, instance, **kwargs) -> None:
     transaction.on_commit(invalidate, robust=True)
 
 
 def connect() -> None:
-    from django.db.models.signals import post_delete, post_save
-    from wagtail import signals
-    from wagtail.models import Site
-
+    """Connect the receivers (``BakingConfig.ready``)."""
     signals.page_published.connect(page_published, dispatch_uid="cms_baking_published")
     signals.page_unpublished.connect(page_unpublished, dispatch_uid="cms_baking_unpublished")
     signals.post_page_move.connect(page_moved, dispatch_uid="cms_baking_moved")
+    # A public resource going live or taken down changes its column's public listing.
+    signals.published.connect(resource_publication_changed, sender=Resource,
+                              dispatch_uid="resources_listing_published")
+    signals.unpublished.connect(resource_publication_changed, sender=Resource,
+                                dispatch_uid="resources_listing_unpublished")
     post_save.connect(site_changed, sender=Site, dispatch_uid="cms_baking_site_saved")
     post_delete.connect(site_changed, sender=Site, dispatch_uid="cms_baking_site_deleted")

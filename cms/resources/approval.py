@@ -4,55 +4,35 @@
   review, the leader's signed approval) and go live like a page: the publication guard
   (review/guard.py) refuses them otherwise, and the register records them.
 * **Internal** resources take a second workflow of the school made of the *same* screening
-  and first-review tasks, without the leader's approval: nothing of them goes online, so
-  there is nothing to sign. Wagtail finishes that workflow by "publishing" the approved
-  revision (``WAGTAIL_FINISH_WORKFLOW_ACTION``); ``Resource.publish`` turns that into
+  and first-review tasks (``internal_workflow_for`` in cms.resources.models), without the
+  leader's approval: nothing of them goes online, so there is nothing to sign. Wagtail
+  finishes that workflow by "publishing" the approved revision
+  (``WAGTAIL_FINISH_WORKFLOW_ACTION``); ``Resource.publish`` turns that into
   ``approve_internally``, which stores the revision as the resource's approved content
   without ever making it live, and only when a first review by someone other than the
   submitter approved it.
 
 ``approved_at`` is what quotas count: set when a public resource goes live (and cleared if it
 is taken down) or when an internal one is approved.
+
+This module sits below cms.resources.models (``Resource.publish`` calls
+``approve_internally``): it takes resources as arguments and imports none of their models.
 """
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth.models import Permission
+from django.db import transaction
 from django.utils import timezone
 from wagtail.log_actions import log
-from wagtail.models import TaskState, Workflow, WorkflowState, WorkflowTask
+from wagtail.models import TaskState, WorkflowState
 
 from cms.models import Role
 from cms.resources.rules import Visibility
 from review.context import Refused
-from review.models import FirstReviewTask, ScreeningTask
+from review.models import FirstReviewTask
 
 
 class InternalApprovalRefused(Refused):
     heading = "校内审核未完成"
-
-
-def internal_workflow_for(*, school) -> Workflow | None:
-    """The school's internal-resource workflow, made on first use from its own tasks."""
-    from cms.resources.models import SchoolResourceWorkflow
-
-    existing = SchoolResourceWorkflow.objects.filter(school=school).select_related(
-        "internal_workflow").first()
-    if existing is not None:
-        return existing.internal_workflow
-    public = school.get_workflow()
-    if public is None:
-        return None
-    tasks = [task.specific for task in public.tasks]
-    wanted = [task for task in tasks if isinstance(task, ScreeningTask | FirstReviewTask)]
-    try:
-        with transaction.atomic():
-            workflow = Workflow.objects.create(name=f"{school.title} 校内资源审核")
-            for order, task in enumerate(wanted):
-                WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=order)
-            SchoolResourceWorkflow.objects.create(school=school, internal_workflow=workflow)
-    except IntegrityError:
-        # Another request made it first (unique school): use theirs.
-        return SchoolResourceWorkflow.objects.get(school=school).internal_workflow
-    return workflow
 
 
 def passed_first_review(*, resource) -> bool:
@@ -112,8 +92,6 @@ ROLE_RIGHTS: dict[str, tuple[str, ...]] = {
 
 
 def grant_rights(*, group, role: str) -> None:
-    from django.contrib.auth.models import Permission
-
     codenames = ROLE_RIGHTS.get(role, ())
     group.permissions.add(*Permission.objects.filter(content_type__app_label="resources",
                                                      codename__in=codenames))

@@ -9,20 +9,13 @@ class ResourcesConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_save
-        from wagtail.signals import published, unpublished
 
         from cms.models import OrganisationRole
         from cms.resources.approval import grant_rights_on_new_role, keep_public_approval
         from cms.resources.models import Resource
-        from cms.resources.public import resource_publication_changed
 
         post_save.connect(keep_public_approval, sender=Resource,
                           dispatch_uid="resources_public_approval")
         # New schools' role groups get their resource rights as they are provisioned.
         post_save.connect(grant_rights_on_new_role, sender=OrganisationRole,
                           dispatch_uid="resources_role_rights")
-        # A public resource going live or taken down changes its column's public listing.
-        published.connect(resource_publication_changed, sender=Resource,
-                          dispatch_uid="resources_listing_published")
-        unpublished.connect(resource_publication_changed, sender=Resource,
-                            dispatch_uid="resources_listing_unpublished")

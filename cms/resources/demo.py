@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from cms.demo.content import DEMO_SIGNING_PASSPHRASE
 from cms.publishing import act, publish_through_pipeline
 from cms.resources.models import Semester, TeachingGroup
 from cms.resources.rules import ResourceKind, SourceChannel, Visibility
@@ -91,8 +92,6 @@ def _files(prefix: str, kind: str, count: int) -> list:
 
 def build_resource_demo(*, organisations: dict, users: dict, passphrase: str | None = None) -> int:
     """Resources for each school's three demo teachers; how many were filed."""
-    from cms.demo.content import DEMO_SIGNING_PASSPHRASE
-
     semester = current_semester(today=timezone.localdate())
     filed = 0
     for key, organisation in organisations.items():

@@ -12,13 +12,22 @@ import datetime
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
-from wagtail.models import DraftStateMixin, LockableMixin, Orderable, RevisionMixin, WorkflowMixin
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    RevisionMixin,
+    Workflow,
+    WorkflowMixin,
+    WorkflowTask,
+)
 
+from cms.resources.approval import approve_internally
 from cms.resources.rules import (
     DEFAULT_MINIMUMS,
     DEFAULT_TOTAL,
@@ -30,6 +39,8 @@ from cms.resources.rules import (
     semester_code,
     semester_name,
 )
+from cms.resources.scope import school_staff
+from review.models import FirstReviewTask, ScreeningTask
 
 
 class SemesterQuerySet(models.QuerySet):
@@ -148,6 +159,29 @@ class SchoolResourceWorkflow(models.Model):
         return str(self.internal_workflow_id)
 
 
+def internal_workflow_for(*, school) -> Workflow | None:
+    """The school's internal-resource workflow, made on first use from its own tasks."""
+    existing = SchoolResourceWorkflow.objects.filter(school=school).select_related(
+        "internal_workflow").first()
+    if existing is not None:
+        return existing.internal_workflow
+    public = school.get_workflow()
+    if public is None:
+        return None
+    tasks = [task.specific for task in public.tasks]
+    wanted = [task for task in tasks if isinstance(task, ScreeningTask | FirstReviewTask)]
+    try:
+        with transaction.atomic():
+            workflow = Workflow.objects.create(name=f"{school.title} 校内资源审核")
+            for order, task in enumerate(wanted):
+                WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=order)
+            SchoolResourceWorkflow.objects.create(school=school, internal_workflow=workflow)
+    except IntegrityError:
+        # Another request made it first (unique school): use theirs.
+        return SchoolResourceWorkflow.objects.get(school=school).internal_workflow
+    return workflow
+
+
 # Fields that record the resource's standing, not its content: they are not part of a
 # revision (so not of the signed content hash) and survive publishing a revision.
 STANDING_FIELDS = ("approved_at",)
@@ -218,8 +252,6 @@ class Resource(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, Clu
         return self.visibility
 
     def get_workflow(self):
-        from cms.resources.approval import internal_workflow_for
-
         if self.latest_visibility() == Visibility.INTERNAL:
             return internal_workflow_for(school=self.school)
         return self.school.get_workflow()
@@ -233,8 +265,6 @@ class Resource(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, Clu
         """Public resources go live (the publication guard wants the leader's signature);
         internal ones are never live: finishing their workflow records the approval."""
         if revision.as_object().visibility == Visibility.INTERNAL:
-            from cms.resources.approval import approve_internally
-
             return approve_internally(resource=self, revision=revision, user=user)
         return super().publish(revision, user=user, changed=changed, log_action=log_action,
                                previous_revision=previous_revision,
@@ -320,8 +350,6 @@ class TeachingGroup(models.Model):
         return f"{self.subject}教研组"
 
     def clean(self):
-        from cms.resources.scope import school_staff
-
         self.subject = (self.subject or "").strip()
         if self.school_id and self.leader_id and not school_staff(school=self.school).filter(
                 pk=self.leader_id).exists():

@@ -2,9 +2,29 @@
 scope (cms.resources.scope): teachers their own, a school's administrators and leaders their
 school's. Every admin view of the snippet asks this policy for the instance it shows."""
 
+from django.db.models import Q
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from cms.resources.scope import visible_resources
+from cms.resources.models import Resource
+from cms.resources.scope import (
+    administered_schools,
+    administers_network,
+    is_staff_of_any_organisation,
+    overseen_schools,
+    oversees_every_school,
+    teaching_schools,
+)
+
+
+def visible_resources(*, user, queryset=None):
+    """Resources ``user`` may see: their school's as overseer, else their own."""
+    queryset = Resource.objects.all() if queryset is None else queryset
+    if oversees_every_school(user=user):
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(Q(school__in=overseen_schools(user=user))
+                           | Q(uploader=user, school__in=teaching_schools(user=user)))
 
 
 class ResourcePermissionPolicy(ModelPermissionPolicy):
@@ -35,8 +55,6 @@ class SemesterPermissionPolicy(ModelPermissionPolicy):
     them; the staff of every school may only view them."""
 
     def user_has_permission(self, user, action):
-        from cms.resources.scope import administers_network, is_staff_of_any_organisation
-
         if action in MANAGING_ACTIONS:
             return user.is_active and administers_network(user=user)
         if action == "view":
@@ -73,8 +91,6 @@ class TeachingGroupPermissionPolicy(ModelPermissionPolicy):
         return any(self.user_has_permission(user, action) for action in actions)
 
     def schools_for(self, user, action):
-        from cms.resources.scope import administered_schools, overseen_schools
-
         if not user.is_active:
             return administered_schools(user=user).none()
         if action in MANAGING_ACTIONS:

@@ -1,5 +1,6 @@
-"""Public resources on the school sites: which column lists a resource, what a column lists,
-and re-baking those listings when a resource goes live or is taken down.
+"""Public resources on the school sites: which column lists a resource and what a column
+lists (below its articles: the ``column_listing_resources`` hook, cms.baking.listing).
+cms.baking re-renders those listings when a resource goes live or is taken down.
 
 A public resource is listed by the first live, public column of its school whose kind
 matches (``Resource.column_kind``: 教学园地, 教研教改 or 教学资源), in tree order, so it appears
@@ -11,10 +12,7 @@ from django.db.models import QuerySet
 
 from cms.models import ColumnPage, SchoolHomePage
 from cms.resources.models import Resource
-from cms.resources.rules import COLUMN_KIND_FOR, DEFAULT_COLUMN_KIND, Visibility
-
-# Resources per listing page of a column (below its articles, turning pages with them).
-RESOURCES_PER_PAGE = 20
+from cms.resources.rules import COLUMN_KIND_FOR, DEFAULT_COLUMN_KIND, ResourceKind, Visibility
 
 
 def live_public_resources() -> QuerySet[Resource]:
@@ -29,8 +27,6 @@ def listing_column(*, school: SchoolHomePage, column_kind: str) -> ColumnPage | 
 
 def resource_kinds_for(column_kind: str) -> list[str]:
     """The resource kinds (``ResourceKind``) listed in columns of ``column_kind``."""
-    from cms.resources.rules import ResourceKind
-
     return [kind for kind in ResourceKind.values
             if COLUMN_KIND_FOR.get(kind, DEFAULT_COLUMN_KIND) == column_kind]
 
@@ -50,15 +46,3 @@ def resources_listed_by(*, column: ColumnPage) -> QuerySet[Resource]:
 def listing_column_ids(*, resource: Resource) -> list[int]:
     column = listing_column(school=resource.school, column_kind=resource.column_kind)
     return [column.pk] if column is not None else []
-
-
-def resource_publication_changed(sender, instance, **kwargs) -> None:
-    """Receiver of Wagtail's ``published``/``unpublished`` for resources: re-bake the column
-    listing it (once the transaction commits)."""
-    queue_listing_rebake(resource=instance)
-
-
-def queue_listing_rebake(*, resource: Resource) -> None:
-    from cms.baking.signals import queue_listings
-
-    queue_listings(column_ids=listing_column_ids(resource=resource))

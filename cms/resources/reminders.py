@@ -2,6 +2,7 @@
 semester ends. Run daily (cron); each teacher gets one reminder per semester."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -63,7 +64,5 @@ def send_quota_reminders(*, days: int, today=None, dry_run: bool = False) -> lis
 
 
 def _emails(user_ids):
-    from django.contrib.auth import get_user_model
-
     return (get_user_model().objects.filter(pk__in=user_ids).exclude(email="")
             .values_list("pk", "email"))

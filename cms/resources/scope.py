@@ -6,6 +6,8 @@
   for the county's yearly assessment (县、校分级管理).
 """
 
+from django.contrib.auth import get_user_model
+
 from cms.models import OrganisationRole, PortalPage, Role, SchoolHomePage
 
 OVERSEEING_ROLES = (Role.ADMINISTRATOR, Role.LEADER)
@@ -71,21 +73,6 @@ def administered_schools(*, user):
         pk__in=home_ids(user=user, roles=(Role.ADMINISTRATOR,))).order_by("title")
 
 
-def visible_resources(*, user, queryset=None):
-    """Resources ``user`` may see: their school's as overseer, else their own."""
-    from django.db.models import Q
-
-    from cms.resources.models import Resource
-
-    queryset = Resource.objects.all() if queryset is None else queryset
-    if oversees_every_school(user=user):
-        return queryset
-    if not user.is_authenticated:
-        return queryset.none()
-    return queryset.filter(Q(school__in=overseen_schools(user=user))
-                           | Q(uploader=user, school__in=teaching_schools(user=user)))
-
-
 def administers_network(*, user) -> bool:
     """Network-wide settings (semesters): the bureau's web administrators and superusers."""
     if user.is_superuser:
@@ -99,7 +86,5 @@ def is_staff_of_any_organisation(*, user) -> bool:
 
 def school_staff(*, school):
     """Users in any of ``school``'s role groups."""
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(
         groups__organisation_role__home_page=school).distinct()

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from wagtail.documents import get_document_model
 
+from cms.publishing import submit
 from cms.resources.models import RegistryCounter, Resource, ResourceFile, Semester
 from cms.resources.rules import ResourceKind, SourceChannel, Visibility, registry_number
 
@@ -172,6 +173,4 @@ def upload_batch(*, teacher, school, fields: BatchFields, files: list, one_resou
 
 
 def submit_resource(*, resource: Resource, user):
-    from cms.publishing import submit
-
     return submit(resource, user=user)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from cms.resources.lesson_plans import derive_view, second_preparations_view
 from cms.resources.models import QuotaRule, Resource, Semester
 from cms.resources.reports import (
     progress_chart_svg,
@@ -217,14 +218,10 @@ def quota_rule(request):
 
 
 def second_preparations(request):
-    from cms.resources.lesson_plans import second_preparations_view
-
     return second_preparations_view(request)
 
 
 def derive_lesson_plan(request, plan_id: int):
-    from cms.resources.lesson_plans import derive_view
-
     return derive_view(request, plan_id)
 
 

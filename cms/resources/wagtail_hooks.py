@@ -2,24 +2,29 @@ import functools
 
 from django import forms
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cms.resources import views
+from cms.models import ColumnPage, Role
+from cms.resources import scope, views
 from cms.resources.models import Resource, Semester, TeachingGroup
 from cms.resources.permissions import (
     ResourcePermissionPolicy,
     SemesterPermissionPolicy,
     TeachingGroupPermissionPolicy,
+    visible_resources,
 )
-from cms.resources.scope import visible_resources
+from cms.resources.public import resources_listed_by
+from review.pipeline.panels import ScreeningFindingsPanel
 
 register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
 register_permission_policy(Semester, SemesterPermissionPolicy(Semester))
@@ -71,10 +76,6 @@ class ResourceViewSet(SnippetViewSet):
 
     @property
     def panels(self):
-        from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
-
-        from review.pipeline.panels import ScreeningFindingsPanel
-
         return [
             ScreeningFindingsPanel(),
             FieldPanel("title"),
@@ -113,8 +114,6 @@ class TeachingGroupForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from django.contrib.auth import get_user_model
-
         schools = teaching_group_policy.schools_for(self.for_user, "change")
         self.fields["school"].queryset = schools
         self.fields["leader"].queryset = (
@@ -176,10 +175,6 @@ def menu_roles(request) -> dict[str, bool]:
     page draws the menus)."""
     cached = getattr(request, "_resources_menu_roles", None)
     if cached is None:
-        from cms.models import Role
-        from cms.resources import scope
-        from cms.resources.models import TeachingGroup
-
         user = request.user
         teaches = bool(scope.home_ids(user=user, roles=(Role.TEACHER,))
                        - scope.portal_ids(user=user))
@@ -233,3 +228,10 @@ def register_resource_log_actions(actions):
                             "校内资源经初审通过（不公开）")
     actions.register_action("resources.second_preparation_accepted", "二次备课已采用",
                             "教研组长审核通过，新版本替换共享教案")
+
+
+@hooks.register("column_listing_resources")
+def public_resources_of_column(*, column: ColumnPage) -> QuerySet[Resource]:
+    """A school's public resources, listed below the articles of its column for their kind
+    (cms.baking.listing)."""
+    return resources_listed_by(column=column)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "review",
     "backups",
     "cms.resources",  # teachers' semester resources (label: resources)
+    "cms.baking",  # static publishing (label: baking)
     "simple_history",
     "django_tasks",  # background re-rendering after publication (cms.baking)
     "modelcluster",

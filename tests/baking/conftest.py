@@ -19,7 +19,7 @@ def bake_dir(settings, tmp_path):
 @pytest.fixture
 def small_pages(monkeypatch):
     """Two articles per listing page, so that pagination needs a handful of articles."""
-    monkeypatch.setattr("cms.models.ARTICLES_PER_PAGE", 2)
+    monkeypatch.setattr("cms.baking.listing.ARTICLES_PER_PAGE", 2)
 
 
 def baked(bake_dir, host: str, url_path: str, page_number: int = 1):

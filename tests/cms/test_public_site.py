@@ -7,8 +7,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from wagtail.models import PageViewRestriction
 
+from cms.baking.listing import ARTICLES_PER_PAGE
 from cms.columns import ColumnKind
-from cms.models import ARTICLES_PER_PAGE, ColumnPage
+from cms.models import ColumnPage
 from tests.conftest import make_article, make_document, publish
 
 A_HOST = {"HTTP_HOST": "jia.test"}

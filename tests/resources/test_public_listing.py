@@ -154,7 +154,7 @@ def test_the_baked_column_lists_the_resource_after_approval_and_not_after_takedo
 
 def test_resources_turn_pages_with_the_column_and_every_page_is_baked(
         client, network, semester, bake_dir, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("cms.resources.public.RESOURCES_PER_PAGE", 2)
+    monkeypatch.setattr("cms.baking.listing.RESOURCES_PER_PAGE", 2)
     titles = ["最早的课件", "第二个课件", "最新的课件"]
     for title in titles:
         with django_capture_on_commit_callbacks(execute=True):
