@@ -3,6 +3,7 @@ approval, separation of duties, and rejections that need a comment. On the lean 
 (tests/review/world.py); how schools keep out of each other's pipelines is tested with the
 education domain, in tests/cms/test_confinement.py."""
 
+import pytest
 from django.test import override_settings
 from django.urls import reverse
 from wagtail.models import Page, WorkflowState
@@ -192,3 +193,31 @@ def test_a_scheduled_publication_goes_live_at_the_signed_time_not_before(world):
     call_command("publish_scheduled")
     assert Page.objects.get(pk=article.pk).live
     assert RegisterEntry.objects.get(object_id=str(article.pk)).entry["approval"]["go_live_at"]
+
+
+def test_a_script_calling_the_task_directly_cannot_review_its_own_submission(world, pending):
+    # The admin offers no approve button to the submitter; a script skips the admin.
+    from review.exceptions import Refused
+
+    state = task_state(pending)
+    with pytest.raises(Refused):
+        state.task.specific.on_action(state, world.users["author"], "approve", comment="")
+    assert task_state(pending).task.specific_class.__name__ == "FirstReviewTask"
+
+
+def test_a_script_calling_the_task_directly_cannot_sign_as_the_first_reviewer(world, pending):
+    from review.exceptions import Refused
+    from review.pipeline.approvals import enrol_passphrase_credential
+    from tests.review.world import FAST_KDF
+
+    both = make_user("deputy_principal", world.editors, world.leaders)
+    enrol_passphrase_credential(user=both, passphrase=PASSPHRASE, kdf=FAST_KDF)
+    first = task_state(pending)
+    first.task.specific.on_action(first, both, "approve", comment="")
+    second = task_state(pending)
+    approvals = Approval.objects.count()
+    with pytest.raises(Refused):
+        second.task.specific.on_action(second, both, "approve", comment="",
+                                       passphrase=PASSPHRASE)
+    assert Approval.objects.count() == approvals
+    assert not Page.objects.get(pk=pending.pk).live
