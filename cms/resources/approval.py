@@ -8,65 +8,40 @@
   leader's approval: nothing of them goes online, so there is nothing to sign. Wagtail
   finishes that workflow by "publishing" the approved revision
   (``WAGTAIL_FINISH_WORKFLOW_ACTION``); ``Resource.publish`` turns that into
-  ``approve_internally``, which stores the revision as the resource's approved content
-  without ever making it live, and only when a first review by someone other than the
-  submitter approved it.
+  ``ApproveInternallyAction`` (cms.resources.actions.approve_internally), which stores the
+  revision as the resource's approved content without ever making it live, and only when a
+  first review by someone other than the submitter approved it.
 
 ``approved_at`` is what quotas count: set when a public resource goes live (and cleared if it
 is taken down) or when an internal one is approved.
 
-This module sits below cms.resources.models (``Resource.publish`` calls
-``approve_internally``): it takes resources as arguments and imports none of their models.
+This module sits below cms.resources.models (``Resource.publish`` calls the action, which
+uses ``first_review``): it takes resources as arguments and imports none of their models.
 """
 
 from django.contrib.auth.models import Permission
-from django.db import transaction
 from django.utils import timezone
-from wagtail.log_actions import log
 from wagtail.models import TaskState, WorkflowState
 
 from cms.models import Role
+from cms.resources.exceptions import InternalApprovalRefused
 from cms.resources.rules import Visibility
-from review.context import Refused
 from review.models import FirstReviewTask
 
-
-class InternalApprovalRefused(Refused):
-    heading = "校内审核未完成"
+__all__ = ["InternalApprovalRefused", "first_review", "grant_rights", "keep_public_approval"]
 
 
-def passed_first_review(*, resource) -> bool:
-    """The resource's latest finished workflow was approved, with a first review by someone
-    other than its submitter."""
+def first_review(*, resource) -> TaskState | None:
+    """The approving first review of the resource's latest finished workflow, if that workflow
+    was approved and the first review was made by someone other than its submitter."""
     state = (WorkflowState.objects.for_instance(resource)
              .filter(status=WorkflowState.STATUS_APPROVED).order_by("-created_at").first())
     if state is None:
-        return False
+        return None
     first_reviews = FirstReviewTask.objects.values("pk")
     return (state.task_states.filter(status=TaskState.STATUS_APPROVED, task__in=first_reviews)
-            .exclude(finished_by=None).exclude(finished_by=state.requested_by_id).exists())
-
-
-@transaction.atomic
-def approve_internally(*, resource, revision, user=None):
-    """Store an internal resource's approved revision; it stays offline."""
-    if not passed_first_review(resource=resource):
-        raise InternalApprovalRefused("校内资源须经网站管理员初审通过后才算审核通过。")
-    approved = revision.as_object()
-    if approved.visibility != Visibility.INTERNAL:
-        raise InternalApprovalRefused("公开资源须经领导签名审批后发布。")
-    if resource.live:
-        # Taking public content offline is a takedown: logged in the register and reported to
-        # the leader. An internal approval must not do it silently.
-        raise InternalApprovalRefused("该资源已公开发布：须先紧急撤稿（记入发布登记），"
-                                      "再作为校内资源审核。")
-    approved.live = False
-    approved.has_unpublished_changes = False
-    approved.latest_revision = revision
-    approved.approved_at = resource.approved_at or timezone.now()
-    approved.save()  # a ClusterableModel: its files are saved with it
-    log(instance=approved, action="resources.approved_internally", revision=revision, user=user)
-    return revision
+            .exclude(finished_by=None).exclude(finished_by=state.requested_by_id)
+            .select_related("finished_by").order_by("-finished_at").first())
 
 
 def keep_public_approval(sender, instance, raw=False, **kwargs):

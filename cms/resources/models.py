@@ -27,7 +27,7 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from cms.resources.approval import approve_internally
+from cms.resources.actions.approve_internally import ApproveInternallyAction
 from cms.resources.rules import (
     DEFAULT_MINIMUMS,
     DEFAULT_TOTAL,
@@ -265,7 +265,8 @@ class Resource(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, Clu
         """Public resources go live (the publication guard wants the leader's signature);
         internal ones are never live: finishing their workflow records the approval."""
         if revision.as_object().visibility == Visibility.INTERNAL:
-            return approve_internally(resource=self, revision=revision, user=user)
+            return ApproveInternallyAction(self, revision=revision, user=user).execute(
+                skip_permission_checks=skip_permission_checks)
         return super().publish(revision, user=user, changed=changed, log_action=log_action,
                                previous_revision=previous_revision,
                                skip_permission_checks=skip_permission_checks)

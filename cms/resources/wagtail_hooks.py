@@ -10,6 +10,7 @@ from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail.log_actions import LogFormatter
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -224,8 +225,17 @@ def registry_menu_item():
 
 @hooks.register("register_log_actions")
 def register_resource_log_actions(actions):
-    actions.register_action("resources.approved_internally", "校内资源审核通过",
-                            "校内资源经初审通过（不公开）")
+    @actions.register_action("resources.approved_internally")
+    class ApprovedInternallyFormatter(LogFormatter):
+        label = "校内资源审核通过"
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            if "registry_number" not in data:  # logged before the data was kept
+                return "校内资源经初审通过（不公开）"
+            return (f"校内资源 {data['registry_number']}“{data['title']}”经"
+                    f"{data['first_reviewer']}初审通过（不公开）")
+
     actions.register_action("resources.second_preparation_accepted", "二次备课已采用",
                             "教研组长审核通过，新版本替换共享教案")
 

@@ -1,0 +1,31 @@
+"""The resources' exceptions.
+
+``SecondPreparationError`` (a ``ValueError``): a second preparation (二次备课) cannot be
+    filed as asked (cms.resources.lesson_plans.derive); nothing was changed.
+
+    ``SecondPreparationRefused`` (also review.exceptions.Refused, hence Django's
+    ``PermissionDenied``): the teaching-group leader's decision is refused
+    (cms.resources.actions.decide_second_preparation); nothing was changed.
+
+``InternalApprovalRefused`` (a review.exceptions.Refused): an internal resource cannot be
+    approved (cms.resources.actions.approve_internally); nothing was changed.
+
+A ``Refused`` announces its reason when it is made (review.exceptions.refused): inside a
+request the person sees it as an admin message and the request's writes are rolled back.
+"""
+
+from review.exceptions import Refused
+
+
+class SecondPreparationError(ValueError):
+    """Refused; nothing was changed."""
+
+
+class SecondPreparationRefused(Refused, SecondPreparationError):
+    """The teaching-group leader's decision was refused; nothing was changed."""
+
+    heading = "二次备课未能处理"
+
+
+class InternalApprovalRefused(Refused):
+    heading = "校内审核未完成"
