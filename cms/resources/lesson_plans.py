@@ -5,21 +5,18 @@ Every earlier version stays as it was: a replacement is a new row pointing at it
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.log_actions import log
 
+from cms.resources.actions.decide_second_preparation import DecideSecondPreparationAction
+from cms.resources.exceptions import SecondPreparationError
 from cms.resources.models import Resource, SecondPreparation, TeachingGroup
 from cms.resources.rules import ResourceKind, Visibility
 from cms.resources.scope import teaching_schools
 from cms.resources.services import BatchFields, UploadError, upload_batch
-
-
-class SecondPreparationError(ValueError):
-    """Refused; nothing was changed."""
 
 
 def current_version(plan: Resource) -> Resource:
@@ -67,34 +64,12 @@ def derive(*, original: Resource, teacher, files: list, title: str = "",
     return SecondPreparation.objects.create(original=original, revised=revised, group=group)
 
 
-@transaction.atomic
 def decide(*, preparation: SecondPreparation, leader, accept: bool,
            comment: str = "") -> SecondPreparation:
-    """The group leader accepts (the new version becomes the shared one) or returns it."""
-    preparation = SecondPreparation.objects.select_for_update().get(pk=preparation.pk)
-    if preparation.group.leader_id != leader.pk:
-        raise SecondPreparationError("只有本学科的教研组长可以审核二次备课。")
-    if preparation.revised.uploader_id == leader.pk:
-        raise SecondPreparationError("教研组长不能审核本人的二次备课。")
-    if preparation.status != SecondPreparation.Status.PENDING:
-        raise SecondPreparationError("这份二次备课已经处理过。")
-    if not accept and not comment.strip():
-        raise SecondPreparationError("退回须填写意见。")
-    if accept and preparation.revised.approved_at is None:
-        raise SecondPreparationError("新版本还未通过学校的审核，暂不能采用。")
-    preparation.status = (SecondPreparation.Status.ACCEPTED if accept
-                          else SecondPreparation.Status.RETURNED)
-    preparation.decided_by, preparation.decided_at = leader, timezone.now()
-    preparation.comment = comment.strip()
-    try:
-        with transaction.atomic():
-            preparation.save()
-    except IntegrityError as error:
-        raise SecondPreparationError("该教案已被另一份二次备课替换。") from error
-    if accept:
-        log(instance=preparation.revised, action="resources.second_preparation_accepted",
-            user=leader, data={"replaces": preparation.original.registry_number})
-    return preparation
+    """The group leader accepts (the new version becomes the shared one) or returns it: what
+    ``DecideSecondPreparationAction`` does, for callers of this name."""
+    return DecideSecondPreparationAction(preparation, user=leader, accept=accept,
+                                         comment=comment).execute()
 
 
 def shared_lesson_plans(*, schools):
@@ -156,9 +131,9 @@ def second_preparations_view(request):
         try:
             preparation = SecondPreparation.objects.get(pk=int(request.POST.get("id", 0)),
                                                         group__in=led)
-            decide(preparation=preparation, leader=request.user,
-                   accept=request.POST.get("decision") == "accept",
-                   comment=request.POST.get("comment", ""))
+            DecideSecondPreparationAction(preparation, user=request.user,
+                                          accept=request.POST.get("decision") == "accept",
+                                          comment=request.POST.get("comment", "")).execute()
         except (ValueError, SecondPreparation.DoesNotExist) as error:
             raise PermissionDenied from error
         except SecondPreparationError as error:

@@ -236,8 +236,24 @@ def register_resource_log_actions(actions):
             return (f"校内资源 {data['registry_number']}“{data['title']}”经"
                     f"{data['first_reviewer']}初审通过（不公开）")
 
-    actions.register_action("resources.second_preparation_accepted", "二次备课已采用",
-                            "教研组长审核通过，新版本替换共享教案")
+    @actions.register_action("resources.second_preparation_accepted")
+    class SecondPreparationAcceptedFormatter(LogFormatter):
+        label = "二次备课已采用"
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            message = f"教研组长审核通过，新版本替换共享教案 {data.get('replaces', '')}".rstrip()
+            if data.get("comment"):
+                message += f"；意见：{data['comment']}"
+            return message
+
+    @actions.register_action("resources.second_preparation_returned")
+    class SecondPreparationReturnedFormatter(LogFormatter):
+        label = "二次备课已退回"
+
+        def format_message(self, log_entry):
+            data = log_entry.data
+            return f"教研组长退回二次备课（原教案 {data['original']}）；意见：{data['comment']}"
 
 
 @hooks.register("column_listing_resources")
