@@ -12,8 +12,8 @@ class Command(BaseCommand):
     help = "导出敏感词库（或允许短语）为 CSV：word,category,severity,note。"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", nargs="?", default="-", help="output file (default stdout)")
-        parser.add_argument("--allow", action="store_true", help="export the allow list")
+        parser.add_argument("file", nargs="?", default="-", help="输出文件（默认为标准输出）")
+        parser.add_argument("--allow", action="store_true", help="导出允许短语表")
 
     def handle(self, *args, file, allow, **options):
         if allow:

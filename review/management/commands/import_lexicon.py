@@ -19,15 +19,15 @@ class Command(BaseCommand):
             "（类别、级别取自参数）。任何一行有错则整个文件不导入。")
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="CSV or plain-text file (UTF-8 or GB18030)")
+        parser.add_argument("file", help="CSV 或纯文本文件（UTF-8 或 GB18030 编码）")
         parser.add_argument("--category", default="",
-                            help="category for rows (or files) that give none")
+                            help="未注明类别的行（或文件）所用的类别")
         parser.add_argument("--severity", choices=SEVERITIES, default="",
-                            help="severity for rows (or files) that give none")
+                            help="未注明级别的行（或文件）所用的级别")
         parser.add_argument("--replace", action="store_true",
-                            help="delete entries the file does not list")
+                            help="删除文件中未列出的词条")
         parser.add_argument("--allow", action="store_true",
-                            help="the file is the allow list (word[,note])")
+                            help="文件是允许短语表（word[,note]）")
 
     def handle(self, *args, file, category, severity, replace, allow, **options):
         path = Path(file)

@@ -35,40 +35,38 @@ def parse_date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "The publication register: export an audit bundle, verify, check live content, " \
-           "make checkpoints."
+    help = "发布登记：导出审计包、核验、核对线上内容、生成检查点。"
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
-        export = commands.add_parser("export", help="write an offline-verifiable audit bundle")
-        export.add_argument("--out", required=True, type=Path)
-        export.add_argument("--site", help="the organisation's slug (e.g. yizhong, portal)")
-        export.add_argument("--from", dest="date_from", type=parse_date)
-        export.add_argument("--to", dest="date_to", type=parse_date)
+        export = commands.add_parser("export", help="写出可离线核验的审计包")
+        export.add_argument("--out", required=True, type=Path,
+                            help="审计包目录（须不存在或为空）")
+        export.add_argument("--site", help="只导出这个网站的登记（单位标识，如 yizhong、portal）")
+        export.add_argument("--from", dest="date_from", type=parse_date,
+                            help="只导出此日期（含）以后发布的登记，格式 YYYY-MM-DD")
+        export.add_argument("--to", dest="date_to", type=parse_date,
+                            help="只导出此日期（含）以前发布的登记，格式 YYYY-MM-DD")
 
-        verify = commands.add_parser("verify", help="check chain, signatures and checkpoints")
-        verify.add_argument("--bundle", type=Path, help="an exported bundle instead of the "
-                                                        "database")
-        verify.add_argument("--jobs", type=int, default=None)
+        verify = commands.add_parser("verify", help="核验哈希链、签名和检查点")
+        verify.add_argument("--bundle", type=Path, help="核验导出的审计包，而不是数据库")
+        verify.add_argument("--jobs", type=int, default=None,
+                            help="并行进程数（默认为处理器核数）")
 
-        check = commands.add_parser("check-live", help="compare live content (and what other "
-                                                       "apps publish from it, e.g. baked files) "
-                                                       "with what was signed")
+        check = commands.add_parser("check-live", help="核对线上内容（及其他应用据此发布的内容，"
+                                                       "如静态化文件）与签名批准的内容是否一致")
         check.add_argument("--restore", action="store_true",
-                           help="put back the signed revisions (recorded in the "
-                                "register) and re-render or remove the files that differ")
+                           help="恢复签名批准的版本（登记中所记），并重新生成或删除不一致的文件")
         check.add_argument("--notify", action="store_true",
-                           help="e-mail each affected site's administrators and leaders")
+                           help="给每个受影响网站的管理员和领导发邮件")
 
-        prove = commands.add_parser("prove", help="print an inclusion proof (entry in a "
-                                                  "checkpoint) or a consistency proof")
-        prove.add_argument("--seq", type=int, help="the entry to prove included")
-        prove.add_argument("--old-size", type=int, help="prove this checkpoint size is a "
-                                                        "prefix of the latest")
+        prove = commands.add_parser("prove", help="打印包含证明（某条登记在检查点中）或一致性证明")
+        prove.add_argument("--seq", type=int, help="要证明已包含的登记序号")
+        prove.add_argument("--old-size", type=int, help="证明这一检查点大小的树是最新检查点的前缀")
 
-        commands.add_parser("checkpoint", help="make and sign a checkpoint now")
-        commands.add_parser("daily", help="the daily job: checkpoint (e-mailed to leaders), "
-                                          "then check-live --notify")
+        commands.add_parser("checkpoint", help="立即生成并签署一个检查点")
+        commands.add_parser("daily", help="每日任务：生成检查点（邮件发给领导），"
+                                          "再执行 check-live --notify")
 
     def handle(self, *args, action, **options):
         code = getattr(self, "do_" + action.replace("-", "_"))(**options)

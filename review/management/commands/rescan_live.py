@@ -11,7 +11,8 @@ class Command(BaseCommand):
     help = "用当前词库复查已发布内容（处理词库变更后排队的复查；--now 立即复查一次）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--now", action="store_true", help="queue a rescan and run it")
+        parser.add_argument("--now", action="store_true",
+                            help="没有排队的复查时新建一个，并立即执行")
 
     def handle(self, *args, now, **options):
         if now and not LexiconRescan.objects.filter(

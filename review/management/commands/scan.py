@@ -41,10 +41,12 @@ class Command(BaseCommand):
     help = "检查文件中的敏感词、学生个人信息、隐藏内容和不安全代码。"
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH")
-        parser.add_argument("--format", choices=("json", "text"), default="json")
-        parser.add_argument("--lexicon", help="CSV lexicon to use instead of the database's")
-        parser.add_argument("--allow-list", help="CSV allow list to use with --lexicon")
+        parser.add_argument("paths", nargs="+", metavar="PATH",
+                            help="要检查的文件或目录（检查目录下所有支持的文件）")
+        parser.add_argument("--format", choices=("json", "text"), default="json",
+                            help="输出格式（默认 json）")
+        parser.add_argument("--lexicon", help="改用这个 CSV 词库，而不用数据库中的词库")
+        parser.add_argument("--allow-list", help="与 --lexicon 合用的 CSV 允许短语表")
 
     def handle(self, *args, paths, format, lexicon, allow_list, **options):
         try:

@@ -980,24 +980,22 @@ def positive_int(text: str) -> int:
 def parse_arguments(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="verify_bundle.py",
-        description="Verify an audit bundle of the publication register offline, with "
-                    "Python's standard library and openssl (核验发布登记审计包). "
-                    "Exit status: 0 intact, 1 tampered, 2 error.")
-    parser.add_argument("bundle", type=Path, help="the bundle directory (holds manifest.json)")
+        description="离线核验发布登记的审计包，只用 Python 标准库和 openssl。"
+                    "退出码：0 完好，1 被篡改，2 出错。")
+    parser.add_argument("bundle", type=Path, help="审计包目录（内有 manifest.json）")
     parser.add_argument("--signatures", type=signatures_mode, default="all",
                         metavar="all|none|sample:N",
-                        help="verify every leader's signature with openssl (default), none, or "
-                             "N spread evenly over the log; the other checks always run")
+                        help="用 openssl 核验领导签名：all 全部（默认）、none 不核验、"
+                             "sample:N 在整个登记中均匀抽取 N 个；其余各项检查总是进行")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
-                        help="openssl processes at once (default: the number of CPUs)")
+                        help="同时运行的 openssl 进程数（默认为处理器核数）")
     parser.add_argument("--keep-going", action="store_true",
-                        help="report every problem, not just the first")
+                        help="报告所有问题，而不只是第一个")
     parser.add_argument("--log-key", type=Path, default=None, metavar="PEM",
-                        help="the log's public key obtained independently (default: the "
-                             "bundle's checkpoints/log-key.pem)")
+                        help="另行获得的日志公钥（默认用审计包中的 checkpoints/log-key.pem）")
     parser.add_argument("--openssl", default="openssl", metavar="PATH",
-                        help="the openssl command to use (default: openssl on PATH)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+                        help="所用的 openssl 命令（默认为 PATH 中的 openssl）")
+    parser.add_argument("-q", "--quiet", action="store_true", help="不在标准错误输出上显示进度")
     args = parser.parse_args(argv)
     return Options(bundle=args.bundle, signatures=args.signatures, jobs=args.jobs,
                    keep_going=args.keep_going, openssl=args.openssl, quiet=args.quiet,
