@@ -69,7 +69,7 @@ class OrganisationHomePage(ChineseSearchMixin, Page):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The organisation's own documents and images; its staff see only these.",
+        help_text="本单位自己的文档和图片；本单位人员只能看到这些。",
     )
 
     content_panels = [
@@ -162,9 +162,9 @@ class ColumnPage(ChineseSearchMixin, Page):
     kind = models.CharField("栏目类型", max_length=16, choices=ColumnKind.choices,
                             default=ColumnKind.NEWS)
     intro = RichTextField("栏目说明", features=RICH_TEXT_FEATURES, blank=True,
-                          help_text="For static columns (e.g. 学校概况) this is the page content.")
+                          help_text="静态信息栏目（如学校概况）以此为页面正文。")
     link_url = models.URLField("链接地址", blank=True,
-                               help_text="Only for link columns: another department's site.")
+                               help_text="仅用于链接栏目：其他部门的网站地址。")
     structural_change = models.CharField(
         "栏目变更", max_length=10, choices=StructuralChange.choices, blank=True, default="",
         help_text="撤销或移动已公开的栏目须提交审批，领导签名批准后生效。")
@@ -285,9 +285,9 @@ class ArticlePage(ChineseSearchMixin, Page):
     base_form_class = CmsPageForm
 
     date = models.DateField("发布日期", default=timezone.localdate,
-                            help_text="The date shown to readers.")
+                            help_text="向读者显示的日期。")
     source = models.CharField("来源", max_length=100, blank=True,
-                              help_text="Department or source of the information.")
+                              help_text="信息的发布部门或来源。")
     author = models.CharField("作者", max_length=100, blank=True)
     cover_image = models.ForeignKey("wagtailimages.Image", verbose_name="封面图片", null=True,
                                     blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -350,7 +350,7 @@ class ArticleAttachment(Orderable):
     document = models.ForeignKey("wagtaildocs.Document", verbose_name="文档",
                                  on_delete=models.CASCADE, related_name="+")
     title = models.CharField("显示名称", max_length=255, blank=True,
-                             help_text="Defaults to the document's title.")
+                             help_text="默认为文档标题。")
 
     panels = [FieldPanel("document"), FieldPanel("title")]
     api_fields = [
