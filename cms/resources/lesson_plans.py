@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cms.resources.actions.decide_second_preparation import DecideSecondPreparationAction
-from cms.resources.exceptions import SecondPreparationError
+from cms.resources.exceptions import SecondPreparationError, SecondPreparationRefused
 from cms.resources.models import Resource, SecondPreparation, TeachingGroup
 from cms.resources.rules import ResourceKind, Visibility
 from cms.resources.scope import teaching_schools
@@ -131,13 +131,14 @@ def second_preparations_view(request):
         try:
             preparation = SecondPreparation.objects.get(pk=int(request.POST.get("id", 0)),
                                                         group__in=led)
+        except (ValueError, SecondPreparation.DoesNotExist) as error:
+            raise PermissionDenied from error
+        try:
             DecideSecondPreparationAction(preparation, user=request.user,
                                           accept=request.POST.get("decision") == "accept",
                                           comment=request.POST.get("comment", "")).execute()
-        except (ValueError, SecondPreparation.DoesNotExist) as error:
-            raise PermissionDenied from error
-        except SecondPreparationError as error:
-            messages.error(request, str(error))
+        except SecondPreparationRefused:
+            pass  # its reason reaches the leader as an admin message (review.context)
         else:
             messages.success(request, "已处理。")
         return redirect(request.path)

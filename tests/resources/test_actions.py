@@ -186,3 +186,16 @@ def test_only_the_subjects_group_leader_decides_and_a_refusal_changes_nothing(
     assert not ModelLogEntry.objects.filter(action__startswith="resources.second_preparation")\
         .exists()
 
+
+def test_a_refused_decision_in_the_admin_tells_the_leader_why(client, network, shared):  # noqa: F811
+    preparation = derive(original=shared, teacher=network.users["a2_teacher"],
+                         files=[pdf("教案.pdf")])
+    client.force_login(network.users["group_leader"])
+    with received(signals.second_preparation_decided) as calls:
+        response = client.post(LIST, {"id": preparation.pk, "decision": "return"},
+                               follow=True)
+    assert response.redirect_chain == [(LIST, 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "二次备课未能处理：退回须填写意见。"]
+    assert calls == []
+    assert SecondPreparation.objects.get().status == SecondPreparation.Status.PENDING
