@@ -10,13 +10,12 @@ live content asks to move it.
 """
 
 from wagtail.actions.move_page import MovePageAction
-from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page
 
 from cms.columns import StructuralChange
 from cms.models import ColumnPage
 from review.context import Refused
-from review.pipeline.takedown import authorised_takedown
+from review.pipeline.actions import TakedownAction
 from review.register.entries import latest_entry_for
 
 
@@ -55,6 +54,7 @@ def apply_structural_change(sender, instance, revision=None, **kwargs):
         reason = f"经领导签名审批撤销栏目（发布登记第 {publication.seq} 条）"
         pages = (Page.objects.descendant_of(column, inclusive=True).live().specific()
                  .order_by("-depth", "path"))
-        with authorised_takedown(reason=reason, publication_seq=publication.seq):
-            for page in pages:  # deepest first, so no live page is left under a dead one
-                UnpublishPageAction(page, user=None).execute(skip_permission_checks=True)
+        for page in pages:  # deepest first, so no live page is left under a dead one
+            # The leader's signed approval of the removal is the authority here.
+            TakedownAction(page, user=None, reason=reason,
+                           authorised_by_seq=publication.seq).execute(skip_permission_checks=True)

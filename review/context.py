@@ -1,18 +1,25 @@
 """Per-request context: who is acting (the register's ``published_by``), and why a
-publication was refused, so the person sees the reason rather than a bare "no permission"."""
+publication was refused, so the person sees the reason rather than a bare "no permission".
 
-import contextlib
+Who acts is read where Wagtail itself keeps it, its log context. Two context variables of our
+own remain, both set only by ``ActorMiddleware`` for the length of one request: the request
+(API v3 authenticates a bearer token inside the view, after Wagtail's log context is set, and
+publishes and unpublishes through signals that carry no user), and
+the refusal (Wagtail's views turn a refusal into a redirect or a 403 inside the view, so the
+middleware learns of it only this way, to roll the request back and say why). Parameters of
+our own actions travel as arguments (review.pipeline.intents), not through these."""
+
 import contextvars
 
 from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
+from wagtail.log_actions import get_active_log_context
 
 from review.exceptions import Refused, refused
 
-__all__ = ["ActorMiddleware", "Refused", "acting_as", "current_actor", "note_refusal"]
+__all__ = ["ActorMiddleware", "Refused", "current_actor", "note_refusal"]
 
-_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_actor", default=None)
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
                                                                          default=None)
 _refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_refusal",
@@ -20,12 +27,14 @@ _refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_re
 
 
 def current_actor() -> str:
-    """The explicit actor, else the request's user as authenticated by now (API v3 checks
-    bearer tokens inside the view, after middleware), else "system"."""
-    if (actor := _actor.get()) is not None:
-        return actor
-    user = getattr(_request.get(), "user", None)
-    return user.get_username() if user is not None and user.is_authenticated else "system"
+    """Who is acting: the user of Wagtail's active log context (its admin views, and the
+    workflow's finishing action, name the acting user there), else the request's user as
+    authenticated by now (API v3 checks bearer tokens inside the view, after middleware),
+    else "system"."""
+    for user in (get_active_log_context().user, getattr(_request.get(), "user", None)):
+        if user is not None and user.is_authenticated:
+            return user.get_username()
+    return "system"
 
 
 def note_refusal(reason: str) -> None:
@@ -35,16 +44,6 @@ def note_refusal(reason: str) -> None:
 @receiver(refused, dispatch_uid="review_note_refusal")
 def _note_refusal(sender, *, reason: str, **kwargs) -> None:
     note_refusal(reason)
-
-
-@contextlib.contextmanager
-def acting_as(user):
-    token = _actor.set(user.get_username() if user is not None and user.is_authenticated
-                       else "system")
-    try:
-        yield
-    finally:
-        _actor.reset(token)
 
 
 class ActorMiddleware:

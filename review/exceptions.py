@@ -18,6 +18,9 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
         ``SignatureRefused``: the leader's signature could not be made or did not verify
         (``review.pipeline.workflow``).
 
+    ``CannotMask``: a personal number cannot be masked (the screener did not find it, or the
+    content is locked in review) (``review.pipeline.actions``).
+
     ``ApprovalError``: an approval or a signing credential cannot be given or does not hold
     (``review.pipeline.approvals``, ``review.pipeline.passkeys``, ``review.pipeline.workflow``).
 
@@ -75,6 +78,10 @@ class SignatureRefused(Refused):
     """The leader's signature could not be made or did not verify; nothing was approved."""
 
     heading = "签名未通过"
+
+
+class CannotMask(ReviewError):
+    """A personal number cannot be masked now; the message says why."""
 
 
 class ApprovalError(ReviewError):

@@ -10,23 +10,25 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.log_actions import log
 from wagtail.models import Page, TaskState
 
-from review.exceptions import ApprovalError
+from review.exceptions import ApprovalError, CannotMask
 from review.keys import MIN_PASSPHRASE_LENGTH
+from review.pipeline.actions import (
+    AcknowledgeTakedownAction,
+    MaskPersonalNumberAction,
+    RevokeCredentialAction,
+    TakedownAction,
+)
 from review.pipeline.approvals import enrol_passphrase_credential
-from review.pipeline.panels import latest_screening
 from review.pipeline.passkeys import assertion_options, enrol, registration_options
 from review.pipeline.records import SigningCredential
-from review.pipeline.takedown import acknowledge, take_down
 from review.pipeline.tasks import LeaderApprovalTask
 from review.pipeline.workflow import prepare_approval as build_prepared
 from review.register.models import RegisterEntry
-from review.screening.objects import replace_text
 from review.screening.pii import mask
 
 
@@ -125,10 +127,7 @@ def prepare_approval(request, task_state_id: int):
 def revoke(request, credential_id: int):
     credential = get_object_or_404(SigningCredential, pk=credential_id, user=request.user,
                                    revoked_at=None)
-    credential.revoked_at = timezone.now()
-    credential.save(update_fields=["revoked_at"])
-    log(instance=credential, action="review.credential_revoked", user=request.user,
-        data={"key_id": credential.key_id})
+    RevokeCredentialAction(credential, user=request.user).execute()
     messages.success(request, "签名凭证已吊销，不能再用于审批签名。")
     return redirect("review_credentials")
 
@@ -144,7 +143,7 @@ def takedown(request, page_id: int):
         raise PermissionDenied
     form = TakedownForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        take_down(page, user=request.user, reason=form.cleaned_data["reason"])
+        TakedownAction(page, user=request.user, reason=form.cleaned_data["reason"]).execute()
         messages.success(request, f"已紧急撤下《{page.title}》，已记入发布登记并通知领导。")
         return redirect("wagtailadmin_explore", page.get_parent().pk)
     return render(request, "review/takedown.html", {"page": page, "form": form})
@@ -154,10 +153,8 @@ def takedown(request, page_id: int):
 def acknowledge_takedown(request, entry_id: int):
     entry = get_object_or_404(RegisterEntry, pk=entry_id, kind=RegisterEntry.Kind.TAKEDOWN,
                               acknowledgement__isnull=True)
-    try:
-        acknowledge(entry, user=request.user, note=request.POST.get("note", ""))
-    except PermissionError as error:
-        raise PermissionDenied(str(error)) from error
+    AcknowledgeTakedownAction(entry, user=request.user,
+                              note=request.POST.get("note", "")).execute()
     messages.success(request, f"已确认撤稿 #{entry.seq}。")
     return redirect("wagtailadmin_home")
 
@@ -169,28 +166,16 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
     content_type = get_object_or_404(ContentType, pk=content_type_id)
     model = content_type.model_class()
     obj = get_object_or_404(model, pk=object_id)
-    if isinstance(obj, Page):
-        obj = obj.specific
-        may_edit = obj.permissions_for_user(request.user).can_edit()
-    else:
-        may_edit = request.user.has_perm(
-            f"{model._meta.app_label}.change_{model._meta.model_name}")
-    if not may_edit:
-        raise PermissionDenied
-    edit_url = AdminURLFinder(request.user).get_edit_url(obj) or "wagtailadmin_home"
+    obj = obj.specific if isinstance(obj, Page) else obj
     number = request.POST.get("mask_match", "")
-    screening = latest_screening(obj)
-    if not number or screening is None or not any(
-            f.match == number and f.maskable for f in screening.finding_records()):
-        messages.error(request, "没有可打码的号码：它不在最近一次自动检查的结果中。")
+    action = MaskPersonalNumberAction(obj, user=request.user, number=number)
+    edit_url = AdminURLFinder(request.user).get_edit_url(obj) or "wagtailadmin_home"
+    try:
+        masked = action.execute()
+    except CannotMask as error:
+        messages.error(request, str(error))
         return redirect(edit_url)
-    lock = obj.get_lock() if hasattr(obj, "get_lock") else None
-    if lock is not None and lock.for_user(request.user):
-        messages.error(request, "内容正在审核或已被锁定，不能修改；请在退回后打码。")
-        return redirect(edit_url)
-    draft = obj.get_latest_revision_as_object()
-    if replace_text(draft, old=number, new=mask(number), whole_number=True):
-        draft.save_revision(user=request.user, log_action=True)
+    if masked:
         messages.success(request, f"已将 {number} 打码为 {mask(number)} 并保存为新草稿"
                                   "（编辑页中未保存的改动不会保留）。")
     else:

@@ -7,6 +7,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets import Button
+from wagtail.log_actions import LogFormatter
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 
@@ -25,9 +26,60 @@ def register_review_log_actions(actions):
     actions.register_action("review.screened", "自动内容检查", "自动内容检查完成")
     actions.register_action("review.screening_overridden", "忽略自动检查提示",
                             "审核人说明理由后忽略了自动检查的复核提示")
-    actions.register_action("review.signed", "领导签名审批", "领导已签名审批")
     actions.register_action("review.credential_enrolled", "登记签名凭证", "登记了签名凭证")
-    actions.register_action("review.credential_revoked", "吊销签名凭证", "吊销了签名凭证")
+
+    # The compliance engine's actions (review.pipeline.actions): each message shows what
+    # was logged with it.
+    @actions.register_action("review.signed")
+    class Signed(LogFormatter):
+        label = "领导签名审批"
+
+        def format_message(self, log_entry):
+            data = log_entry.data
+            return (f"领导已签名审批（密钥 {data.get('key_id', '')[:12]}…，"
+                    f"{data.get('alg', '')}，内容哈希 {data.get('content_sha256', '')[:12]}…）")
+
+    @actions.register_action("review.credential_revoked")
+    class CredentialRevoked(LogFormatter):
+        label = "吊销签名凭证"
+
+        def format_message(self, log_entry):
+            data = log_entry.data
+            name = f"“{data['name']}”" if data.get("name") else ""
+            return f"吊销了签名凭证{name}（密钥 {data.get('key_id', '')[:12]}…）"
+
+    @actions.register_action("review.taken_down")
+    class TakenDown(LogFormatter):
+        label = "紧急撤稿"
+
+        def format_message(self, log_entry):
+            data = log_entry.data
+            ordered = (f"，依据发布登记第 {data['authorised_by_seq']} 条的签名审批"
+                       if data.get("authorised_by_seq") else "")
+            return f"紧急撤稿（发布登记第 {data.get('seq')} 条{ordered}）：{data.get('reason')}"
+
+    @actions.register_action("review.takedown_acknowledged")
+    class TakedownAcknowledged(LogFormatter):
+        label = "确认撤稿"
+
+        def format_message(self, log_entry):
+            data = log_entry.data
+            note = f"：{data['note']}" if data.get("note") else ""
+            return f"领导确认了撤稿（发布登记第 {data.get('seq')} 条）{note}"
+
+    @actions.register_action("review.restored")
+    class Restored(LogFormatter):
+        label = "恢复签名内容"
+
+        def format_message(self, log_entry):
+            return log_entry.data.get("reason") or "恢复为发布登记中签名批准的内容"
+
+    @actions.register_action("review.number_masked")
+    class NumberMasked(LogFormatter):
+        label = "个人信息打码"
+
+        def format_message(self, log_entry):
+            return f"个人号码已打码为 {log_entry.data.get('masked')}，保存为新草稿"
     actions.register_action("review.schedule_refused", "定时发布被拒绝",
                             "定时发布被拒绝：审批签名不再有效，已取消定时")
 

@@ -11,11 +11,12 @@ save back). It allows a save of live content only when
 * the object was already live from the same revision and what readers see does not change
   (a move within its site, a lock, a new draft beside it).
 
-The ``post_save`` receiver then appends the register entry in the same transaction.
+The ``post_save`` receiver then appends the register entry in the same transaction. What
+``pre_save`` decided reaches it as one ``Decision`` (review.pipeline.intents); what an action
+of ours knows about the save (a takedown's reason, a restoration's entry) reaches ``pre_save``
+as the ``Intent`` the action declared on the object it saves.
 """
 
-import contextlib
-import contextvars
 import datetime
 
 from django.utils import timezone
@@ -24,6 +25,16 @@ from wagtail.models import DraftStateMixin
 from review.context import current_actor
 from review.exceptions import PublicationRefused
 from review.pipeline.approvals import object_content_sha256, signature_holds
+from review.pipeline.intents import (
+    Decision,
+    Intent,
+    Restoration,
+    Takedown,
+    hand_over,
+    operator_of,
+    take_decision,
+    take_intent,
+)
 from review.pipeline.notifications import on_takedown
 from review.pipeline.records import Approval
 from review.pipeline.takedown import needs_acknowledgement, takedown_record
@@ -42,22 +53,6 @@ BOOKKEEPING_FIELDS = frozenset({
     "locked", "locked_at", "locked_by", "numchild", "url_path", "path", "depth",
     "last_published_at", "first_published_at", "owner", "go_live_at", "expire_at", "expired",
 })
-PENDING_ATTR = "_review_publishes"
-TAKEDOWN_ATTR = "_review_takes_down"
-RESTORE_ATTR = "_review_restores"
-_restoring: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("review_restoring",
-                                                                        default=None)
-
-
-@contextlib.contextmanager
-def restoring(obj, *, reason: str):
-    """Allow putting back exactly the content the register says is live (check-live
-    --restore): the save must show the signed revision with the signed hash."""
-    token = _restoring.set((type(obj)._meta.label_lower, obj.pk, reason))
-    try:
-        yield
-    finally:
-        _restoring.reset(token)
 
 
 def stored_state(instance) -> dict | None:
@@ -115,14 +110,14 @@ def _approval_for(instance) -> Approval:
     raise PublicationRefused("该版本没有有效的领导签名审批（或未到审批的上线时间），不能发布。")
 
 
-def _restoration_for(instance) -> RegisterEntry | None:
-    """The register entry a save under ``restoring`` puts back, checked; else None."""
-    restoring_now = _restoring.get()
-    if restoring_now is None or restoring_now[:2] != (type(instance)._meta.label_lower,
-                                                      instance.pk):
+def _restoration_for(instance, intent: Intent | None) -> RegisterEntry | None:
+    """The register entry a declared restoration puts back, checked: the save must show the
+    signed revision with the signed hash of the object's latest entry. Else None."""
+    if not isinstance(intent, Restoration):
         return None
     entry = latest_entry_for(instance)
-    if (not instance.live or entry is None or entry.kind == RegisterEntry.Kind.TAKEDOWN
+    if (not instance.live or entry is None or entry.seq != intent.seq
+            or entry.kind == RegisterEntry.Kind.TAKEDOWN
             or entry.revision_id != instance.live_revision_id
             or entry.content_sha256 != object_content_sha256(instance)):
         raise PublicationRefused("只能恢复发布登记中签名批准的内容。")
@@ -132,16 +127,20 @@ def _restoration_for(instance) -> RegisterEntry | None:
 def guard_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw or not isinstance(instance, DraftStateMixin):
         return
-    if (entry := _restoration_for(instance)) is not None:
-        setattr(instance, RESTORE_ATTR, entry)
+    intent = take_intent(instance)
+    if (entry := _restoration_for(instance, intent)) is not None:
+        hand_over(instance, Decision(kind=RegisterEntry.Kind.RESTORATION, intent=intent,
+                                     restores=entry))
         return
     old = stored_state(instance)
     approval = check_save(instance, update_fields, old)
     if approval is not None:
-        setattr(instance, PENDING_ATTR, approval)
+        hand_over(instance, Decision(kind=RegisterEntry.Kind.PUBLICATION, intent=intent,
+                                     approval=approval))
     elif old and old["live"] and not instance.live:
-        # A tuple: content put online without any revision (by SQL) has none to name.
-        setattr(instance, TAKEDOWN_ATTR, (old["live_revision_id"],))
+        # Content put online without any revision (by SQL) has none to name.
+        hand_over(instance, Decision(kind=RegisterEntry.Kind.TAKEDOWN, intent=intent,
+                                     revision_id=old["live_revision_id"]))
 
 
 def guard_revision_schedule(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -168,30 +167,31 @@ def guard_pre_delete(sender, instance, **kwargs):
 
 def register_post_save(sender, instance, raw=False, **kwargs):
     """Append the register entry for what ``guard_pre_save`` let through."""
-    if (restored := getattr(instance, RESTORE_ATTR, None)) is not None:
-        delattr(instance, RESTORE_ATTR)
+    if (decision := take_decision(instance)) is None:
+        return
+    operator = operator_of(decision.intent) or current_actor()
+    if decision.kind == RegisterEntry.Kind.RESTORATION:
+        restored = decision.restores
         append_entry(kind=RegisterEntry.Kind.RESTORATION, obj=instance,
                      approval={"action": "restore", **describe_object(instance),
                                "revision_id": restored.revision_id,
                                "content_sha256": restored.content_sha256,
-                               "restores_seq": restored.seq, "reason": _restoring.get()[2],
-                               "operator": current_actor()},
-                     signature=None, published_by=current_actor(),
+                               "restores_seq": restored.seq, "reason": decision.intent.reason,
+                               "operator": operator},
+                     signature=None, published_by=operator,
                      revision_id=restored.revision_id, content_sha256=restored.content_sha256)
-    elif (approval := getattr(instance, PENDING_ATTR, None)) is not None:
-        delattr(instance, PENDING_ATTR)
+    elif decision.kind == RegisterEntry.Kind.PUBLICATION:
+        approval = decision.approval
         append_entry(kind=RegisterEntry.Kind.PUBLICATION, obj=instance,
                      approval=approval.payload, signature=approval.signature,
-                     published_by=current_actor(), revision=approval.revision,
+                     published_by=operator, revision=approval.revision,
                      content_sha256=approval.content_sha256, approval_record=approval)
-    elif (taken_down := getattr(instance, TAKEDOWN_ATTR, None)) is not None:
-        delattr(instance, TAKEDOWN_ATTR)
-        revision_id = taken_down[0]
-
-        entry = append_entry(kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
-                             approval=takedown_record(instance, revision_id=revision_id,
-                                                      operator=current_actor()),
-                             signature=None, published_by=current_actor(),
-                             revision_id=revision_id)
+    else:
+        takedown = decision.intent if isinstance(decision.intent, Takedown) else None
+        entry = append_entry(
+            kind=RegisterEntry.Kind.TAKEDOWN, obj=instance,
+            approval=takedown_record(instance, revision_id=decision.revision_id,
+                                     operator=operator, takedown=takedown),
+            signature=None, published_by=operator, revision_id=decision.revision_id)
         if needs_acknowledgement(entry):
             on_takedown(instance, entry)

@@ -14,7 +14,7 @@ from review.pipeline.forms import (
     OverrideReasonForm,
     RejectForm,
 )
-from review.pipeline.workflow import sign_approval
+from review.pipeline.workflow import SignApprovalAction
 from review.screening.findings import Finding, blocking, needing_reason, summarise
 from review.screening.objects import screen
 
@@ -199,16 +199,19 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
     def get_template_for_action(self, action):
         return "review/leader_approval_modal.html" if action == "approve" else ""
 
+    def user_may_approve(self, *, workflow_state, user) -> bool:
+        return self._user_in_groups(user) and not self.excluded(workflow_state, user)
+
     def on_action(self, task_state, user, action_name, **kwargs):
         if action_name == "approve":
-            if not self._user_in_groups(user) or self.excluded(task_state.workflow_state, user):
-                raise Refused("初审人、提交人不能给出领导审批。")
+            signing = SignApprovalAction(
+                task_state, user=user, passphrase=kwargs.get("passphrase") or "",
+                approval_payload=kwargs.get("approval_payload") or "",
+                webauthn_assertion=kwargs.get("webauthn_assertion") or "")
+            signing.check()
             # Before the signature: nothing blocked is ever signed.
             self.check_screening(task_state, user=user, comment=kwargs.get("comment") or "")
-            sign_approval(task_state=task_state, user=user,
-                          passphrase=kwargs.get("passphrase") or "",
-                          approval_payload=kwargs.get("approval_payload") or "",
-                          webauthn_assertion=kwargs.get("webauthn_assertion") or "")
+            signing.execute()
         for signing_field in ("passphrase", "approval_payload", "webauthn_assertion"):
             kwargs.pop(signing_field, None)
         return super().on_action(task_state, user, action_name, **kwargs)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.models import TaskState
 
-from review.exceptions import ApprovalError, SignatureRefused
+from review.exceptions import ApprovalError, Refused, SignatureRefused
+from review.pipeline import signals
 from review.pipeline.approvals import build_approval, sign_with_passphrase
 from review.pipeline.passkeys import credential_for_assertion, sign_with_passkey
 from review.pipeline.records import Approval, SigningCredential
@@ -56,24 +57,45 @@ def prepared_approval_matches(*, prepared: dict, fresh: dict, now: datetime) -> 
     return None
 
 
-def sign_approval(*, task_state, user, passphrase: str = "", approval_payload: str = "",
-                  webauthn_assertion: str = "") -> Approval:
-    payload, revision = prepare_approval(task_state=task_state, user=user)
-    try:
-        if webauthn_assertion:
-            approval = _sign_with_passkey(user=user, fresh=payload, revision=revision,
-                                          prepared_json=approval_payload,
-                                          assertion=webauthn_assertion)
-        else:
-            approval = _sign_with_passphrase(user=user, payload=payload, revision=revision,
-                                             passphrase=passphrase)
-    except ApprovalError as error:
-        raise SignatureRefused(str(error)) from error
-    log(instance=task_state.workflow_state.content_object, action="review.signed",
-        revision=revision, user=user,
-        data={"key_id": approval.credential.key_id, "alg": approval.signature["alg"],
-              "content_sha256": approval.content_sha256})
-    return approval
+class SignApprovalAction:
+    """The leader's signed approval of the content at a leader-approval task (check → sign →
+    ``log()`` → signal). Neither the submitter nor the first reviewer may give it: the task
+    decides who may (``user_may_approve``)."""
+
+    def __init__(self, task_state, *, user, passphrase: str = "", approval_payload: str = "",
+                 webauthn_assertion: str = "") -> None:
+        self.task_state = task_state
+        self.user = user
+        self.passphrase = passphrase
+        self.approval_payload = approval_payload
+        self.webauthn_assertion = webauthn_assertion
+
+    def check(self) -> None:
+        task = self.task_state.task.specific
+        may_approve = getattr(task, "user_may_approve", None)
+        if may_approve is None or not may_approve(
+                workflow_state=self.task_state.workflow_state, user=self.user):
+            raise Refused("初审人、提交人不能给出领导审批。")
+
+    def execute(self) -> Approval:
+        self.check()
+        payload, revision = prepare_approval(task_state=self.task_state, user=self.user)
+        try:
+            if self.webauthn_assertion:
+                approval = _sign_with_passkey(user=self.user, fresh=payload, revision=revision,
+                                              prepared_json=self.approval_payload,
+                                              assertion=self.webauthn_assertion)
+            else:
+                approval = _sign_with_passphrase(user=self.user, payload=payload,
+                                                 revision=revision, passphrase=self.passphrase)
+        except ApprovalError as error:
+            raise SignatureRefused(str(error)) from error
+        log(instance=self.task_state.workflow_state.content_object, action="review.signed",
+            revision=revision, user=self.user,
+            data={"key_id": approval.credential.key_id, "alg": approval.signature["alg"],
+                  "content_sha256": approval.content_sha256})
+        signals.approval_signed.send(sender=Approval, instance=approval, user=self.user)
+        return approval
 
 
 def _sign_with_passphrase(*, user, payload, revision, passphrase) -> Approval:

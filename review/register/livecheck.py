@@ -16,15 +16,12 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from modelcluster.models import get_all_child_relations
 from wagtail import hooks
 from wagtail.models import DraftStateMixin, Page
 
-from review.context import acting_as
+from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
 from review.pipeline.approvals import object_content_sha256
-from review.pipeline.guard import restoring
-from review.pipeline.takedown import takedown_reason
 from review.register.models import RegisterEntry
 
 LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
@@ -154,12 +151,12 @@ def restore(mismatch, *, user=None) -> str:
     obj = obj.specific if isinstance(obj, Page) else obj
     entry = (RegisterEntry.objects.filter(content_type=obj.get_base_content_type(),
                                           object_id=str(obj.pk)).order_by("-seq").first())
-    with transaction.atomic(), acting_as(user):
-        if entry is None or entry.kind not in LIVE_KINDS:
-            with takedown_reason("发布检查：在线内容没有有效的发布登记，已撤下"):
-                obj.unpublish(user=user)
-            return "已撤下（没有发布登记）"
-        reason = f"发布检查：恢复发布登记第 {entry.seq} 条签名批准的内容"
-        with restoring(obj, reason=reason):
-            entry.revision.publish(user=user, skip_permission_checks=True)
-        return f"已恢复为登记第 {entry.seq} 条的版本"
+    if entry is None or entry.kind not in LIVE_KINDS:
+        # The register is the authority here: content it does not name goes offline.
+        TakedownAction(obj, user=user, reason="发布检查：在线内容没有有效的发布登记，已撤下"
+                       ).execute(skip_permission_checks=True)
+        return "已撤下（没有发布登记）"
+    RestoreRegisteredAction(obj, entry=entry, user=user,
+                            reason=f"发布检查：恢复发布登记第 {entry.seq} 条签名批准的内容"
+                            ).execute()
+    return f"已恢复为登记第 {entry.seq} 条的版本"

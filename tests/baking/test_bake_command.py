@@ -90,10 +90,9 @@ def test_incremental_bake_removes_a_taken_down_page(network, news, bake_dir):
     bake()
     page_file = baked(bake_dir, "jia.test", url_of(article))
     assert page_file.exists()
-    from review.pipeline.takedown import takedown_reason
+    from review.pipeline.actions import TakedownAction
 
-    with takedown_reason("测试撤稿"):
-        article.unpublish()
+    TakedownAction(article, user=None, reason="测试撤稿").execute(skip_permission_checks=True)
     bake()
     assert not page_file.exists()
     assert "将被撤下".encode() not in baked(bake_dir, "jia.test", url_of(news)).read_bytes()

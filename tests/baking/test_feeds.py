@@ -7,7 +7,7 @@ import pytest
 from wagtail.models import PageViewRestriction
 
 from cms.models import ColumnKind, ColumnPage
-from review.pipeline.takedown import takedown_reason
+from review.pipeline.actions import TakedownAction
 from tests.baking.conftest import url_of
 from tests.conftest import make_article, publish, publish_via_workflow
 from tests.review.test_register_log import run
@@ -63,8 +63,8 @@ def test_approval_and_takedown_rebake_the_feeds(network, news, bake_dir,
     for feed in feeds:
         assert "运动会通知" in titles(feed.read_bytes()), feed
     article.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True), takedown_reason("有误"):
-        article.unpublish()
+    with django_capture_on_commit_callbacks(execute=True):
+        TakedownAction(article, user=None, reason="有误").execute(skip_permission_checks=True)
     for feed in feeds:
         assert "运动会通知" not in titles(feed.read_bytes()), feed
 

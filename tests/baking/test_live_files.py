@@ -13,7 +13,7 @@ from cms.baking import paths
 from cms.baking.files import sha256_bytes
 from cms.baking.models import BakedFile
 from review.models import RegisterHead
-from review.pipeline.takedown import takedown_reason
+from review.pipeline.actions import TakedownAction
 from tests.baking.conftest import baked, url_of
 from tests.conftest import make_article, publish
 from tests.review.test_register_log import run
@@ -91,8 +91,7 @@ def test_planted_files_are_found_and_removed(article, bake_dir):
 
 def test_a_takedown_whose_bake_failed_is_found_and_its_file_removed(article, bake_dir):
     # The takedown commits but its background bake never runs (here: nothing runs on commit).
-    with takedown_reason("内容有误"):
-        article.unpublish()
+    TakedownAction(article, user=None, reason="内容有误").execute(skip_permission_checks=True)
     page_file = baked(bake_dir, "jia.test", url_of(article))
     assert page_file.exists()
     code, out = run("check-live", "--restore")
@@ -129,8 +128,7 @@ def test_files_of_a_site_that_no_longer_exists_are_removed(network, article, bak
 
 
 def test_a_full_rebake_forgets_the_records_of_pruned_files(article, bake_dir):
-    with takedown_reason("撤下"):
-        article.unpublish()
+    TakedownAction(article, user=None, reason="撤下").execute(skip_permission_checks=True)
     call_command("bake", "--all", stdout=None, stderr=None)
     assert not BakedFile.objects.filter(page=article).exists()
     assert run("check-live")[0] == 0

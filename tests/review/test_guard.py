@@ -422,10 +422,11 @@ def test_a_section_with_published_pages_is_not_deleted(client, world, notices):
 
 
 def test_taken_down_content_is_kept_with_its_register_entries(client, world, live):
-    from review.pipeline.takedown import take_down
+    from review.pipeline.actions import TakedownAction
 
-    take_down(BulletinPage.objects.get(pk=live.pk), user=world.users["reviewer"],
-              reason="过期")
+    TakedownAction(BulletinPage.objects.get(pk=live.pk), user=world.users["reviewer"],
+
+                   reason="过期").execute()
     client.force_login(world.users["reviewer"])
     client.post(reverse("wagtailadmin_pages:delete", args=[live.pk]))
     assert Page.objects.filter(pk=live.pk, live=False).exists()

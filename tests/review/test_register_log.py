@@ -107,9 +107,11 @@ def test_a_rewritten_chain_is_caught_by_the_checkpoint(network, articles):
     """Someone with the database rewrites an unsigned takedown record and re-chains every
     later entry and the head: every hash and link is consistent again — but the checkpoint,
     signed with the log key and kept elsewhere, no longer matches."""
-    from review.pipeline.takedown import take_down
+    from review.pipeline.actions import TakedownAction
 
-    take_down(articles[0], user=network.users["a_administrator"], reason="原因一")
+    TakedownAction(articles[0], user=network.users["a_administrator"],
+
+                   reason="原因一").execute()
     make_article(network.column(network.school_a, "news"), "之后的通知")
     make_checkpoint()
     target = RegisterEntry.objects.get(kind="takedown")
@@ -220,9 +222,11 @@ def test_errors_exit_2_and_write_nothing(tmp_path, articles):
 
 
 def test_a_complete_bundle_verifies_offline_and_tampering_is_named(network, articles, tmp_path):
-    from review.pipeline.takedown import take_down
+    from review.pipeline.actions import TakedownAction
 
-    take_down(articles[0], user=network.users["a_administrator"], reason="核实有误")
+    TakedownAction(articles[0], user=network.users["a_administrator"],
+
+                   reason="核实有误").execute()
     out = tmp_path / "bundle"
     code, text = run("export", "--out", str(out))
     assert code == 0

@@ -212,10 +212,11 @@ def test_approval_form_shows_key_fingerprint_and_checkpoint(client, network, art
 
 
 def test_takedown_shows_its_reason(client, network, articles):
-    from review.pipeline.takedown import take_down
+    from review.pipeline.actions import TakedownAction
 
     a, _ = articles
-    take_down(a, user=network.users["a_administrator"], reason="照片未经家长同意，先行撤下。")
+    TakedownAction(a, user=network.users["a_administrator"],
+                   reason="照片未经家长同意，先行撤下。").execute()
     entry = entry_for(a)
     assert entry.kind == "takedown"
     client.force_login(network.users["a_administrator"])

@@ -16,7 +16,7 @@ from wagtail.management.commands.publish_scheduled import Command as WagtailComm
 from wagtail.models import DraftStateMixin, Page, Revision
 
 from review.context import Refused
-from review.pipeline.takedown import takedown_reason
+from review.pipeline.actions import TakedownAction
 
 EXPIRY_REASON = "到期自动下线（内容设定的下线时间已到）"
 
@@ -37,8 +37,9 @@ class Command(WagtailCommand):
         count = 0
         for model in models:
             for obj in list(model.objects.filter(live=True, expire_at__lt=timezone.now())):
-                with transaction.atomic(), takedown_reason(EXPIRY_REASON):
-                    obj.unpublish(set_expired=True, log_action="wagtail.unpublish.scheduled")
+                TakedownAction(obj, user=None, reason=EXPIRY_REASON, set_expired=True,
+                               log_action="wagtail.unpublish.scheduled"
+                               ).execute(skip_permission_checks=True)
                 count += 1
         return count
 

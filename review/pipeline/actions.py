@@ -1,0 +1,209 @@
+"""The compliance engine's state changes, as actions in the style of ``wagtail/actions/``:
+each checks permissions, makes its change in one transaction, ``log()``s a registered action
+whose formatter shows the logged data (review.wagtail_hooks), and sends a signal
+(review.pipeline.signals). Views, the API, commands and tasks call these, never the change
+itself.
+
+An action that saves content through Wagtail's own actions (unpublish, publish a revision)
+declares what it knows — the reason, the operator, the entry put back — on the object it
+saves (review.pipeline.intents), where the publication guard reads it.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from wagtail.actions.publish_page_revision import PublishPageRevisionAction
+from wagtail.actions.publish_revision import PublishRevisionAction
+from wagtail.log_actions import log
+from wagtail.models import Page
+
+from review.exceptions import CannotMask, Refused
+from review.pipeline import signals
+from review.pipeline.intents import Restoration, Takedown, declare
+from review.pipeline.panels import latest_screening
+from review.pipeline.records import SigningCredential, TakedownAcknowledgement
+from review.pipeline.takedown import leaders_of
+from review.register.entries import latest_entry_for, object_of
+from review.register.models import RegisterEntry
+from review.screening.objects import replace_text
+from review.screening.pii import mask
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None and user.is_authenticated else None
+
+
+def _may(user, obj, *, page_check: str, model_permission: str) -> bool:
+    """Whether ``user`` holds a right on ``obj``: the page permission for pages, the model
+    permission (``publish``, ``change``) for snippets."""
+    if user is None:
+        return False
+    if isinstance(obj, Page):
+        return getattr(obj.permissions_for_user(user), page_check)()
+    meta = obj._meta
+    return user.has_perm(f"{meta.app_label}.{model_permission}_{meta.model_name}")
+
+
+class TakedownAction:
+    """紧急撤稿: take live content down at once, with a reason. A takedown ordered by a signed
+    publication (a column's approved removal) names that register entry and needs no leader's
+    acknowledgement; any other is announced to the leaders."""
+
+    def __init__(self, obj, *, user, reason: str, authorised_by_seq: int | None = None,
+                 set_expired: bool = False, log_action: str | bool = True) -> None:
+        self.obj = obj
+        self.user = user
+        self.reason = (reason or "").strip()
+        self.authorised_by_seq = authorised_by_seq
+        self.set_expired = set_expired
+        self.log_action = log_action
+
+    def check(self, *, skip_permission_checks: bool = False) -> None:
+        if not self.reason:
+            raise Refused("紧急撤稿必须填写原因。")
+        if not self.obj.live:
+            raise Refused(f"《{self.obj}》没有公开，无需撤稿。")
+        if not skip_permission_checks and not _may(self.user, self.obj,
+                                                   page_check="can_unpublish",
+                                                   model_permission="publish"):
+            raise Refused(f"您没有撤下《{self.obj}》的权限。")
+
+    def execute(self, *, skip_permission_checks: bool = False) -> RegisterEntry:
+        self.check(skip_permission_checks=skip_permission_checks)
+        with transaction.atomic():
+            declare(self.obj, Takedown(reason=self.reason, operator=_username(self.user),
+                                       authorised_by_seq=self.authorised_by_seq))
+            self.obj.unpublish(set_expired=self.set_expired, user=self.user,
+                               log_action=self.log_action)
+            entry = latest_entry_for(self.obj)
+            log(instance=self.obj, action="review.taken_down", user=self.user,
+                data={"reason": self.reason, "seq": entry.seq,
+                      "authorised_by_seq": self.authorised_by_seq})
+        signals.taken_down.send(sender=type(self.obj), instance=self.obj, entry=entry,
+                                user=self.user)
+        return entry
+
+
+class AcknowledgeTakedownAction:
+    """A leader of the site confirms having seen an emergency takedown."""
+
+    def __init__(self, entry: RegisterEntry, *, user, note: str = "") -> None:
+        self.entry = entry
+        self.user = user
+        self.note = note
+
+    def check(self) -> None:
+        if self.entry.kind != RegisterEntry.Kind.TAKEDOWN:
+            raise Refused("这条登记不是撤稿，无需确认。")
+        if TakedownAcknowledgement.objects.filter(entry=self.entry).exists():
+            raise Refused(f"撤稿 #{self.entry.seq} 已经确认过。")
+        if not leaders_of(object_of(self.entry)).filter(pk=self.user.pk).exists():
+            raise Refused("只有该网站的领导可以确认撤稿。")
+
+    def execute(self) -> TakedownAcknowledgement:
+        self.check()
+        obj = object_of(self.entry)
+        with transaction.atomic():
+            acknowledgement = TakedownAcknowledgement.objects.create(
+                entry=self.entry, leader=self.user, note=self.note)
+            if obj is not None:
+                log(instance=obj, action="review.takedown_acknowledged", user=self.user,
+                    data={"seq": self.entry.seq, "note": self.note})
+        signals.takedown_acknowledged.send(sender=TakedownAcknowledgement,
+                                           instance=acknowledgement, user=self.user)
+        return acknowledgement
+
+
+class RestoreRegisteredAction:
+    """check-live --restore: put back exactly the revision the register's latest entry for
+    the object says is live (its signed hash is checked by the guard)."""
+
+    def __init__(self, obj, *, entry: RegisterEntry, reason: str, user=None) -> None:
+        self.obj = obj
+        self.entry = entry
+        self.reason = reason
+        self.user = user
+
+    def check(self) -> None:
+        if self.entry.kind == RegisterEntry.Kind.TAKEDOWN or self.entry.revision_id is None:
+            raise Refused(f"登记第 {self.entry.seq} 条没有可恢复的签名版本。")
+
+    def execute(self) -> None:
+        self.check()
+        action_class = (PublishPageRevisionAction if isinstance(self.obj, Page)
+                        else PublishRevisionAction)
+        with transaction.atomic():
+            publish = action_class(self.entry.revision, user=self.user)
+            declare(publish.object, Restoration(seq=self.entry.seq, reason=self.reason,
+                                                operator=_username(self.user)))
+            # The signed register entry is the authority here; the guard checks the hash.
+            publish.execute(skip_permission_checks=True)
+            log(instance=publish.object, action="review.restored", user=self.user,
+                data={"seq": self.entry.seq, "reason": self.reason})
+        signals.restored.send(sender=type(publish.object), instance=publish.object,
+                              entry=self.entry, user=self.user)
+
+
+class RevokeCredentialAction:
+    """A leader revokes one of their own signing credentials: it signs nothing more, and the
+    scheduled publications it approved are no longer published."""
+
+    def __init__(self, credential: SigningCredential, *, user) -> None:
+        self.credential = credential
+        self.user = user
+
+    def check(self) -> None:
+        if self.credential.user_id != getattr(self.user, "pk", None):
+            raise Refused("只能吊销自己的签名凭证。")
+        if self.credential.revoked_at is not None:
+            raise Refused("这个签名凭证已经吊销。")
+
+    def execute(self) -> SigningCredential:
+        self.check()
+        with transaction.atomic():
+            self.credential.revoked_at = timezone.now()
+            self.credential.save(update_fields=["revoked_at"])
+            log(instance=self.credential, action="review.credential_revoked", user=self.user,
+                data={"key_id": self.credential.key_id, "name": self.credential.name})
+        signals.credential_revoked.send(sender=SigningCredential, instance=self.credential,
+                                        user=self.user)
+        return self.credential
+
+
+class MaskPersonalNumberAction:
+    """The author's one-click mask: a personal number the screener found is replaced by its
+    masked form (138****1234) everywhere in the latest draft, saved as a new revision. Only a
+    number of the latest screening's findings can be masked, and never while the content is
+    locked (in review)."""
+
+    def __init__(self, obj, *, user, number: str) -> None:
+        self.obj = obj
+        self.user = user
+        self.number = number
+
+    def check(self) -> None:
+        if not _may(self.user, self.obj, page_check="can_edit", model_permission="change"):
+            raise PermissionDenied
+        screening = latest_screening(self.obj)
+        if not self.number or screening is None or not any(
+                f.match == self.number and f.maskable for f in screening.finding_records()):
+            raise CannotMask("没有可打码的号码：它不在最近一次自动检查的结果中。")
+        lock = self.obj.get_lock() if hasattr(self.obj, "get_lock") else None
+        if lock is not None and lock.for_user(self.user):
+            raise CannotMask("内容正在审核或已被锁定，不能修改；请在退回后打码。")
+
+    def execute(self) -> bool:
+        """True if the draft held the number (and now holds its masked form)."""
+        self.check()
+        masked = mask(self.number)
+        with transaction.atomic():
+            draft = self.obj.get_latest_revision_as_object()
+            if not replace_text(draft, old=self.number, new=masked, whole_number=True):
+                return False
+            revision = draft.save_revision(user=self.user, log_action=True)
+            # The log keeps only the masked form: the number itself is what is being removed.
+            log(instance=self.obj, action="review.number_masked", user=self.user,
+                revision=revision, data={"masked": masked})
+        signals.number_masked.send(sender=type(self.obj), instance=self.obj, masked=masked,
+                                   user=self.user)
+        return True
