@@ -11,9 +11,7 @@ from typing import BinaryIO
 
 from django.db import connection
 
-
-class DatabaseBackupError(Exception):
-    pass
+from backups.exceptions import DatabaseBackupError
 
 
 def engine() -> str:

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
+from backups.exceptions import FetchError
+
 CHUNK = 1 << 16
 
-
-class FetchError(Exception):
-    pass
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,9 @@ retention expires (and while a legal hold is on). Generic: nothing here knows cm
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
-
-class Retained(ProtectedError):
-    """Refused: the record must be kept. A ProtectedError, so that bulk deleters which skip
-    protected objects (Wagtail's purge_revisions) skip these too."""
-
-    def __init__(self, message: str, objects=()):
-        super().__init__(message, set(objects))
-        self.message = message
-
-    def __str__(self):
-        return self.message
+from backups.exceptions import Retained
 
 
 class OriginalQuerySet(models.QuerySet):

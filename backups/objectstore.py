@@ -21,13 +21,11 @@ from typing import BinaryIO
 from botocore.exceptions import ClientError
 from django.core.files.storage import InvalidStorageError, storages
 
+from backups.exceptions import ObjectStoreError
 from backups.store import copy_hashing, relative_path, sha256_of
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
-
-class ObjectStoreError(Exception):
-    pass
 
 
 class LockedBucket:

@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from backups.exceptions import SnapshotError
 from backups.store import ContentStore
 
 CHUNK_SIZE = 4 << 20
 Progress = Callable[[int], None]  # bytes done since the last call
 
-
-class SnapshotError(Exception):
-    pass
 
 
 @dataclass

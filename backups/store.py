@@ -14,12 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from backups.exceptions import StoreError
+
 CHUNK = 1 << 20
 T = TypeVar("T")
 
-
-class StoreError(Exception):
-    pass
 
 
 def relative_path(sha256: str) -> str:

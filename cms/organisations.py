@@ -28,6 +28,7 @@ from cms.columns import (
     SCHOOL_DEFAULT_COLUMNS,
     TEACHER_COLUMN_KINDS,
 )
+from cms.exceptions import OrganisationError
 from cms.models import (
     ColumnPage,
     OrganisationHomePage,
@@ -64,10 +65,6 @@ GLOBAL_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.LEADER: ("wagtailadmin.access_admin",),
     Role.TEACHER: ("wagtailadmin.access_admin",),
 }
-
-
-class OrganisationError(ValueError):
-    """Bad input for provisioning; nothing was changed."""
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,7 @@ Works for pages and for snippets with workflows alike."""
 
 from wagtail.models import Page, TaskState, WorkflowState
 
-
-class PipelineError(Exception):
-    """A step of the pipeline did not happen as asked; see the message."""
+from cms.exceptions import PipelineError
 
 
 def fresh(obj):

@@ -23,6 +23,7 @@ from wagtail.models import Locale, Page, Revision
 
 from cms.columns import ColumnKind
 from cms.demo import content
+from cms.exceptions import DemoError
 from cms.models import (
     ArticleAttachment,
     ArticlePage,
@@ -45,10 +46,6 @@ FILES_DIR = Path(__file__).parent / "files"
 GENERATED_BATCH = 2000
 CHILD_RELATIONS = [r.get_accessor_name() for r in get_all_child_relations(ArticlePage)]
 User = get_user_model()
-
-
-class DemoError(Exception):
-    """The demo cannot run on this database; nothing was changed."""
 
 
 def has_content() -> bool:

@@ -1,6 +1,14 @@
-"""The resources' exceptions.
+"""The resources' exceptions: the ``ResourceError`` branch of cms's tree (cms/exceptions.py),
+and the refusals the resources make on the compliance engine's behalf.
 
-``SecondPreparationError`` (a ``ValueError``): a second preparation (二次备课) cannot be
+``ResourceError`` (a ``cms.exceptions.CmsError`` and a ``ValueError``)
+    ``SemesterCodeError``: a semester code is not of the form 2026-2027-1
+    (cms.resources.rules).
+
+    ``UploadError``: bad input for an upload; nothing was stored; ``messages`` lists every
+    problem (cms.resources.services).
+
+    ``SecondPreparationError``: a second preparation (二次备课) cannot be
     filed as asked (cms.resources.lesson_plans.derive); nothing was changed.
 
     ``SecondPreparationRefused`` (also review.exceptions.Refused, hence Django's
@@ -14,10 +22,23 @@ A ``Refused`` announces its reason when it is made (review.exceptions.refused): 
 request the person sees it as an admin message and the request's writes are rolled back.
 """
 
+from cms.exceptions import ResourceError
 from review.exceptions import Refused
 
 
-class SecondPreparationError(ValueError):
+class SemesterCodeError(ResourceError):
+    pass
+
+
+class UploadError(ResourceError):
+    """Bad input for an upload; nothing was stored. ``messages`` lists every problem."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("；".join(messages))
+        self.messages = messages
+
+
+class SecondPreparationError(ResourceError):
     """Refused; nothing was changed."""
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from cms.resources.exceptions import SemesterCodeError
+
 
 class ResourceKind(models.TextChoices):
     PAPER = "paper", "论文"
@@ -52,10 +54,6 @@ TOTAL_KEY = "total"
 
 SEMESTER_CODE = re.compile(r"^(?P<start>\d{4})-(?P<end>\d{4})-(?P<term>[12])$")
 TERM_LABELS = {1: "第一学期", 2: "第二学期"}
-
-
-class SemesterCodeError(ValueError):
-    pass
 
 
 def semester_code(*, start_year: int, term: int) -> str:

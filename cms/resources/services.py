@@ -12,6 +12,7 @@ from django.utils import timezone
 from wagtail.documents import get_document_model
 
 from cms.publishing import submit
+from cms.resources.exceptions import UploadError
 from cms.resources.models import RegistryCounter, Resource, ResourceFile, Semester
 from cms.resources.rules import ResourceKind, SourceChannel, Visibility, registry_number
 
@@ -19,14 +20,6 @@ from cms.resources.rules import ResourceKind, SourceChannel, Visibility, registr
 DEFAULT_EXTRA_EXTENSIONS = ("mp4", "mp3", "jpg", "jpeg", "png")
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_FILES_PER_BATCH = 100
-
-
-class UploadError(ValueError):
-    """Bad input for an upload; nothing was stored. ``messages`` lists every problem."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("；".join(messages))
-        self.messages = messages
 
 
 @dataclass(frozen=True)
