@@ -3,9 +3,11 @@ retention expires (and while a legal hold is on). Generic: nothing here knows cm
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 
 from backups.exceptions import Retained
+from backups.stores import store
 
 
 class OriginalQuerySet(models.QuerySet):
@@ -18,7 +20,7 @@ class OriginalQuerySet(models.QuerySet):
         digests = set(self.values_list("sha256", flat=True))
         updated = super().update(**kwargs)
         for digest in digests:
-            _sync_lock(digest)
+            sync_lock(digest)
         return updated
 
     def delete(self):
@@ -70,7 +72,7 @@ class Original(models.Model):
             self._refuse_changes()
         super().save(*args, **kwargs)
         if existing:  # a hold set or a retention extended reaches a locking store too
-            _sync_lock(self.sha256)
+            sync_lock(self.sha256)
 
     @property
     def may_be_removed(self) -> bool:
@@ -94,12 +96,16 @@ class Original(models.Model):
         return super().delete(*args, **kwargs)
 
 
-def _sync_lock(sha256: str) -> None:
-    from backups.originals import sync_lock
-
-    sync_lock(sha256)
-
-
 def operator_name(user) -> str:
     return user.get_username() if user is not None else ""
 
+
+def sync_lock(sha256: str) -> None:
+    """Make the store keep ``sha256`` as long as the manifest says: until the latest
+    ``retain_until`` of its rows, held while any of them is (no-ops on the local store)."""
+    rows = Original.objects.filter(sha256=sha256)
+    latest = rows.aggregate(latest=Max("retain_until"))["latest"]
+    if latest is None:
+        return
+    store().keep_until(sha256, latest)
+    store().set_legal_hold(sha256, on=rows.filter(legal_hold=True).exists())

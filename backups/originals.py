@@ -8,42 +8,17 @@ document or image model, so capturing on its ``post_save`` covers them all.
 
 import datetime
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from backups.models import Original, Retained, operator_name
 from backups.retention import retain_until, retention_days
-from backups.store import ContentStore
-
-
-@cache
-def _local_store(root: str) -> ContentStore:
-    return ContentStore(root)
-
-
-def _bucket_store(alias: str, mode: str):
-    # Not cached here: Django caches the storage (and django-storages its connection), and a
-    # settings change (tests) must reach a new bucket.
-    from backups.objectstore import BucketContentStore, LockedBucket
-
-    return BucketContentStore(LockedBucket.from_alias(alias, mode=mode))
-
-
-def store():
-    """Where originals' bytes live: an S3 bucket with Object Lock when
-    ``BACKUPS_ORIGINALS_STORAGE`` names one in ``settings.STORAGES`` (production), else
-    ``BACKUPS_ORIGINALS_DIR`` (default ``CMS_DATA_DIR/originals``)."""
-    alias = getattr(settings, "BACKUPS_ORIGINALS_STORAGE", None)
-    if alias:
-        return _bucket_store(alias, getattr(settings, "BACKUPS_OBJECT_LOCK_MODE", "COMPLIANCE"))
-    return _local_store(str(getattr(settings, "BACKUPS_ORIGINALS_DIR", None)
-                            or Path(settings.DATA_DIR) / "originals"))
+from backups.stores import store
 
 
 def captured_models() -> list:
@@ -85,17 +60,6 @@ def capture_on_save(sender, instance, raw=False, **kwargs) -> None:
     source, source_url = getattr(instance, "original_source", (Original.Source.UPLOAD, ""))
     capture(file_field=instance.file, owner=instance, operator=user, source=source,
             source_url=source_url)
-
-
-def sync_lock(sha256: str) -> None:
-    """Make the store keep ``sha256`` as long as the manifest says: until the latest
-    ``retain_until`` of its rows, held while any of them is (no-ops on the local store)."""
-    rows = Original.objects.filter(sha256=sha256)
-    latest = rows.aggregate(latest=Max("retain_until"))["latest"]
-    if latest is None:
-        return
-    store().keep_until(sha256, latest)
-    store().set_legal_hold(sha256, on=rows.filter(legal_hold=True).exists())
 
 
 @dataclass
