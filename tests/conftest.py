@@ -232,20 +232,26 @@ def network(request, db) -> Network:
     return read_shared(request, build_fixture="_network_build", build=build_network).reloaded()
 
 
+def build_demo_network() -> str:
+    """``manage.py demo --articles 30`` (the demo network and thirty generated articles); what
+    it printed."""
+    out = io.StringIO()
+    call_command("demo", "--articles", "30", stdout=out)
+    return out.getvalue()
+
+
 @pytest.fixture(scope="module")
 def _demo_build(django_db_setup, django_db_blocker) -> SharedBuild:
-    from cms.demo.build import build_demo
-
-    with shared_build(django_db_blocker, build_demo) as build:
+    with shared_build(django_db_blocker, build_demo_network) as build:
         yield build
 
 
 @pytest.fixture
-def demo(request, db) -> None:
-    """The demo network (manage.py demo), built once per module."""
-    from cms.demo.build import build_demo
-
-    read_shared(request, build_fixture="_demo_build", build=build_demo)
+def demo(request, db) -> str:
+    """The demo network, as ``manage.py demo --articles 30`` builds it, once per module; the
+    command's output. (A module using it should not also hold tests that want an empty
+    database: the build is there for the whole module.)"""
+    return read_shared(request, build_fixture="_demo_build", build=build_demo_network)
 
 
 @pytest.fixture

@@ -1,0 +1,101 @@
+"""manage.py demo: the demo network (built once for this module, through --articles on an
+empty database, which builds the network first) — everything a demo user relies on, its
+refusal on a non-empty database, bulk articles, and the teachers' resources."""
+
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from wagtail.models import Page, Site
+
+from cms.columns import ColumnKind
+from cms.demo.content import ACCOUNTS, DEMO_PASSWORD
+from cms.models import ArticleAttachment, ArticlePage, ColumnPage, PortalPage, SchoolHomePage
+from cms.resources.models import Resource
+from review.models import RegisterEntry
+
+User = get_user_model()
+
+
+def test_the_demo_network(demo, client, capsys):
+    assert SchoolHomePage.objects.count() == 2
+    assert ArticlePage.objects.count() == 24 + 30
+
+    # A portal, two schools, their people, all able to sign in.
+    assert PortalPage.objects.count() == 1 and SchoolHomePage.objects.count() == 2
+    assert Site.objects.count() == 3
+    assert Site.objects.get(is_default_site=True).root_page.specific_class is PortalPage
+    for username, _name, _org, _role in ACCOUNTS:
+        assert username in demo
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+    client.logout()
+    for school in SchoolHomePage.objects.all():
+        roles = {role: User.objects.filter(groups__organisation_role__home_page=school,
+                                           groups__organisation_role__role=role).count()
+                 for role in ("administrator", "leader", "teacher")}
+        assert roles["administrator"] >= 1 and roles["leader"] >= 1 and roles["teacher"] >= 3
+    assert User.objects.filter(groups__organisation_role__home_page__in=PortalPage.objects.all(),
+                               groups__organisation_role__role="leader").exists()
+
+    # Each school: ten live articles or more, over several columns.
+    for school in SchoolHomePage.objects.all():
+        live = ArticlePage.objects.live().descendant_of(school)
+        assert live.count() >= 10
+        assert len({article.get_parent().pk for article in live}) >= 4
+        assert all(article.live_revision_id for article in live)
+
+    # Articles' attachments are real PDF and Word files (the screener reads them).
+    kinds = set()
+    for attachment in ArticleAttachment.objects.select_related("document"):
+        with attachment.document.file.open("rb") as handle:
+            head = handle.read(4)
+        kinds.add({b"%PDF": "pdf", b"PK\x03\x04": "docx"}[head])
+    assert kinds == {"pdf", "docx"}
+
+    # The sites are browsable.
+    assert "城关县第一中学" in client.get("/", HTTP_HOST="localhost:8000").content.decode()
+    school = client.get("/", HTTP_HOST="yizhong.localhost:8000").content.decode()
+    assert "我校举行2026级新生开学典礼" in school
+
+    # A second run refuses, and changes nothing; --if-empty skips quietly.
+    pages = Page.objects.count()
+    with pytest.raises(CommandError, match="已有内容"):
+        call_command("demo")
+    assert Page.objects.count() == pages
+    call_command("demo", "--if-empty")
+    assert "跳过" in capsys.readouterr().out
+
+    # --articles adds N live articles in bulk, and the tree stays sound.
+    before = ArticlePage.objects.count()
+    call_command("demo", "--articles", "500")
+    added = ArticlePage.objects.order_by("-pk")[:500]
+    assert ArticlePage.objects.count() == before + 500
+    assert all(a.live and a.live_revision_id for a in added)
+    assert Page.find_problems() == ([], [], [], [], [])
+    article = added[0]
+    site = article.get_site()
+    response = client.get(article.url, HTTP_HOST=f"{site.hostname}:{site.port}")
+    assert response.status_code == 200 and article.title in response.content.decode()
+    # The column listing (a tree query) sees them too: 500 spread over the listing columns.
+    column = article.get_parent().specific
+    listing_columns = ColumnPage.objects.exclude(kind__in=[ColumnKind.LINK, ColumnKind.STATIC])
+    assert column.articles().count() >= 500 // listing_columns.count()
+
+
+def test_demo_teachers_some_complete_some_not(demo):
+    out = io.StringIO()
+    call_command("semester_report", "--school", "yizhong", "--format", "json", stdout=out)
+    rows = {row["teacher"]: row for row in json.loads(out.getvalue())}
+    assert rows["yizhong_teacher1"]["complete"] is True
+    assert rows["yizhong_teacher1"]["total"] == 50
+    assert rows["yizhong_teacher2"]["complete"] is False
+    assert rows["yizhong_teacher2"]["counts"]["论文"] == 1
+    assert rows["yizhong_teacher3"]["total"] == 4
+    # The public courseware went live through the leader's signature, and is registered.
+    public = Resource.objects.get(school__slug="yizhong", live=True)
+    assert RegisterEntry.objects.filter(content_type__app_label="resources",
+                                        object_id=str(public.pk)).exists()
+    # Unapproved ones are still with the web administrator.
+    assert Resource.objects.filter(school__slug="yizhong", approved_at=None).count() == 3
