@@ -26,3 +26,10 @@ def pending(world):
     page = make_bulletin(world, "教学反思", live=False, owner=world.users["author"])
     submit(page, user=world.users["author"])
     return page
+
+
+@pytest.fixture
+def other_world(world) -> World:
+    """A second site beside the lean world: its own editors, leader and workflow."""
+    return build_world(name="另一个网站", slug="elsewhere", hostname="elsewhere.test",
+                       prefix="other_", superuser=False)

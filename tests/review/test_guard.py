@@ -425,7 +425,6 @@ def test_taken_down_content_is_kept_with_its_register_entries(client, world, liv
     from review.pipeline.actions import TakedownAction
 
     TakedownAction(BulletinPage.objects.get(pk=live.pk), user=world.users["reviewer"],
-
                    reason="过期").execute()
     client.force_login(world.users["reviewer"])
     client.post(reverse("wagtailadmin_pages:delete", args=[live.pk]))

@@ -14,7 +14,7 @@ from review.models import AppendOnlyError, Checkpoint, RegisterEntry, RegisterHe
 from review.register import merkle, signednote
 from review.register.checkpoints import checkpoint_root, make_checkpoint
 from review.register.logkey import load_log_key
-from tests.conftest import make_article
+from tests.review.world import make_bulletin
 
 
 def run(*args) -> tuple[int, str]:
@@ -60,10 +60,8 @@ def raw_delete(table: str, where: str, params: list) -> None:
 
 
 @pytest.fixture
-def articles(network):
-    column = network.column(network.school_a, "news")
-    return [make_article(column, f"第{i}号通知", owner=network.users["a_editor"])
-            for i in range(3)]
+def articles(world):
+    return [make_bulletin(world, f"第{i}号通知", owner=world.users["author"]) for i in range(3)]
 
 
 def test_an_untouched_register_verifies(articles):
@@ -103,16 +101,14 @@ def test_a_deleted_entry_is_named(articles):
     assert code == 1 and f"entry #{seq}" in out and "缺失" in out
 
 
-def test_a_rewritten_chain_is_caught_by_the_checkpoint(network, articles):
+def test_a_rewritten_chain_is_caught_by_the_checkpoint(world, articles):
     """Someone with the database rewrites an unsigned takedown record and re-chains every
     later entry and the head: every hash and link is consistent again — but the checkpoint,
     signed with the log key and kept elsewhere, no longer matches."""
     from review.pipeline.actions import TakedownAction
 
-    TakedownAction(articles[0], user=network.users["a_administrator"],
-
-                   reason="原因一").execute()
-    make_article(network.column(network.school_a, "news"), "之后的通知")
+    TakedownAction(articles[0], user=world.users["reviewer"], reason="原因一").execute()
+    make_bulletin(world, "之后的通知")
     make_checkpoint()
     target = RegisterEntry.objects.get(kind="takedown")
     rows = list(RegisterEntry.objects.filter(seq__gte=target.seq).order_by("seq"))
@@ -168,8 +164,8 @@ def test_check_live_finds_a_title_changed_behind_the_cms_and_restores_it(article
     assert run("verify")[0] == 0
 
 
-def test_check_live_finds_content_put_online_by_sql_and_takes_it_down(network):
-    draft = make_article(network.column(network.school_a, "news"), "从未审批", live=False)
+def test_check_live_finds_content_put_online_by_sql_and_takes_it_down(world):
+    draft = make_bulletin(world, "从未审批", live=False)
     Page.objects.filter(pk=draft.pk).update(live=True)
     code, out = run("check-live", "--restore")
     assert code == 1 and "没有有效的发布登记" in out
@@ -187,8 +183,8 @@ def test_check_live_finds_content_taken_offline_without_a_record(articles):
 
 
 def test_daily_mails_the_checkpoint_to_leaders_and_mismatches_to_staff(
-        network, articles, mailoutbox, django_capture_on_commit_callbacks):
-    for user in network.users.values():
+        world, other_world, articles, mailoutbox, django_capture_on_commit_callbacks):
+    for user in [*world.users.values(), *other_world.users.values()]:
         user.email = f"{user.username}@school.example"
         user.save()
     Page.objects.filter(pk=articles[0].pk).update(title="夜里被改的标题")
@@ -198,11 +194,11 @@ def test_daily_mails_the_checkpoint_to_leaders_and_mismatches_to_staff(
     checkpoint = Checkpoint.objects.latest("pk")
     to_leaders = [m for m in mailoutbox if "检查点" in m.subject]
     assert to_leaders and checkpoint.note in to_leaders[0].body
-    assert network.users["a_leader"].email in {a for m in to_leaders for a in m.to}
+    assert world.users["leader"].email in {a for m in to_leaders for a in m.to}
     alarms = [m for m in mailoutbox if "不符" in m.subject]
     recipients = {a for m in alarms for a in m.to}
-    assert network.users["a_administrator"].email in recipients
-    assert network.users["b_administrator"].email not in recipients
+    assert world.users["reviewer"].email in recipients
+    assert other_world.users["reviewer"].email not in recipients  # another site's staff
 
 
 def test_errors_exit_2_and_write_nothing(tmp_path, articles):
@@ -221,12 +217,10 @@ def test_errors_exit_2_and_write_nothing(tmp_path, articles):
         call_command("publication_log", "verify", "--bundle", str(tmp_path / "nothing"))
 
 
-def test_a_complete_bundle_verifies_offline_and_tampering_is_named(network, articles, tmp_path):
+def test_a_complete_bundle_verifies_offline_and_tampering_is_named(world, articles, tmp_path):
     from review.pipeline.actions import TakedownAction
 
-    TakedownAction(articles[0], user=network.users["a_administrator"],
-
-                   reason="核实有误").execute()
+    TakedownAction(articles[0], user=world.users["reviewer"], reason="核实有误").execute()
     out = tmp_path / "bundle"
     code, text = run("export", "--out", str(out))
     assert code == 0
@@ -235,7 +229,7 @@ def test_a_complete_bundle_verifies_offline_and_tampering_is_named(network, arti
     assert len(lines) == size
     assert json.loads(lines[0]) == RegisterEntry.objects.get(seq=1).entry
     assert {p.name for p in (out / "keys").iterdir()} >= {
-        f"{network.users['a_leader'].signing_credentials.get().key_id}.pem"}
+        f"{world.users['leader'].signing_credentials.get().key_id}.pem"}
     assert (out / "checkpoints" / f"{size}.txt").exists()
     for name in ("verify_bundle.py", "merkle.py", "signednote.py", "VERIFY.md"):
         assert (out / name).exists()
@@ -258,15 +252,14 @@ def test_a_complete_bundle_verifies_offline_and_tampering_is_named(network, arti
     assert code == 1 and "TAMPERED: entry seq 3 (line 3)" in text
 
 
-def test_a_bundle_for_one_school_holds_only_its_entries_and_verifies(network, articles,
-                                                                     tmp_path):
-    make_article(network.column(network.school_b, "news"), "乙校的通知")
-    out = tmp_path / "jia"
-    code, _ = run("export", "--out", str(out), "--site", network.school_a.home_page.slug)
+def test_a_bundle_for_one_site_holds_only_its_entries_and_verifies(world, other_world,
+                                                                   articles, tmp_path):
+    make_bulletin(other_world, "另一个网站的通知")
+    out = tmp_path / "board"
+    code, _ = run("export", "--out", str(out), "--site", world.home.slug)
     assert code == 0
     entries = [json.loads(line) for line in (out / "entries.jsonl").read_text().splitlines()]
-    assert entries and {e["approval"]["site"] for e in entries} == {
-        network.school_a.site.hostname}
+    assert entries and {e["approval"]["site"] for e in entries} == {world.site.hostname}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] is False and manifest["entries"] == len(entries)
     assert run("verify", "--bundle", str(out))[0] == 0

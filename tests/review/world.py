@@ -1,5 +1,6 @@
 """The lean world review/'s tests run on: one site of plain pages (tests/testapp), two groups
-— editors, who write and give the first review, and leaders, who sign — and one leader.
+— editors, who write and give the first review, and leaders, who sign — and one leader. A
+test about more than one site builds another the same way (``build_world(prefix=...)``).
 
 Nothing of the education domain (organisations, columns, roles) is in it: what passes here
 passes for any Wagtail project that installs review/ and builds its workflow from review's
@@ -57,13 +58,15 @@ class World:
                      users={key: users[user.pk] for key, user in self.users.items()})
 
 
-def build_world() -> World:
+def build_world(*, name: str = "公告栏", slug: str = "board", hostname: str = "board.test",
+                prefix: str = "", superuser: bool = True) -> World:
+    """One site of bulletins with its editors, its leader and its workflow. Another site
+    (``prefix`` for its usernames, no second superuser) is another call."""
     root = Page.get_first_root_node()
-    home = root.add_child(instance=BulletinPage(title="公告栏", slug="board", live=False))
-    site = Site.objects.create(hostname="board.test", port=80, root_page=home,
-                               site_name="公告栏")
-    editors = Group.objects.create(name="编辑")
-    leaders = Group.objects.create(name="领导")
+    home = root.add_child(instance=BulletinPage(title=name, slug=slug, live=False))
+    site = Site.objects.create(hostname=hostname, port=80, root_page=home, site_name=name)
+    editors = Group.objects.create(name=f"{name}·编辑")
+    leaders = Group.objects.create(name=f"{name}·领导")
     admin_access = Permission.objects.get(content_type__app_label="wagtailadmin",
                                           codename="access_admin")
     for group, rights in ((editors, EDITOR_PAGE_RIGHTS), (leaders, ("change",))):
@@ -74,14 +77,15 @@ def build_world() -> World:
                                     content_type__app_label="wagtailcore",
                                     codename=f"{action}_page"))
             for action in rights)
-    workflow = _build_workflow(home=home, editors=editors, leaders=leaders)
+    workflow = _build_workflow(name=name, home=home, editors=editors, leaders=leaders)
     User = get_user_model()
-    users = {name: User.objects.create_user(username=name, password=PASSWORD)
-             for name in ("author", "reviewer", "leader")}
+    users = {role: User.objects.create_user(username=f"{prefix}{role}", password=PASSWORD)
+             for role in ("author", "reviewer", "leader")}
     users["author"].groups.add(editors)
     users["reviewer"].groups.add(editors)
     users["leader"].groups.add(leaders)
-    users["root"] = User.objects.create_superuser(username="root", password=PASSWORD)
+    if superuser:
+        users["root"] = User.objects.create_superuser(username="root", password=PASSWORD)
     enrol_passphrase_credential(user=users["leader"], passphrase=PASSPHRASE, kdf=FAST_KDF)
     world = World(site=site, home=home, editors=editors, leaders=leaders, workflow=workflow,
                   users=users)
@@ -90,13 +94,13 @@ def build_world() -> World:
     return world
 
 
-def _build_workflow(*, home: Page, editors: Group, leaders: Group) -> Workflow:
-    workflow = Workflow.objects.create(name="公告发布审批")
-    first_review = FirstReviewTask.objects.create(name="编辑初审")
+def _build_workflow(*, name: str, home: Page, editors: Group, leaders: Group) -> Workflow:
+    workflow = Workflow.objects.create(name=f"{name}发布审批")
+    first_review = FirstReviewTask.objects.create(name=f"{name}编辑初审")
     first_review.groups.set([editors])
-    approval = LeaderApprovalTask.objects.create(name="领导审批")
+    approval = LeaderApprovalTask.objects.create(name=f"{name}领导审批")
     approval.groups.set([leaders])
-    tasks = [ScreeningTask.objects.create(name="自动内容检查"), first_review, approval]
+    tasks = [ScreeningTask.objects.create(name=f"{name}自动内容检查"), first_review, approval]
     WorkflowTask.objects.bulk_create(WorkflowTask(workflow=workflow, task=task, sort_order=order)
                                      for order, task in enumerate(tasks))
     WorkflowPage.objects.create(page=home, workflow=workflow)
