@@ -12,19 +12,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import ModelLogEntry, PageLogEntry, Revision
 
+from backups.fetch import Limits, fetch
 from backups.models import Original, Retained, operator_name
 from backups.retention import retain_until, retention_days
 from backups.stores import store
 
 
 def captured_models() -> list:
-    from wagtail.documents import get_document_model
-    from wagtail.images import get_image_model
-
     return [get_document_model(), get_image_model()]
 
 
@@ -101,8 +103,6 @@ def prune_expired(*, now: datetime.datetime | None = None, dry_run: bool = False
 def refuse_early_deletion(sender, instance, **kwargs) -> None:
     """Receiver for every deletion: a published revision younger than the retention stays
     (Wagtail's purge_revisions skips it, as it skips protected ones)."""
-    from wagtail.models import Revision
-
     if sender is not Revision:
         return
     keep_from = timezone.now() - timezone.timedelta(days=retention_days())
@@ -112,8 +112,6 @@ def refuse_early_deletion(sender, instance, **kwargs) -> None:
 
 
 def was_published(revision) -> bool:
-    from wagtail.models import ModelLogEntry, PageLogEntry
-
     return (PageLogEntry.objects.filter(revision=revision, action="wagtail.publish").exists()
             or ModelLogEntry.objects.filter(revision=revision,
                                             action="wagtail.publish").exists())
@@ -128,8 +126,6 @@ def originals_of(obj) -> list[Original]:
 def fetch_limits():
     """``BACKUPS_FETCH_TIMEOUT`` (seconds per read), ``BACKUPS_FETCH_DEADLINE`` (seconds in
     all), ``BACKUPS_FETCH_MAX_BYTES``, ``BACKUPS_FETCH_ALLOW_PRIVATE`` (intranet sources)."""
-    from backups.fetch import Limits
-
     default = Limits()
     return Limits(
         timeout=getattr(settings, "BACKUPS_FETCH_TIMEOUT", default.timeout),
@@ -142,11 +138,6 @@ def add_document_from_source(*, url: str, title: str, collection, user, uploaded
                              limits=None):
     """A document whose original records where it came from: ``uploaded`` (a file someone
     saved from ``url``), or else the bytes fetched from ``url`` within ``limits``."""
-    from django.core.files import File
-    from wagtail.documents import get_document_model
-
-    from backups.fetch import fetch
-
     fetched = None
     if uploaded is None:
         fetched = fetch(url, limits=limits or fetch_limits())

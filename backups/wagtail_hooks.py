@@ -1,5 +1,6 @@
 from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 
 from backups import views
 
@@ -11,8 +12,6 @@ def urls():
 
 @hooks.register("register_admin_menu_item")
 def capture_menu_item():
-    from wagtail.admin.menu import MenuItem
-
     class DocumentAddersMenuItem(MenuItem):
         def is_shown(self, request):
             return views.collections_for(request.user).exists()

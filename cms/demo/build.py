@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
@@ -23,6 +25,7 @@ from wagtail.models import Locale, Page, Revision
 
 from cms.columns import ColumnKind
 from cms.demo import content
+from cms.demo.make_files import DOCXS, PDFS
 from cms.exceptions import DemoError
 from cms.models import (
     ArticleAttachment,
@@ -41,6 +44,7 @@ from review.canonical import canonical_json
 from review.models import Approval, RegisterEntry, SigningCredential
 from review.pipeline.approvals import enrol_passphrase_credential, object_content_sha256
 from review.register.entries import append_many, iso_utc
+from review.screening.rescan import one_rescan
 
 FILES_DIR = Path(__file__).parent / "files"
 GENERATED_BATCH = 2000
@@ -108,11 +112,6 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
 
 def _import_starter_lexicon() -> None:
     """The screening lexicon we ship (review/lexicon/): operators add official lists."""
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from review.screening.rescan import one_rescan
-
     lexicon = settings.BASE_DIR / "review" / "lexicon"
     with one_rescan(reason="", rescan=False):
         call_command("import_lexicon", str(lexicon / "starter.csv"), verbosity=0,
@@ -169,8 +168,6 @@ def _create_documents(organisations, users) -> dict[str, object]:
 
 
 def _file_titles() -> dict[str, str]:
-    from cms.demo.make_files import DOCXS, PDFS
-
     return {**PDFS, **DOCXS}
 
 
