@@ -16,25 +16,22 @@ from wagtail.models import Collection, Page, Site, TaskState, Workflow, Workflow
 from cms.models import ArticleAttachment, ArticlePage, ColumnPage, OrganisationRole, Role
 from cms.organisations import Organisation, create_portal, create_school
 from cms.publishing import publish_through_pipeline, submit
-from review.keys import KdfParams
 from review.pipeline.approvals import (
     build_approval,
     enrol_passphrase_credential,
     sign_with_passphrase,
 )
 from tests.shared import (
-    SharedBuild,
+    FAST_KDF,
+    LEADER_PASSPHRASE,
+    PASSWORD,
     close_shared_builds,
     is_transactional,
+    module_build,
     read_shared,
     restore_migrated_data,
-    shared_build,
 )
 
-PASSWORD = "correct-horse-battery"
-LEADER_PASSPHRASE = "leader-passphrase-2026"
-# Argon2id at a tenth of production cost: the same code path, faster tests.
-FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 # Fixtures built once per module, and the module fixture that builds each.
 SHARED_BUILDS = {"network": "_network_build", "demo": "_demo_build", "world": "_world_build"}
 
@@ -219,10 +216,7 @@ def build_network() -> Network:
     return net
 
 
-@pytest.fixture(scope="module")
-def _network_build(django_db_setup, django_db_blocker) -> SharedBuild:
-    with shared_build(django_db_blocker, build_network) as build:
-        yield build
+_network_build = module_build(build_network)
 
 
 @pytest.fixture
@@ -240,10 +234,7 @@ def build_demo_network() -> str:
     return out.getvalue()
 
 
-@pytest.fixture(scope="module")
-def _demo_build(django_db_setup, django_db_blocker) -> SharedBuild:
-    with shared_build(django_db_blocker, build_demo_network) as build:
-        yield build
+_demo_build = module_build(build_demo_network)
 
 
 @pytest.fixture

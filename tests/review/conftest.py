@@ -1,13 +1,9 @@
 import pytest
 
 from tests.review.world import World, build_world
-from tests.shared import SharedBuild, read_shared, shared_build
+from tests.shared import module_build, read_shared
 
-
-@pytest.fixture(scope="module")
-def _world_build(django_db_setup, django_db_blocker) -> SharedBuild:
-    with shared_build(django_db_blocker, build_world) as build:
-        yield build
+_world_build = module_build(build_world)
 
 
 @pytest.fixture

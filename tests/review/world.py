@@ -21,19 +21,16 @@ from wagtail.models import (
 )
 
 from cms.publishing import publish_through_pipeline
-from review.keys import KdfParams
 from review.models import FirstReviewTask, LeaderApprovalTask, ScreeningTask
 from review.pipeline.approvals import (
     build_approval,
     enrol_passphrase_credential,
     sign_with_passphrase,
 )
+from tests.shared import FAST_KDF, LEADER_PASSPHRASE, PASSWORD
 from tests.testapp.models import BulletinPage
 
-PASSWORD = "correct-horse-battery"
-PASSPHRASE = "leader-passphrase-2026"
-# Argon2id at a tenth of production cost: the same code path, faster tests.
-FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
+PASSPHRASE = LEADER_PASSPHRASE
 EDITOR_PAGE_RIGHTS = ("add", "change", "lock", "unlock", "publish")
 
 
