@@ -2,7 +2,8 @@
 each checks permissions, makes its change in one transaction, ``log()``s a registered action
 whose formatter shows the logged data (review.wagtail_hooks), and sends a signal
 (review.pipeline.signals). Views, the API, commands and tasks call these, never the change
-itself.
+itself. The leader's signature is ``review.pipeline.workflow.SignApprovalAction``, beside the
+signing it drives (the workflow task calls it).
 
 An action that saves content through Wagtail's own actions (unpublish, publish a revision)
 declares what it knows — the reason, the operator, the entry put back — on the object it

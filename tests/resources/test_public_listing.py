@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from cms.publishing import act
 from cms.resources.models import Resource
@@ -62,7 +63,8 @@ def test_a_live_public_resource_is_listed_in_its_matching_column_with_a_download
     assert response.status_code == 200
     assert TITLE in text and resource.get_kind_display() in text
     assert "物理" in text and "初二" in text
-    assert resource.first_published_at.strftime("%Y-%m-%d") in text
+    # The reader sees the local (Asia/Shanghai) date, a day ahead of UTC from 16:00 UTC.
+    assert timezone.localtime(resource.first_published_at).strftime("%Y-%m-%d") in text
     assert download_url(resource) in text
     for slug in other_slugs:
         assert TITLE not in public_get(client, network,
