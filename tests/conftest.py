@@ -190,7 +190,9 @@ def pytest_runtest_teardown(item, nextitem):
     rest. Put it back, so that the tests after it on this worker (a module's shared build
     among them) start from the migrated database, as Django's test runner guarantees."""
     result = yield
-    if is_transactional(item):
+    # The last test on a worker has nothing after it (and its teardown has already dropped
+    # the test database, with the session's fixtures).
+    if is_transactional(item) and nextitem is not None:
         restore_migrated_data(item.config.stash[blocking_manager_key])
     return result
 

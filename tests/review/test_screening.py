@@ -9,13 +9,14 @@ from django.core.management import call_command
 from django.urls import reverse
 from wagtail.models import ModelLogEntry, Page, PageLogEntry, WorkflowState
 
-from cms.models import ArticlePage
 from cms.publishing import submit
 from review.models import LexiconEntry, LexiconRescan, ScreeningTaskState
 from review.screening.pii import mask
-from tests.conftest import act, make_article, make_document, task_state
+from tests.conftest import act, task_state
 from tests.review.test_guard import bearer
 from tests.review.test_pii import with_check
+from tests.review.world import make_bulletin
+from tests.testapp.models import BulletinPage
 
 STUDENT_ID = with_check("11010520100307123")
 MOBILE = "13812345678"
@@ -27,18 +28,29 @@ def lexicon(db):
     LexiconEntry.objects.create(word="有偿补课", category="education", severity="review")
 
 
-def draft(network, body: str, *, attachments=()) -> ArticlePage:
-    article = make_article(network.column(network.school_a, "teaching"), "班级通知", live=False,
-                           owner=network.users["a_teacher"], attachments=attachments)
-    article.body = [("paragraph", f'<p data-block-key="k0">{body}</p>')]
-    article.save_revision(user=network.users["a_teacher"])
-    return article
+def draft(world, body: str, *, attachment=None) -> BulletinPage:
+    page = make_bulletin(world, "班级通知", live=False, owner=world.users["author"])
+    page.body = f"<p>{body}</p>"
+    page.document = attachment
+    page.save_revision(user=world.users["author"])
+    return page
 
 
-def submitted_draft(network, body: str, **kwargs) -> ArticlePage:
-    article = draft(network, body, **kwargs)
-    submit(article, user=network.users["a_teacher"])
-    return article
+def submitted_draft(world, body: str, **kwargs) -> BulletinPage:
+    page = draft(world, body, **kwargs)
+    submit(page, user=world.users["author"])
+    return page
+
+
+def make_document(title: str, *, content: bytes = b"%PDF-1.4 blank", filename: str = "a.pdf"):
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    document = get_document_model()(title=title)
+    document.file.save(filename, ContentFile(content), save=False)
+    document._set_document_file_metadata()
+    document.save()
+    return document
 
 
 def latest_screening(page) -> ScreeningTaskState:
@@ -46,34 +58,34 @@ def latest_screening(page) -> ScreeningTaskState:
         workflow_state__object_id=str(page.pk)).order_by("-pk").first()
 
 
-def test_a_blocking_word_returns_the_submission_to_its_author(client, network, lexicon):
-    article = submitted_draft(network, "欢迎加入百 家 乐俱乐部")
+def test_a_blocking_word_returns_the_submission_to_its_author(client, world, lexicon):
+    article = submitted_draft(world, "欢迎加入百 家 乐俱乐部")
     state = WorkflowState.objects.get(object_id=str(article.pk))
     assert state.status == WorkflowState.STATUS_NEEDS_CHANGES
     finding = latest_screening(article).findings[0]
     assert (finding["kind"], finding["severity"], finding["rule"]) == (
         "sensitive_word", "block", "百家乐")
     assert finding["match"] == "百 家 乐"
-    assert finding["field"] == "body[0]"
+    assert finding["field"] == "body"
 
-    client.force_login(network.users["a_teacher"])
+    client.force_login(world.users["author"])
     page = client.get(reverse("wagtailadmin_pages:edit", args=[article.pk])).content.decode()
     assert "自动内容检查发现 1 处问题" in page
     assert "<mark>百 家 乐</mark>" in page
 
 
-def test_a_clean_submission_goes_to_first_review(network, lexicon):
-    article = submitted_draft(network, "本周五下午召开家长会，请各位家长准时参加。")
+def test_a_clean_submission_goes_to_first_review(world, lexicon):
+    article = submitted_draft(world, "本周五下午召开家长会，请各位家长准时参加。")
     assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"
     assert latest_screening(article).findings == []
 
 
-def test_a_finding_left_to_people_needs_a_recorded_reason(client, network, lexicon):
-    article = submitted_draft(network, "严禁教师有偿补课，举报电话 " + MOBILE)
+def test_a_finding_left_to_people_needs_a_recorded_reason(client, world, lexicon):
+    article = submitted_draft(world, "严禁教师有偿补课，举报电话 " + MOBILE)
     findings = latest_screening(article).findings
     assert {(f["kind"], f["severity"]) for f in findings} == {
         ("sensitive_word", "review"), ("phone_number", "review")}
-    administrator = network.users["a_administrator"]
+    administrator = world.users["reviewer"]
     client.force_login(administrator)
     edit = client.get(reverse("wagtailadmin_pages:edit", args=[article.pk])).content.decode()
     assert "说明理由后通过" in edit
@@ -93,22 +105,22 @@ def test_a_finding_left_to_people_needs_a_recorded_reason(client, network, lexic
         override.data, ensure_ascii=False)
 
 
-def test_content_edited_after_screening_is_screened_again_before_approval(client, network,
+def test_content_edited_after_screening_is_screened_again_before_approval(client, world,
                                                                           lexicon):
-    article = submitted_draft(network, "本周五下午召开家长会。")
-    administrator = network.users["a_administrator"]
+    article = submitted_draft(world, "本周五下午召开家长会。")
+    administrator = world.users["reviewer"]
     edited = Page.objects.get(pk=article.pk).specific
-    edited.body = [("paragraph", '<p data-block-key="k0">百家乐开业啦</p>')]
+    edited.body = "<p>百家乐开业啦</p>"
     edited.save_revision(user=administrator)
     act(client, administrator, article, "approve", {"comment": "看过了"})
     assert not Page.objects.get(pk=article.pk).live
     assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"
 
 
-def test_the_author_masks_a_students_id_number_with_one_click(client, network, lexicon):
-    article = submitted_draft(network, f"资助名单：张三 身份证号 {STUDENT_ID}")
+def test_the_author_masks_a_students_id_number_with_one_click(client, world, lexicon):
+    article = submitted_draft(world, f"资助名单：张三 身份证号 {STUDENT_ID}")
     assert latest_screening(article).findings[0]["kind"] == "id_number"
-    teacher = network.users["a_teacher"]
+    teacher = world.users["author"]
     client.force_login(teacher)
     url = reverse("review_mask", args=[article.content_type_id, article.pk])
     edit = client.get(reverse("wagtailadmin_pages:edit", args=[article.pk])).content.decode()
@@ -118,7 +130,7 @@ def test_the_author_masks_a_students_id_number_with_one_click(client, network, l
     response = client.post(url, {"mask_match": STUDENT_ID})
     assert response.status_code == 302
     masked = Page.objects.get(pk=article.pk).specific.get_latest_revision_as_object()
-    body = masked.body[0].value.source
+    body = masked.body
     assert STUDENT_ID not in body
     assert mask(STUDENT_ID) in body
 
@@ -126,9 +138,9 @@ def test_the_author_masks_a_students_id_number_with_one_click(client, network, l
     assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"
 
 
-def test_only_numbers_the_screener_found_can_be_masked(client, network, lexicon):
-    article = submitted_draft(network, f"身份证号 {STUDENT_ID}，准考证 202312345678")
-    client.force_login(network.users["a_teacher"])
+def test_only_numbers_the_screener_found_can_be_masked(client, world, other_world, lexicon):
+    article = submitted_draft(world, f"身份证号 {STUDENT_ID}，准考证 202312345678")
+    client.force_login(world.users["author"])
     revisions = article.revisions.count()
     # Text that is not there, and a number that is there but no finding: neither is touched
     # (the one-click mask changes only what the screener found).
@@ -136,28 +148,28 @@ def test_only_numbers_the_screener_found_can_be_masked(client, network, lexicon)
         client.post(reverse("review_mask", args=[article.content_type_id, article.pk]),
                     {"mask_match": not_found})
         assert article.revisions.count() == revisions, not_found
-    client.force_login(network.users["b_teacher"])  # another school's teacher
+    client.force_login(other_world.users["author"])  # another site's author
     response = client.post(reverse("review_mask", args=[article.content_type_id, article.pk]),
                            {"mask_match": STUDENT_ID})
     assert response.status_code in (302, 403)
     assert article.revisions.count() == revisions
 
 
-def test_attachments_are_screened(network, lexicon):
-    document = make_document(network.school_a, "资助名单",
+def test_attachments_are_screened(world, lexicon):
+    document = make_document("资助名单",
                              content=f"姓名,身份证号\n张三,{STUDENT_ID}\n".encode("gb18030"),
                              filename="list.csv")
-    article = submitted_draft(network, "附件为资助名单。", attachments=[document])
+    article = submitted_draft(world, "附件为资助名单。", attachment=document)
     finding = latest_screening(article).findings[0]
     assert (finding["kind"], finding["field"], finding["match"]) == (
         "id_number", "附件：list.csv", STUDENT_ID)
     assert WorkflowState.objects.get(object_id=str(article.pk)).status == "needs_changes"
 
 
-def test_an_unreadable_attachment_is_left_to_people(network, lexicon):
-    document = make_document(network.school_a, "坏文件", content=b"%PDF-1.4 broken",
+def test_an_unreadable_attachment_is_left_to_people(world, lexicon):
+    document = make_document("坏文件", content=b"%PDF-1.4 broken",
                              filename="broken.pdf")
-    article = submitted_draft(network, "附件。", attachments=[document])
+    article = submitted_draft(world, "附件。", attachment=document)
     finding = latest_screening(article).findings[0]
     assert (finding["kind"], finding["severity"]) == ("attachment_error", "review")
     assert "broken.pdf" in finding["context"]
@@ -169,38 +181,35 @@ NASTY = ('<p data-block-key="k0">通知<script>alert(1)</script>'
          '<a href="javascript:alert(1)" onclick="x()">链接</a></p>')
 
 
-def test_html_from_the_api_is_sanitised(client, network):
-    news = network.column(network.school_a, "news")
+def test_html_from_the_api_is_sanitised(client, world):
     response = client.post("/api/v3/pages/", {
-        "meta": {"type": "cms.ArticlePage", "parent_id": news.pk},
-        "title": "API 草稿", "slug": "api-nasty",
-        "body": [{"type": "paragraph", "value": NASTY}]},
-        content_type="application/json", **bearer(network.users["a_administrator"]))
+        "meta": {"type": "testapp.BulletinPage", "parent_id": world.home.pk},
+        "title": "API 草稿", "slug": "api-nasty", "body": NASTY},
+        content_type="application/json", **bearer(world.users["reviewer"]))
     assert response.status_code == 201, response.content
-    page = ArticlePage.objects.get(slug="api-nasty")
-    for stored in (page.body[0].value.source,
-                   page.get_latest_revision_as_object().body[0].value.source):
+    page = BulletinPage.objects.get(slug="api-nasty")
+    for stored in (page.body, page.get_latest_revision_as_object().body):
         assert "<script" not in stored and "javascript:" not in stored
         assert "onclick" not in stored
         assert "通知" in stored and "链接" in stored
 
 
-def test_html_saved_from_code_is_sanitised(network):
-    column = network.column(network.school_a, "news")
-    column.intro = '<p data-block-key="i">栏目<img src=x onerror="alert(1)"></p>'
-    column.save_revision()
-    assert "onerror" not in column.get_latest_revision_as_object().intro
-    assert "栏目" in column.get_latest_revision_as_object().intro
+def test_html_saved_from_code_is_sanitised(world):
+    page = make_bulletin(world, "栏目", live=False)
+    page.body = '<p data-block-key="i">栏目<img src=x onerror="alert(1)"></p>'
+    page.save_revision()
+    assert "onerror" not in page.get_latest_revision_as_object().body
+    assert "栏目" in page.get_latest_revision_as_object().body
 
 
-def test_clean_rich_text_is_stored_unchanged(network):
+def test_clean_rich_text_is_stored_unchanged(world):
     body = ('<h2 data-block-key="a">标题</h2><p data-block-key="b">正文<b>加粗</b>'
             '<a linktype="page" id="3">内链</a><a href="https://www.moe.gov.cn">外链</a></p>'
             '<ul><li data-block-key="c">一</li></ul>')
-    article = draft(network, "x")
-    article.body = [("paragraph", body)]
+    article = draft(world, "x")
+    article.body = body
     revision = article.save_revision()
-    assert revision.as_object().body[0].value.source == body
+    assert revision.as_object().body == body
 
 
 # --- The lexicon: import, export, history, rescans -------------------------------------------
@@ -253,8 +262,8 @@ def test_the_starter_lexicon_imports(db, capsys):
     assert not LexiconEntry.objects.filter(category="political").exists()
 
 
-def test_lexicon_admin_refuses_single_characters_and_keeps_history(client, network):
-    root = network.users["superuser"]
+def test_lexicon_admin_refuses_single_characters_and_keeps_history(client, world):
+    root = world.users["root"]
     client.force_login(root)
     add = reverse("wagtailsnippets_review_lexiconentry:add")
     response = client.post(add, {"word": "赌", "category": "gambling", "severity": "block"})
@@ -268,11 +277,11 @@ def test_lexicon_admin_refuses_single_characters_and_keeps_history(client, netwo
     assert "百家乐" in history and "block → review" in history and "root" in history
 
 
-def test_a_lexicon_change_rescans_live_content(client, network,
+def test_a_lexicon_change_rescans_live_content(client, world,
                                                django_capture_on_commit_callbacks):
-    live = make_article(network.column(network.school_a, "news"), "百家乐俱乐部开业")
-    make_article(network.column(network.school_a, "news"), "运动会通知")
-    client.force_login(network.users["superuser"])
+    live = make_bulletin(world, "百家乐俱乐部开业")
+    make_bulletin(world, "运动会通知")
+    client.force_login(world.users["root"])
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("wagtailsnippets_review_lexiconentry:add"),
                     {"word": "百家乐", "category": "gambling", "severity": "block"})
@@ -297,34 +306,34 @@ def test_an_import_queues_one_rescan(tmp_path, db, django_capture_on_commit_call
     assert LexiconRescan.objects.count() == 1
 
 
-def test_a_leader_cannot_sign_what_became_blocked(network, lexicon):
+def test_a_leader_cannot_sign_what_became_blocked(world, lexicon):
     from cms.publishing import act as take_action
     from review.context import Refused
     from review.models import Approval
-    from tests.conftest import LEADER_PASSPHRASE
+    from tests.review.world import PASSPHRASE as LEADER_PASSPHRASE
 
-    article = submitted_draft(network, "欢迎参加六合彩抽奖活动")
-    take_action(article, user=network.users["a_administrator"], action="approve", comment="")
+    article = submitted_draft(world, "欢迎参加六合彩抽奖活动")
+    take_action(article, user=world.users["reviewer"], action="approve", comment="")
     LexiconEntry.objects.create(word="六合彩", category="gambling", severity="block")
     with pytest.raises(Refused, match="六合彩"):
-        take_action(article, user=network.users["a_leader"], action="approve", comment="",
+        take_action(article, user=world.users["leader"], action="approve", comment="",
                     passphrase=LEADER_PASSPHRASE)
     assert not Approval.objects.filter(object_id=str(article.pk)).exists()
     assert not Page.objects.get(pk=article.pk).live
 
 
-def test_attachments_of_other_kinds_are_left_to_people(network, lexicon):
-    document = make_document(network.school_a, "课件", content=b"PK\x03\x04 slides",
+def test_attachments_of_other_kinds_are_left_to_people(world, lexicon):
+    document = make_document("课件", content=b"PK\x03\x04 slides",
                              filename="slides.pptx")
-    article = submitted_draft(network, "附件为课件。", attachments=[document])
+    article = submitted_draft(world, "附件为课件。", attachment=document)
     finding = latest_screening(article).findings[0]
     assert (finding["kind"], finding["severity"], finding["rule"]) == (
         "attachment_error", "review", "unsupported")
 
 
-def test_document_titles_are_screened(network, lexicon):
-    document = make_document(network.school_a, "百家乐官网下载")
-    article = submitted_draft(network, "附件。", attachments=[document])
+def test_document_titles_are_screened(world, lexicon):
+    document = make_document("百家乐官网下载")
+    article = submitted_draft(world, "附件。", attachment=document)
     finding = latest_screening(article).findings[0]
     assert (finding["kind"], finding["match"]) == ("sensitive_word", "百家乐")
     assert finding["field"].startswith("附件：")
@@ -389,22 +398,22 @@ def test_scan_with_a_lexicon_file_needs_no_database_entries(tmp_path, db):
     assert run_scan(str(text))[0] == 0
 
 
-def test_screening_is_logged(network, lexicon):
-    article = submitted_draft(network, "百家乐")
+def test_screening_is_logged(world, lexicon):
+    article = submitted_draft(world, "百家乐")
     entry = PageLogEntry.objects.get(page=article, action="review.screened")
     assert entry.data == {"findings": 1, "blocked": 1}
     assert not ModelLogEntry.objects.filter(action="review.screening_overridden").exists()
 
 
-def test_the_lexicon_lists_filters_and_exports(client, network, lexicon):
-    client.force_login(network.users["superuser"])
+def test_the_lexicon_lists_filters_and_exports(client, world, lexicon):
+    client.force_login(world.users["root"])
     listing = client.get(reverse("wagtailsnippets_review_lexiconentry:list"),
                          {"severity": "review"}).content.decode()
     assert "有偿补课" in listing and "百家乐" not in listing
     export = client.get(reverse("wagtailsnippets_review_lexiconentry:list"),
                         {"export": "csv"})
     assert "百家乐" in b"".join(export.streaming_content).decode("utf-8-sig")
-    client.force_login(network.users["a_teacher"])
+    client.force_login(world.users["author"])
     assert client.get(reverse("review_lexicon_history")).status_code in (302, 403)
 
 

@@ -7,6 +7,7 @@ a snippet belongs to a site and takes that site's workflow."""
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from wagtail.api import APIField
 from wagtail.fields import RichTextField
 from wagtail.models import (
     DraftStateMixin,
@@ -16,6 +17,8 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
+from review.pipeline.panels import ScreeningFindingsPanel
+
 
 class BulletinPage(Page):
     body = RichTextField(blank=True)
@@ -24,7 +27,9 @@ class BulletinPage(Page):
     image = models.ForeignKey("wagtailimages.Image", null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
 
-    content_panels = [*Page.content_panels, "body", "document", "image"]
+    api_fields = [APIField("body", writable=True)]
+    content_panels = [ScreeningFindingsPanel(), *Page.content_panels, "body", "document",
+                      "image"]
 
     def review_attachments(self) -> list:
         """The files readers get with the page (review.approvals signs their hashes)."""
