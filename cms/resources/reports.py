@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils.html import escape
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from cms.models import Role
 from cms.resources.models import QuotaRule, Resource, ResourceFile, Semester
@@ -164,10 +167,6 @@ def to_csv(table: Iterable[list]) -> str:
 
 
 def to_xlsx(sheets: list[tuple[str, Iterable[list]]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     workbook = Workbook(write_only=True)
     for title, table in sheets:
         sheet = workbook.create_sheet(title=title[:31])
