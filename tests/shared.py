@@ -112,6 +112,22 @@ def module_build(build: Callable[[], object]):
     return fixture
 
 
+@contextmanager
+def received(signal) -> Iterator[list[dict]]:
+    """The keyword arguments (and the sender) of every sending of ``signal`` inside the
+    block."""
+    calls = []
+
+    def receiver(sender, **kwargs):
+        calls.append({"sender": sender, **kwargs})
+
+    signal.connect(receiver, dispatch_uid="tests_shared_received")
+    try:
+        yield calls
+    finally:
+        signal.disconnect(dispatch_uid="tests_shared_received")
+
+
 def close_shared_builds() -> None:
     for shared in list(_open_builds):
         shared.close()

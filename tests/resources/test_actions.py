@@ -2,7 +2,6 @@
 people use: each logs its registered action with its data, which the admin history shows,
 refuses someone not entitled (changing nothing) and sends its signal."""
 
-import contextlib
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -19,23 +18,9 @@ from cms.resources.models import Resource, SecondPreparation
 from cms.resources.rules import Visibility
 from tests.resources.test_pipeline import pdf, upload
 from tests.resources.test_second_preparation import reviewed, shared  # noqa: F401 (fixture)
+from tests.shared import received
 
 LIST = reverse("resources_second_preparations")
-
-
-@contextlib.contextmanager
-def received(signal):
-    """The keyword arguments of every sending of ``signal`` inside the block."""
-    calls = []
-
-    def receiver(sender, **kwargs):
-        calls.append({"sender": sender, **kwargs})
-
-    signal.connect(receiver, dispatch_uid="test_actions_receiver")
-    try:
-        yield calls
-    finally:
-        signal.disconnect(dispatch_uid="test_actions_receiver")
 
 
 def logged(resource, action):

@@ -2,7 +2,6 @@
 admin, each logs its registered action with its data — which the page history shows — sends
 its signal, and refuses someone not entitled without changing anything."""
 
-import contextlib
 import json
 
 import pytest
@@ -18,23 +17,9 @@ from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
 from tests.conftest import act, make_user
 from tests.review.test_pii import with_check
 from tests.review.world import PASSPHRASE, make_bulletin
+from tests.shared import received
 
 STUDENT_ID = with_check("11010520100307123")
-
-
-@contextlib.contextmanager
-def received(signal):
-    """What ``signal`` was sent with inside the block."""
-    calls = []
-
-    def receiver(sender, **kwargs):
-        calls.append(kwargs)
-
-    signal.connect(receiver)
-    try:
-        yield calls
-    finally:
-        signal.disconnect(receiver)
 
 
 def history(client, user, page) -> str:
