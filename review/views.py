@@ -22,6 +22,7 @@ from review.pipeline.actions import (
     MaskPersonalNumberAction,
     RevokeCredentialAction,
     TakedownAction,
+    may_take_down,
 )
 from review.pipeline.approvals import enrol_passphrase_credential
 from review.pipeline.passkeys import assertion_options, enrol, registration_options
@@ -139,7 +140,7 @@ class TakedownForm(forms.Form):
 
 def takedown(request, page_id: int):
     page = get_object_or_404(Page, pk=page_id).specific
-    if not page.live or not page.permissions_for_user(request.user).can_unpublish():
+    if not may_take_down(page, user=request.user):
         raise PermissionDenied
     form = TakedownForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -45,6 +45,11 @@ def _may(user, obj, *, page_check: str, model_permission: str) -> bool:
     return user.has_perm(f"{meta.app_label}.{model_permission}_{meta.model_name}")
 
 
+def may_take_down(obj, *, user) -> bool:
+    """Whether ``user`` may take ``obj`` down: it is live and they may unpublish it."""
+    return obj.live and _may(user, obj, page_check="can_unpublish", model_permission="publish")
+
+
 class TakedownAction:
     """紧急撤稿: take live content down at once, with a reason. A takedown ordered by a signed
     publication (a column's approved removal) names that register entry and needs no leader's
@@ -64,9 +69,7 @@ class TakedownAction:
             raise Refused("紧急撤稿必须填写原因。")
         if not self.obj.live:
             raise Refused(f"《{self.obj}》没有公开，无需撤稿。")
-        if not skip_permission_checks and not _may(self.user, self.obj,
-                                                   page_check="can_unpublish",
-                                                   model_permission="publish"):
+        if not skip_permission_checks and not may_take_down(self.obj, user=self.user):
             raise Refused(f"您没有撤下《{self.obj}》的权限。")
 
     def execute(self, *, skip_permission_checks: bool = False) -> RegisterEntry:
