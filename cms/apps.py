@@ -24,4 +24,4 @@ class CmsConfig(AppConfig):
 class UsersAppConfig(WagtailUsersAppConfig):
     """Wagtail's users app with user management confined to one's own organisation."""
 
-    user_viewset = "cms.users.UserViewSet"
+    user_viewset = "cms.accounts.users.UserViewSet"

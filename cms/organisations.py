@@ -59,7 +59,7 @@ COLLECTION_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.TEACHER: ("add", "choose"),
 }
 # Site-independent rights: everyone uses the admin; administrators manage their own
-# organisation's users (cms.users confines them to it).
+# organisation's users (cms.accounts.users confines them to it).
 GLOBAL_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: ("wagtailadmin.access_admin", "auth.add_user", "auth.change_user"),
     Role.LEADER: ("wagtailadmin.access_admin",),

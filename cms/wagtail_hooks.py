@@ -1,7 +1,7 @@
 from wagtail import hooks
 
+from cms.accounts.users import check_bulk_action_on_users
 from cms.baking.livecheck import check_files
-from cms.users import check_bulk_action_on_users
 
 hooks.register("before_bulk_action", check_bulk_action_on_users)
 

@@ -22,6 +22,8 @@ from review.register.models import (
     Checkpoint,
     RegisterEntry,
     RegisterHead,
+    SecurityEvent,
+    SecurityLogHead,
 )
 from review.screening.models import (
     CATEGORY_LABELS,
@@ -33,9 +35,26 @@ from review.screening.models import (
 )
 
 __all__ = [
-    "CATEGORY_LABELS", "AllowListEntry", "AppendOnlyError", "AppendOnlyModel",
-    "AppendOnlyQuerySet", "Approval", "Checkpoint", "FirstReviewTask", "LeaderApprovalTask",
-    "LexiconEntry", "LexiconRescan", "RegisterEntry", "RegisterHead", "ReviewTaskMixin",
-    "ScreeningTask", "ScreeningTaskState", "Severity", "SigningCredential",
-    "TakedownAcknowledgement", "_validate_term",
+    "CATEGORY_LABELS",
+    "AllowListEntry",
+    "AppendOnlyError",
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
+    "Approval",
+    "Checkpoint",
+    "FirstReviewTask",
+    "LeaderApprovalTask",
+    "LexiconEntry",
+    "LexiconRescan",
+    "RegisterEntry",
+    "RegisterHead",
+    "ReviewTaskMixin",
+    "ScreeningTask",
+    "ScreeningTaskState",
+    "SecurityEvent",
+    "SecurityLogHead",
+    "Severity",
+    "SigningCredential",
+    "TakedownAcknowledgement",
+    "_validate_term",
 ]

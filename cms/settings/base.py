@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "backups",
     "cms.resources",  # teachers' semester resources (label: resources)
     "cms.baking",  # static publishing (label: baking)
+    "cms.accounts",  # who manages whom, second factors, lockout (label: accounts)
     "simple_history",
     "django_tasks",  # background re-rendering after publication (cms.baking)
     "modelcluster",

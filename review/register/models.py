@@ -13,10 +13,10 @@ from review.exceptions import AppendOnlyError
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError("发布登记不可修改。")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name}不可修改。")
 
     def delete(self):
-        raise AppendOnlyError("发布登记不可删除。")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name}不可删除。")
 
 
 class AppendOnlyModel(models.Model):
@@ -30,11 +30,11 @@ class AppendOnlyModel(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise AppendOnlyError("发布登记不可修改。")
+            raise AppendOnlyError(f"{self._meta.verbose_name}不可修改。")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError("发布登记不可删除。")
+        raise AppendOnlyError(f"{self._meta.verbose_name}不可删除。")
 
 
 class RegisterEntry(AppendOnlyModel):
@@ -106,3 +106,49 @@ class RegisterHead(models.Model):
 
     def __str__(self):
         return f"head #{self.seq}"
+
+
+class SecurityEvent(AppendOnlyModel):
+    """One line of the security audit log (安全审计日志, 等保 8.1.4.3), chained to the one
+    before like the publication register: ``entry`` is exactly ``{seq, at, event, outcome,
+    actor, subject, address, data, prev_hash}``; the other columns index it.
+
+    Actor and subject are kept as names, not foreign keys: the log outlives the accounts.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    event = models.CharField(max_length=48, db_index=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    actor = models.CharField(max_length=150, blank=True, db_index=True)
+    subject = models.CharField(max_length=255, blank=True)
+    address = models.CharField(max_length=64, blank=True)
+    entry = models.JSONField()
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "安全审计日志"
+        verbose_name_plural = "安全审计日志"
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.event} {self.actor}"
+
+    def save(self, *args, **kwargs):
+        if entry_hash(self.entry) != self.entry_hash:
+            raise ValueError("entry_hash does not match entry")
+        super().save(*args, **kwargs)
+
+
+class SecurityLogHead(models.Model):
+    """The security log's head row, locked while appending (as ``RegisterHead``)."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"security head #{self.seq}"
