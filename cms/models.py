@@ -389,6 +389,14 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "网站管理员"
     LEADER = "leader", "领导"
     TEACHER = "teacher", "教师"
+    # The bureau's account administrators (账号管理员): they make the web administrators' and
+    # leaders' accounts and grant those roles, and hold no content rights, so that nobody who
+    # reviews or signs content also decides who may.
+    ACCOUNTS = "accounts", "账号管理员"
+
+
+# Every organisation's content roles; the portal has the account administrators besides.
+CONTENT_ROLES = (Role.ADMINISTRATOR, Role.LEADER, Role.TEACHER)
 
 
 class OrganisationRole(models.Model):

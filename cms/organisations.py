@@ -30,6 +30,7 @@ from cms.columns import (
 )
 from cms.exceptions import OrganisationError
 from cms.models import (
+    CONTENT_ROLES,
     ColumnPage,
     OrganisationHomePage,
     OrganisationRole,
@@ -49,6 +50,7 @@ PAGE_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: ("add", "change", "lock", "unlock", "publish"),
     Role.LEADER: ("change",),
     Role.TEACHER: (),
+    Role.ACCOUNTS: (),
 }
 # Teachers contribute to the teaching columns only.
 TEACHER_COLUMN_RIGHTS = ("add",)
@@ -57,13 +59,17 @@ COLLECTION_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: ("add", "change", "choose", "delete"),
     Role.LEADER: ("choose",),
     Role.TEACHER: ("add", "choose"),
+    Role.ACCOUNTS: (),
 }
 # Site-independent rights: everyone uses the admin; administrators manage their own
-# organisation's users (cms.accounts.users confines them to it).
+# organisation's teachers, the bureau's account administrators every organisation's staff
+# (cms.accounts.users confines both), and read the security audit log.
 GLOBAL_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: ("wagtailadmin.access_admin", "auth.add_user", "auth.change_user"),
     Role.LEADER: ("wagtailadmin.access_admin",),
     Role.TEACHER: ("wagtailadmin.access_admin",),
+    Role.ACCOUNTS: ("wagtailadmin.access_admin", "auth.add_user", "auth.change_user",
+                    "auth.delete_user", "review.view_securityevent"),
 }
 
 
@@ -101,6 +107,7 @@ def create_portal(*, name: str, hostname: str, port: int = 80) -> Organisation:
     return _create_organisation(
         page_class=PortalPage, name=name, slug="portal", hostname=hostname, port=port,
         columns=PORTAL_DEFAULT_COLUMNS, is_default_site=True,
+        roles=(*CONTENT_ROLES, Role.ACCOUNTS),
     )
 
 
@@ -114,10 +121,11 @@ def _create_organisation(
     port: int,
     columns: list[tuple[str, str, str]],
     is_default_site: bool,
+    roles: tuple[str, ...] = CONTENT_ROLES,
 ) -> Organisation:
     name = name.strip()
     hostname = hostname.strip().lower()
-    _validate(name=name, slug=slug, hostname=hostname, port=port)
+    _validate(name=name, slug=slug, hostname=hostname, port=port, roles=roles)
 
     # The skeleton starts as drafts: like any content it goes live only through the
     # administrator's first review and the leader's signed approval.
@@ -137,7 +145,7 @@ def _create_organisation(
     for page in (home, *column_pages):
         page.save_revision()
 
-    groups = {role: Group.objects.create(name=group_name(name, role)) for role in Role.values}
+    groups = {role: Group.objects.create(name=group_name(name, role)) for role in roles}
     for role, group in groups.items():
         OrganisationRole.objects.create(group=group, home_page=home, role=role)
         _grant_page_rights(group, home, PAGE_RIGHTS[role])
@@ -151,7 +159,7 @@ def _create_organisation(
     restriction = CollectionViewRestriction.objects.create(
         collection=collection, restriction_type=CollectionViewRestriction.GROUPS
     )
-    restriction.groups.set(groups.values())
+    restriction.groups.set(group for role, group in groups.items() if role in CONTENT_ROLES)
     workflow = _create_workflow(name, home, groups)
     return Organisation(home_page=home, site=site, collection=collection, groups=groups,
                         workflow=workflow, columns=column_pages)
@@ -171,7 +179,7 @@ def _create_workflow(name: str, home: Page, groups: dict[str, Group]) -> Workflo
     return workflow
 
 
-def _validate(*, name: str, slug: str, hostname: str, port: int) -> None:
+def _validate(*, name: str, slug: str, hostname: str, port: int, roles: tuple[str, ...]) -> None:
     if not name:
         raise OrganisationError("名称不能为空。")
     if len(name) > 100:
@@ -186,7 +194,7 @@ def _validate(*, name: str, slug: str, hostname: str, port: int) -> None:
         raise OrganisationError(f"端口 {port} 无效。")
     if Page.get_first_root_node().get_children().filter(slug=slug).exists():
         raise OrganisationError(f"标识“{slug}”已被使用：该网站已存在。")
-    taken = Group.objects.filter(name__in=[group_name(name, role) for role in Role.values])
+    taken = Group.objects.filter(name__in=[group_name(name, role) for role in roles])
     if taken.exists() or Collection.objects.filter(name=name, depth=2).exists():
         raise OrganisationError(f"名称“{name}”已被使用（用户组或文档库已存在）。")
     if Site.objects.filter(hostname=hostname, port=port).exists():

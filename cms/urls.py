@@ -7,6 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from cms.accounts import reports as confined_reports
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 
@@ -14,6 +15,8 @@ from cms.resources.api import router as resources_api
 api.add_router("/resources/", resources_api)
 
 urlpatterns = [
+    # Wagtail's reports, confined to what the viewer may see, on their own addresses.
+    *confined_reports.urlpatterns,
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

@@ -1,9 +1,6 @@
 from wagtail import hooks
 
-from cms.accounts.users import check_bulk_action_on_users
 from cms.baking.livecheck import check_files
-
-hooks.register("before_bulk_action", check_bulk_action_on_users)
 
 
 @hooks.register("review_live_checks")

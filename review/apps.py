@@ -27,6 +27,15 @@ class ReviewConfig(AppConfig):
                          dispatch_uid="review_schedule_guard")
         self._replace_workflow_notifications()
         self._connect_screening()
+        self._connect_credentials()
+
+    def _connect_credentials(self):
+        from django.conf import settings
+
+        from review.pipeline.credentials import revoke_on_password_reset
+
+        pre_save.connect(revoke_on_password_reset, sender=settings.AUTH_USER_MODEL,
+                         dispatch_uid="review_revoke_on_password_reset")
 
     def _connect_screening(self):
         from django.db.models.signals import post_delete

@@ -18,7 +18,8 @@ from wagtail.log_actions import get_active_log_context
 
 from review.exceptions import Refused, refused
 
-__all__ = ["ActorMiddleware", "Refused", "current_actor", "note_refusal"]
+__all__ = ["ActorMiddleware", "Refused", "current_actor", "current_address", "current_user",
+           "note_refusal"]
 
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
                                                                          default=None)
@@ -26,15 +27,26 @@ _refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_re
                                                                      default=None)
 
 
-def current_actor() -> str:
+def current_user():
     """Who is acting: the user of Wagtail's active log context (its admin views, and the
     workflow's finishing action, name the acting user there), else the request's user as
     authenticated by now (API v3 checks bearer tokens inside the view, after middleware),
-    else "system"."""
+    else None (the system: commands, scripts, the scheduler)."""
     for user in (get_active_log_context().user, getattr(_request.get(), "user", None)):
         if user is not None and user.is_authenticated:
-            return user.get_username()
-    return "system"
+            return user
+    return None
+
+
+def current_address() -> str:
+    request = _request.get()
+    return (request.META.get("REMOTE_ADDR") or "")[:64] if request is not None else ""
+
+
+def current_actor() -> str:
+    """The acting user's name (``current_user``), or "system"."""
+    user = current_user()
+    return user.get_username() if user is not None else "system"
 
 
 def note_refusal(reason: str) -> None:

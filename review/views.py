@@ -8,17 +8,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from wagtail import hooks
 from wagtail.admin.admin_url_finder import AdminURLFinder
-from wagtail.log_actions import log
 from wagtail.models import Page, TaskState
 
 from review.exceptions import ApprovalError, CannotMask
 from review.keys import MIN_PASSPHRASE_LENGTH
 from review.pipeline.actions import (
     AcknowledgeTakedownAction,
+    EnrolCredentialAction,
     MaskPersonalNumberAction,
     RevokeCredentialAction,
     TakedownAction,
@@ -30,6 +31,7 @@ from review.pipeline.records import SigningCredential
 from review.pipeline.tasks import LeaderApprovalTask
 from review.pipeline.workflow import prepare_approval as build_prepared
 from review.register.models import RegisterEntry
+from review.register.security import client_address
 from review.screening.pii import mask
 
 
@@ -49,15 +51,35 @@ class PassphraseEnrolmentForm(forms.Form):
         return data
 
 
+def enrolment_refusal(request) -> HttpResponse | None:
+    """What the ``before_enrol_signing_credential`` hooks answer instead of the enrolment
+    (the project sends a user without a fresh login and second factor to re-authenticate),
+    or None to go on."""
+    for hook in hooks.get_hooks("before_enrol_signing_credential"):
+        response = hook(request)
+        if response is not None:
+            return response
+    return None
+
+
+def _json_refusal(response: HttpResponse) -> JsonResponse:
+    return JsonResponse({"error": "登记签名凭证前需要重新验证身份（密码和第二因子）。",
+                         "reauthenticate": response.get("Location", "")}, status=403)
+
+
 def credentials(request):
+    refusal = enrolment_refusal(request)
+    if refusal is not None:
+        return refusal
     form = PassphraseEnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        credential = enrol_passphrase_credential(user=request.user,
-                                                 passphrase=form.cleaned_data["passphrase"],
-                                                 name=form.cleaned_data["name"])
-        log(instance=credential, action="review.credential_enrolled", user=request.user,
-            data={"key_id": credential.key_id, "kind": credential.kind})
-        messages.success(request, f"已登记签名凭证 {credential.key_id[:16]}…")
+        credential = EnrolCredentialAction(
+            user=request.user, address=client_address(request),
+            make_credential=lambda: enrol_passphrase_credential(
+                user=request.user, passphrase=form.cleaned_data["passphrase"],
+                name=form.cleaned_data["name"])).execute()
+        messages.success(request, f"已登记签名凭证 {credential.key_id[:16]}…；"
+                                  "已通知您本人和账号管理员。")
         return redirect("review_credentials")
     own = SigningCredential.objects.filter(user=request.user).order_by("-created_at")
     return render(request, "review/credentials.html", {"form": form, "credentials": own})
@@ -80,6 +102,9 @@ def _json_body(request) -> dict:
 
 @require_POST
 def passkey_registration_options(request):
+    refusal = enrolment_refusal(request)
+    if refusal is not None:
+        return _json_refusal(refusal)
     challenge = os.urandom(32)
     request.session[PASSKEY_CHALLENGE_SESSION_KEY] = base64.b64encode(challenge).decode()
     options = registration_options(user=request.user, challenge=challenge)
@@ -88,18 +113,21 @@ def passkey_registration_options(request):
 
 @require_POST
 def passkey_enrol(request):
+    refusal = enrolment_refusal(request)
+    if refusal is not None:
+        return _json_refusal(refusal)
     stored = request.session.pop(PASSKEY_CHALLENGE_SESSION_KEY, None)
     body = _json_body(request)
     if stored is None or not isinstance(body.get("credential"), dict):
         return _json_error("登记请求已失效，请重新点击“登记安全密钥”。")
     try:
-        credential = enrol(user=request.user, response=body["credential"],
-                           challenge=base64.b64decode(stored),
-                           name=str(body.get("name") or "")[:100])
+        credential = EnrolCredentialAction(
+            user=request.user, address=client_address(request),
+            make_credential=lambda: enrol(user=request.user, response=body["credential"],
+                                          challenge=base64.b64decode(stored),
+                                          name=str(body.get("name") or "")[:100])).execute()
     except ApprovalError as error:
         return _json_error(str(error))
-    log(instance=credential, action="review.credential_enrolled", user=request.user,
-        data={"key_id": credential.key_id, "kind": credential.kind})
     messages.success(request, f"已登记安全密钥 {credential.key_id[:16]}…")
     return JsonResponse({"key_id": credential.key_id})
 
@@ -128,7 +156,8 @@ def prepare_approval(request, task_state_id: int):
 def revoke(request, credential_id: int):
     credential = get_object_or_404(SigningCredential, pk=credential_id, user=request.user,
                                    revoked_at=None)
-    RevokeCredentialAction(credential, user=request.user).execute()
+    RevokeCredentialAction(credential, user=request.user,
+                           address=client_address(request)).execute()
     messages.success(request, "签名凭证已吊销，不能再用于审批签名。")
     return redirect("review_credentials")
 

@@ -46,7 +46,9 @@ def register_review_log_actions(actions):
         def format_message(self, log_entry):
             data = log_entry.data
             name = f"“{data['name']}”" if data.get("name") else ""
-            return f"吊销了签名凭证{name}（密钥 {data.get('key_id', '')[:12]}…）"
+            reset = data.get("reason") == "password_reset_by_other"
+            because = "（因密码被他人重置）" if reset else ""
+            return f"吊销了签名凭证{name}（密钥 {data.get('key_id', '')[:12]}…）{because}"
 
     @actions.register_action("review.taken_down")
     class TakenDown(LogFormatter):

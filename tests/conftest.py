@@ -206,8 +206,8 @@ def build_network() -> Network:
         school_b=create_school(name="乙中学", slug="yi", hostname="yi.test"),
     )
     for key, organisation in (("county", net.portal), ("a", net.school_a), ("b", net.school_b)):
-        for role in Role.values:
-            net.users[f"{key}_{role}"] = make_user(f"{key}_{role}", organisation.groups[role])
+        for role, group in organisation.groups.items():
+            net.users[f"{key}_{role}"] = make_user(f"{key}_{role}", group)
         net.users[f"{key}_editor"] = make_user(f"{key}_editor",
                                                organisation.groups[Role.ADMINISTRATOR])
         enrol_passphrase_credential(user=net.users[f"{key}_leader"],

@@ -175,3 +175,31 @@ def restore_migrated_data(blocker) -> None:
             contents = getattr(connection, "_test_serialized_contents", None)
             if contents is not None:
                 connection.creation.deserialize_db_from_string(contents)
+
+
+def totp_device(user):
+    """The user's confirmed authenticator-app device (made on first use)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.get_or_create(user=user, name="身份验证器",
+                                            defaults={"confirmed": True})[0]
+
+
+def current_code(device) -> str:
+    """The code the authenticator app shows now (RFC 6238, computed from the device's key)."""
+    from django_otp.oath import totp
+
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{code:0{device.digits}d}"
+
+
+def reauthenticate(client, user, *, password: str = PASSWORD):
+    """Log in as ``user`` and confirm it is them with the password and a current code, as
+    enrolling a signing credential requires (cms.accounts.reauth)."""
+    from django.urls import reverse
+
+    client.force_login(user)
+    response = client.post(reverse("accounts_reauthenticate"),
+                           {"password": password, "code": current_code(totp_device(user))})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client

@@ -9,3 +9,27 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "账号与安全"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        self._connect_audit()
+
+    def _connect_audit(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+        from wagtail.models import APIToken
+
+        from cms.accounts import audit, notifications, tokens
+        from review.pipeline.signals import credential_enrolled
+
+        User = get_user_model()
+        pre_save.connect(audit.on_user_pre_save, sender=User, dispatch_uid="accounts_pre_save")
+        post_save.connect(audit.on_user_post_save, sender=User,
+                          dispatch_uid="accounts_post_save")
+        post_delete.connect(audit.on_user_post_delete, sender=User,
+                            dispatch_uid="accounts_post_delete")
+        m2m_changed.connect(audit.on_groups_changed, sender=User.groups.through,
+                            dispatch_uid="accounts_groups_changed")
+        pre_save.connect(tokens.refuse_tokens_for_others, sender=APIToken,
+                         dispatch_uid="accounts_tokens_for_others")
+        credential_enrolled.connect(notifications.announce_credential,
+                                    dispatch_uid="accounts_announce_credential")

@@ -37,6 +37,7 @@ SCHOOLS = [
 # administrator reviews first and the leader signs: nobody reviews their own submission.
 ACCOUNTS = [
     ("admin", "系统管理员", "portal", "superuser"),
+    ("county_accounts", "郭强（县教育局账号管理员）", "portal", "accounts"),
     ("county_admin", "李明（县教育局网管员）", "portal", "administrator"),
     ("county_editor", "何芳（县教育局信息员）", "portal", "administrator"),
     ("county_leader", "王建国（县教育局分管领导）", "portal", "leader"),

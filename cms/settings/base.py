@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "cms.resources",  # teachers' semester resources (label: resources)
     "cms.baking",  # static publishing (label: baking)
     "cms.accounts",  # who manages whom, second factors, lockout (label: accounts)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "simple_history",
     "django_tasks",  # background re-rendering after publication (cms.baking)
     "modelcluster",

@@ -26,6 +26,7 @@ from review.pipeline.records import SigningCredential, TakedownAcknowledgement
 from review.pipeline.takedown import leaders_of
 from review.register.entries import latest_entry_for, object_of
 from review.register.models import RegisterEntry
+from review.register.security import record_security_event
 from review.screening.objects import replace_text
 from review.screening.pii import mask
 
@@ -148,13 +149,52 @@ class RestoreRegisteredAction:
                               entry=self.entry, user=self.user)
 
 
+def _credential_event(*, event: str, credential: SigningCredential, actor, address: str,
+                      reason: str = "") -> None:
+    record_security_event(
+        event=event, actor=actor, subject=f"user:{credential.user.get_username()}",
+        address=address, data={"key_id": credential.key_id, "kind": credential.kind,
+                               "name": credential.name, **({"reason": reason} if reason else {})})
+
+
+class EnrolCredentialAction:
+    """A leader enrols a signing credential (passphrase key or security key).
+
+    Whoever holds the leader's session could enrol a key and sign as them, so the view asks
+    ``before_enrol_signing_credential`` hooks first (the project requires a fresh login with
+    the second factor there), and the enrolment is in the security audit log and announced
+    (``credential_enrolled``: the leader and the account administrators are e-mailed)."""
+
+    def __init__(self, *, user, make_credential, address: str = "") -> None:
+        self.user = user
+        self.make_credential = make_credential  # () -> unsaved-or-saved SigningCredential
+        self.address = address
+
+    def check(self) -> None:
+        if self.user is None or not self.user.is_authenticated or not self.user.is_active:
+            raise Refused("只有已登录的用户才能登记签名凭证。")
+
+    def execute(self) -> SigningCredential:
+        self.check()
+        with transaction.atomic():
+            credential = self.make_credential()
+            log(instance=credential, action="review.credential_enrolled", user=self.user,
+                data={"key_id": credential.key_id, "kind": credential.kind})
+            _credential_event(event="credential_enrolled", credential=credential,
+                              actor=self.user, address=self.address)
+            signals.credential_enrolled.send(sender=SigningCredential, instance=credential,
+                                             user=self.user)
+        return credential
+
+
 class RevokeCredentialAction:
     """A leader revokes one of their own signing credentials: it signs nothing more, and the
     scheduled publications it approved are no longer published."""
 
-    def __init__(self, credential: SigningCredential, *, user) -> None:
+    def __init__(self, credential: SigningCredential, *, user, address: str = "") -> None:
         self.credential = credential
         self.user = user
+        self.address = address
 
     def check(self) -> None:
         if self.credential.user_id != getattr(self.user, "pk", None):
@@ -165,13 +205,50 @@ class RevokeCredentialAction:
     def execute(self) -> SigningCredential:
         self.check()
         with transaction.atomic():
-            self.credential.revoked_at = timezone.now()
-            self.credential.save(update_fields=["revoked_at"])
-            log(instance=self.credential, action="review.credential_revoked", user=self.user,
-                data={"key_id": self.credential.key_id, "name": self.credential.name})
+            _revoke(self.credential, user=self.user, address=self.address, reason="")
         signals.credential_revoked.send(sender=SigningCredential, instance=self.credential,
                                         user=self.user)
         return self.credential
+
+
+def _revoke(credential: SigningCredential, *, user, address: str, reason: str) -> None:
+    credential.revoked_at = timezone.now()
+    credential.save(update_fields=["revoked_at"])
+    log(instance=credential, action="review.credential_revoked", user=user,
+        data={"key_id": credential.key_id, "name": credential.name,
+              **({"reason": reason} if reason else {})})
+    _credential_event(event="credential_revoked", credential=credential, actor=user,
+                      address=address, reason=reason)
+
+
+class RevokeAfterPasswordResetAction:
+    """Someone other than the owner set the owner's password (an account administrator's
+    reset, a maintainer's script): whoever did could now log in as the owner, so every
+    signing credential the owner has stops signing. The owner enrols a new one after logging
+    in with their own password and second factor."""
+
+    REASON = "password_reset_by_other"
+
+    def __init__(self, owner, *, user, address: str = "") -> None:
+        self.owner = owner
+        self.user = user  # who set the password (None: a script)
+        self.address = address
+
+    def check(self) -> None:
+        if self.user is not None and self.user.pk == self.owner.pk:
+            raise Refused("本人修改密码不吊销签名凭证。")
+
+    def execute(self) -> list[SigningCredential]:
+        self.check()
+        revoked = []
+        with transaction.atomic():
+            for credential in SigningCredential.objects.filter(user=self.owner, revoked_at=None):
+                _revoke(credential, user=self.user, address=self.address, reason=self.REASON)
+                revoked.append(credential)
+        for credential in revoked:
+            signals.credential_revoked.send(sender=SigningCredential, instance=credential,
+                                            user=self.user)
+        return revoked
 
 
 class MaskPersonalNumberAction:

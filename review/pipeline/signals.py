@@ -13,7 +13,9 @@ takedown_acknowledged = Signal()
 restored = Signal()
 # SignApprovalAction: ``instance`` the Approval.
 approval_signed = Signal()
-# RevokeCredentialAction: ``instance`` the SigningCredential.
+# EnrolCredentialAction: ``instance`` the new SigningCredential.
+credential_enrolled = Signal()
+# RevokeCredentialAction, RevokeAfterPasswordResetAction: ``instance`` the SigningCredential.
 credential_revoked = Signal()
 # MaskPersonalNumberAction: ``instance`` the content, ``masked`` the masked form.
 number_masked = Signal()

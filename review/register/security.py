@@ -23,6 +23,7 @@ EVENTS: dict[str, str] = {
     "second_factor_enrolled": "登记第二因子",
     "second_factor_removed": "移除第二因子",
     "second_factor_failed": "第二因子验证失败",
+    "reauthenticated": "重新验证身份",
     "password_changed": "修改密码",
     "password_reset": "重置密码",
     "role_granted": "授予角色",

@@ -7,11 +7,12 @@ from review.models import SigningCredential
 from review.pipeline.approvals import enrol_passphrase_credential
 from tests.conftest import make_user
 from tests.review.world import FAST_KDF
+from tests.shared import reauthenticate
 
 
 def test_leader_enrols_a_passphrase_key_and_signs_with_it(client, world):
     leader = world.users["leader"]
-    client.force_login(leader)
+    reauthenticate(client, leader)
     page = client.get(reverse("review_credentials")).content.decode()
     assert "登记口令密钥" in page
     response = client.post(reverse("review_credentials"), {
@@ -28,7 +29,7 @@ def test_leader_enrols_a_passphrase_key_and_signs_with_it(client, world):
 
 def test_short_or_mismatched_passphrases_are_refused(client, world):
     leader = world.users["leader"]
-    client.force_login(leader)
+    reauthenticate(client, leader)
     before = SigningCredential.objects.count()
     for data in ({"passphrase": "short", "confirm": "short"},
                  {"passphrase": "long-enough-passphrase", "confirm": "different-passphrase"}):

@@ -14,10 +14,11 @@ from review.models import Approval, RegisterEntry, SigningCredential
 from review.pipeline.passkeys import approval_challenge
 from tests.conftest import act, task_state
 from tests.review.support.softauthn import SoftAuthenticator
+from tests.shared import reauthenticate
 
 
 def enrol_via_admin(client, user, device, name="办公室安全密钥"):
-    client.force_login(user)
+    reauthenticate(client, user)
     options = client.post(reverse("review_passkey_options")).json()["options"]
     challenge = base64.urlsafe_b64decode(options["challenge"] + "==")
     return client.post(reverse("review_passkey_enrol"),
@@ -60,7 +61,7 @@ def test_enrolment_through_the_admin_registers_the_key(world, device):
 
 def test_enrolment_needs_the_challenge_the_server_issued(client, world):
     leader = world.users["leader"]
-    client.force_login(leader)
+    reauthenticate(client, leader)
     client.post(reverse("review_passkey_options"))
     forged = SoftAuthenticator().create(b"a challenge the server never issued")
     response = client.post(reverse("review_passkey_enrol"), {"credential": forged},

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.demo import build, content
+from cms.models import Role
 
 
 class Command(BaseCommand):
@@ -67,8 +68,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"\n演示账号（密码均为 {content.DEMO_PASSWORD}）：")
         self.stdout.write(f"  {'用户名':<18}{'角色':<10}{'姓名'}")
-        roles = {"superuser": "超级管理员", "administrator": "网站管理员", "leader": "领导",
-                 "teacher": "教师"}
+        roles = {"superuser": "超级管理员", **dict(Role.choices)}
         for username, name, _organisation, role in accounts:
             self.stdout.write(f"  {username:<21}{roles[role]:<10}{name}")
         self.stdout.write("后台：http://127.0.0.1:8000/admin/   门户：http://127.0.0.1:8000/   "
