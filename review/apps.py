@@ -11,8 +11,10 @@ class ReviewConfig(AppConfig):
     # import models), which Django allows only once the app registry is ready.
 
     def ready(self):
+        from django.core import checks
         from wagtail.models import Revision
 
+        from review.checks import check_log_retention
         from review.pipeline.guard import (
             guard_pre_delete,
             guard_pre_save,
@@ -27,6 +29,7 @@ class ReviewConfig(AppConfig):
                          dispatch_uid="review_schedule_guard")
         self._replace_workflow_notifications()
         self._connect_screening()
+        checks.register(check_log_retention)
 
     def _connect_screening(self):
         from django.db.models.signals import post_delete

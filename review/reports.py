@@ -24,12 +24,14 @@ from django.utils import dateformat
 from django.utils.cache import patch_vary_headers
 from django.views.defaults import permission_denied
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page, Site
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from review.pipeline.approvals import signature_holds
 from review.register.models import Checkpoint, RegisterEntry
+from review.register.security import client_address, record_security_event
 
 # The register is a record kept under Chinese rules: its times are Beijing time, whatever
 # time zone an admin user picked for themselves.
@@ -192,6 +194,24 @@ def local_time(*, moment: datetime.datetime | None, fmt: str = "Y-m-d H:i") -> s
     return dateformat.format(moment.astimezone(LOCAL_TZ), fmt)
 
 
+def within_local_days(queryset: QuerySet, *, field: str, start: datetime.date | None,
+                      stop: datetime.date | None) -> QuerySet:
+    """Rows whose ``field`` falls on the days from ``start`` to ``stop`` (both included, either
+    open): Beijing days, whatever the user's own time zone."""
+    if start:
+        queryset = queryset.filter(**{f"{field}__gte": datetime.datetime.combine(
+            start, datetime.time.min, tzinfo=LOCAL_TZ)})
+    if stop:
+        queryset = queryset.filter(**{f"{field}__lt": datetime.datetime.combine(
+            stop + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL_TZ)})
+    return queryset
+
+
+def naive_local(*, moment: datetime.datetime) -> datetime.datetime:
+    """Naive Beijing time, so spreadsheets show what the reports show."""
+    return moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
 def parse_iso(*, value: str | None) -> datetime.datetime | None:
     if not value:
         return None
@@ -294,8 +314,7 @@ class RegisterRow:
 
     @property
     def published_at_local(self) -> datetime.datetime:
-        """Naive Beijing time, so spreadsheets show what the report shows."""
-        return self.entry.published_at.astimezone(LOCAL_TZ).replace(tzinfo=None)
+        return naive_local(moment=self.entry.published_at)
 
     @property
     def operator(self) -> str:
@@ -327,6 +346,19 @@ class RegisterRow:
 
 
 # --- The report -----------------------------------------------------------------------------
+
+
+class ChineseSpreadsheetMixin(SpreadsheetExportMixin):
+    """Spreadsheets of Chinese text: CSV starts with a BOM (so that spreadsheet programs read
+    it as UTF-8), and times are written as Beijing time (``naive_local``)."""
+
+    def stream_csv(self, queryset):
+        yield "\ufeff"
+        yield from super().stream_csv(queryset)
+
+
+def csv_time(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 class RegisterFilterSet(WagtailFilterSet):
@@ -366,16 +398,9 @@ class RegisterFilterSet(WagtailFilterSet):
         return queryset.filter(_page_entries(pages=[page])) if page else queryset
 
     def filter_date(self, queryset, name, value):
-        # The range's days are Beijing days, whatever the user's own time zone.
-        if value and value.start:
-            start = datetime.datetime.combine(value.start.date(), datetime.time.min,
-                                              tzinfo=LOCAL_TZ)
-            queryset = queryset.filter(published_at__gte=start)
-        if value and value.stop:
-            stop = datetime.datetime.combine(value.stop.date() + datetime.timedelta(days=1),
-                                             datetime.time.min, tzinfo=LOCAL_TZ)
-            queryset = queryset.filter(published_at__lt=stop)
-        return queryset
+        return within_local_days(queryset, field="published_at",
+                                 start=value.start.date() if value and value.start else None,
+                                 stop=value.stop.date() if value and value.stop else None)
 
     def filter_approver(self, queryset, name, value):
         value = value.strip()
@@ -386,7 +411,7 @@ class RegisterFilterSet(WagtailFilterSet):
         return queryset.filter(entry__approval__operator=value) if value else queryset
 
 
-class RegisterReportView(ReportView):
+class RegisterReportView(ChineseSpreadsheetMixin, ReportView):
     page_title = "发布登记"
     header_icon = "list-ul"
     results_template_name = "review/register/results.html"
@@ -420,11 +445,7 @@ class RegisterReportView(ReportView):
         "entry_hash": "登记哈希",
         "key_id": "密钥指纹",
     }
-    custom_field_preprocess = {
-        "published_at_local": {
-            ReportView.FORMAT_CSV: lambda value: value.strftime("%Y-%m-%d %H:%M:%S"),
-        },
-    }
+    custom_field_preprocess = {"published_at_local": {ReportView.FORMAT_CSV: csv_time}}
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -462,15 +483,21 @@ class RegisterReportView(ReportView):
         for entry in queryset.iterator(chunk_size=EXPORT_CHUNK):
             yield RegisterRow(entry)
 
-    def stream_csv(self, queryset):
-        yield "\ufeff"  # a BOM, so that spreadsheet programs read the UTF-8 Chinese text
-        yield from super().stream_csv(queryset)
-
     def get(self, request, *args, **kwargs):
         if self.is_export:
+            export_format = request.GET.get("export")
+            record_security_event(
+                event="register_exported", actor=request.user,
+                address=client_address(request), subject="发布登记",
+                data={"format": export_format, "filters": export_filters(request)})
             rows = self.export_rows(self.get_filtered_queryset())
-            return self.as_spreadsheet(rows, request.GET.get("export"))
+            return self.as_spreadsheet(rows, export_format)
         return super().get(request, *args, **kwargs)
+
+
+def export_filters(request) -> dict[str, str]:
+    """The filters an export was made with, as the security log keeps them."""
+    return {key: value for key, value in request.GET.items() if key != "export" and value}
 
 
 register_report = RegisterReportView.as_view()

@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, connections
@@ -28,7 +28,7 @@ from review.canonical import (
 )
 from review.pipeline.records import SigningCredential
 from review.pipeline.signatures import webauthn_signature_holds
-from review.register import merkle
+from review.register import merkle, signednote
 from review.register.chain import REGISTER, SECURITY_LOG, ChainedLog
 from review.register.checkpoints import checkpoint_root, checkpoint_signature_holds
 from review.register.entries import iso_utc
@@ -342,3 +342,57 @@ def _check_checkpoint_signatures(checkpoints: list[CheckpointBase], report: Repo
         if not checkpoint_signature_holds(checkpoint.note, public_key_raw=public_raw):
             report.problems.append(Problem(None, f"检查点 {checkpoint.size} 的签名无效"))
             return
+
+
+def verify_entry_lines(lines: Iterable[bytes], *, noun: str = SECURITY_LOG.noun,
+                       checkpoint: str | None = None,
+                       public_key_raw: bytes | None = None) -> Report:
+    """Verify an export of a chained log's entries, one canonical JSON entry a line
+    (``security_log export --format jsonl``), without the database: each line canonical, seqs
+    consecutive, each ``prev_hash`` the SHA-256 of the line before (the genesis hash before
+    seq 1). With a ``checkpoint`` (a signed note) and the log key: the note's signature, and
+    its root against the Merkle root of the file's first lines, which must be entries 1 to
+    the checkpoint's size."""
+    report = Report()
+    size = root = None
+    if checkpoint is not None:
+        if public_key_raw is None or not checkpoint_signature_holds(
+                checkpoint, public_key_raw=public_key_raw):
+            report.problems.append(Problem(None, "检查点的签名无效"))
+            return report
+        body, _ = signednote.parse_signed_note(checkpoint)
+        _, size, root = signednote.parse_checkpoint_body(body)
+    accumulator = merkle.RootAccumulator()
+    expected_seq, previous_hash = None, None
+    for number, line in enumerate(lines, start=1):
+        data = line.rstrip(b"\n")
+        try:
+            entry, canonical = parse_canonical_source(data.decode())
+        except (UnicodeDecodeError, ValueError) as error:
+            report.problems.append(Problem(None, f"第 {number} 行不是合规的 JSON：{error}"))
+            return report
+        seq = entry.get("seq") if isinstance(entry, dict) else None
+        if canonical != data or not isinstance(seq, int):
+            report.problems.append(Problem(None, f"第 {number} 行不是规范的{noun}"))
+            return report
+        if expected_seq is not None and seq != expected_seq:
+            report.problems.append(Problem(expected_seq, f"{noun}缺失或顺序被打乱", noun))
+            return report
+        if previous_hash is None and seq == 1:
+            previous_hash = GENESIS_HASH
+        if previous_hash is not None and entry.get("prev_hash") != previous_hash:
+            report.problems.append(Problem(seq, "链接断开：prev_hash 与上一条不符", noun))
+            return report
+        previous_hash, expected_seq = hashlib.sha256(data).hexdigest(), seq + 1
+        accumulator.add(merkle.leaf_hash(data))
+        report.entries += 1
+        if size is not None and seq == size:
+            report.checkpoints = 1
+            if accumulator.size != size or accumulator.root() != root:
+                report.problems.append(Problem(None, f"检查点 {size} 的根哈希与文件的前 "
+                                                     f"{size} 条{noun}不符"))
+                return report
+    if size is not None and not report.checkpoints and size:
+        report.problems.append(Problem(None, f"文件不含检查点 {size} 的全部 {size} 条{noun}"))
+    report.root = accumulator.root()
+    return report
