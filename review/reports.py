@@ -20,7 +20,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.cache import patch_vary_headers
 from django.views.defaults import permission_denied
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -411,7 +411,66 @@ class RegisterFilterSet(WagtailFilterSet):
         return queryset.filter(entry__approval__operator=value) if value else queryset
 
 
-class RegisterReportView(ChineseSpreadsheetMixin, ReportView):
+class LogReportView(ChineseSpreadsheetMixin, ReportView):
+    """A report over a log's rows, answered with a 403 to those who may not see it, exporting
+    every matching row (not a page of them), each export recorded in the security log."""
+
+    # The security event an export records, and what it names as exported.
+    export_event = ""
+    export_subject = ""
+    paginate_by = PAGE_SIZE
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        # Wagtail's filter and pagination controls fetch the results with this header.
+        self.results_only = request.headers.get("x-requested-with") == "XMLHttpRequest"
+
+    def refusal(self, request) -> str | None:
+        """Why the user may not see the report, or None."""
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        reason = self.refusal(request)
+        if reason:
+            # Answered rather than raised: Wagtail's admin wrapper would turn a raised
+            # PermissionDenied into a redirect to the dashboard.
+            return permission_denied(request, PermissionDenied(reason))
+        response = super().dispatch(request, *args, **kwargs)
+        patch_vary_headers(response, ["X-Requested-With"])
+        return response
+
+    def get_filename(self):
+        return f"{self.export_filename}-{naive_local(moment=timezone.now()):%Y-%m-%d}"
+
+    def get_filtered_queryset(self):
+        # BaseListingView.get_queryset has filtered already; don't add the filters twice.
+        return self.get_queryset()
+
+    def export_rows(self, queryset: QuerySet) -> Iterator:
+        """The rows of a spreadsheet, read in chunks."""
+        return map(self.row_class, queryset.iterator(chunk_size=EXPORT_CHUNK))
+
+    def decorate_paginated_queryset(self, object_list):
+        return [self.row_class(item) for item in object_list]
+
+    def get(self, request, *args, **kwargs):
+        if self.is_export:
+            export_format = request.GET.get("export")
+            record_security_event(
+                event=self.export_event, actor=request.user, address=client_address(request),
+                subject=self.export_subject,
+                data={"format": export_format, "filters": export_filters(request)})
+            rows = self.export_rows(self.get_filtered_queryset())
+            return self.as_spreadsheet(rows, export_format)
+        return super().get(request, *args, **kwargs)
+
+
+def export_filters(request) -> dict[str, str]:
+    """The filters an export was made with, as the security log keeps them."""
+    return {key: value for key, value in request.GET.items() if key != "export" and value}
+
+
+class RegisterReportView(LogReportView):
     page_title = "发布登记"
     header_icon = "list-ul"
     results_template_name = "review/register/results.html"
@@ -420,7 +479,9 @@ class RegisterReportView(ChineseSpreadsheetMixin, ReportView):
     # The filters refresh the results through the same URL (see ``setup``).
     index_results_url_name = "review_register"
     default_ordering = "-seq"
-    paginate_by = PAGE_SIZE
+    row_class = RegisterRow
+    export_event = "register_exported"
+    export_subject = "发布登记"
     verbose_name = "登记条目"
     verbose_name_plural = "登记条目"
     export_filename = "publication-register"
@@ -447,57 +508,20 @@ class RegisterReportView(ChineseSpreadsheetMixin, ReportView):
     }
     custom_field_preprocess = {"published_at_local": {ReportView.FORMAT_CSV: csv_time}}
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        # Wagtail's filter and pagination controls fetch the results with this header.
-        self.results_only = request.headers.get("x-requested-with") == "XMLHttpRequest"
-
-    def dispatch(self, request, *args, **kwargs):
+    def refusal(self, request) -> str | None:
         try:
             self.scope = _scope_or_403(user=request.user)
         except RegisterForbidden as error:
-            return _forbidden(request, error)
-        response = super().dispatch(request, *args, **kwargs)
-        patch_vary_headers(response, ["X-Requested-With"])
-        return response
+            return str(error)
+        return None
 
     @property
     def no_results_message(self):
         return "没有符合条件的登记条目。" if self.is_filtering else "发布登记中还没有条目。"
 
-    def get_filename(self):
-        return f"{self.export_filename}-{datetime.date.today():%Y-%m-%d}"
-
     def get_base_queryset(self):
         return (visible_entries(scope=self.scope)
                 .select_related("approval_record__credential"))
-
-    def get_filtered_queryset(self):
-        # BaseListingView.get_queryset has filtered already; don't add the filters twice.
-        return self.get_queryset()
-
-    def decorate_paginated_queryset(self, object_list):
-        return [RegisterRow(entry) for entry in object_list]
-
-    def export_rows(self, queryset: QuerySet[RegisterEntry]) -> Iterator[RegisterRow]:
-        for entry in queryset.iterator(chunk_size=EXPORT_CHUNK):
-            yield RegisterRow(entry)
-
-    def get(self, request, *args, **kwargs):
-        if self.is_export:
-            export_format = request.GET.get("export")
-            record_security_event(
-                event="register_exported", actor=request.user,
-                address=client_address(request), subject="发布登记",
-                data={"format": export_format, "filters": export_filters(request)})
-            rows = self.export_rows(self.get_filtered_queryset())
-            return self.as_spreadsheet(rows, export_format)
-        return super().get(request, *args, **kwargs)
-
-
-def export_filters(request) -> dict[str, str]:
-    """The filters an export was made with, as the security log keeps them."""
-    return {key: value for key, value in request.GET.items() if key != "export" and value}
 
 
 register_report = RegisterReportView.as_view()

@@ -8,34 +8,27 @@ export`` writes too.
 
 import datetime
 import json
-from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.views.defaults import permission_denied
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.reports import ReportView
 
 from review.canonical import canonical_json
 from review.register.models import SecurityEvent
-from review.register.security import EVENTS, client_address, event_label, record_security_event
+from review.register.security import EVENTS, event_label
 from review.reports import (
+    EXPORT_CHUNK,
     ChineseSpreadsheetMixin,
+    LogReportView,
     csv_time,
-    export_filters,
     local_time,
     naive_local,
     within_local_days,
 )
 
 PERMISSION = "review.view_securityevent"
-PAGE_SIZE = 50
-EXPORT_CHUNK = 2000
 OUTCOME_LABELS = dict(SecurityEvent.Outcome.choices)
 
 
@@ -68,11 +61,6 @@ class SecurityEventRow:
     def details(self) -> str:
         data = self.event.entry.get("data") or {}
         return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
-
-
-def security_rows(events: Iterable[SecurityEvent]) -> Iterator[SecurityEventRow]:
-    for event in events:
-        yield SecurityEventRow(event)
 
 
 class SecurityLogSpreadsheet(ChineseSpreadsheetMixin):
@@ -123,7 +111,7 @@ def write_security_log(*, events: QuerySet[SecurityEvent], fmt: str, handle: Bin
             handle.write(canonical_json(entry) + b"\n")
     elif fmt in SecurityLogSpreadsheet.FORMATS:
         sheet = SecurityLogSpreadsheet()
-        rows = counted(security_rows(events.iterator(chunk_size=EXPORT_CHUNK)))
+        rows = counted(map(SecurityEventRow, events.iterator(chunk_size=EXPORT_CHUNK)))
         if fmt == SecurityLogSpreadsheet.FORMAT_CSV:
             for chunk in sheet.stream_csv(rows):  # the BOM a str, Wagtail's rows bytes
                 handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
@@ -159,16 +147,18 @@ class SecurityEventFilterSet(WagtailFilterSet):
         return queryset.filter(actor=value) if value else queryset
 
 
-class SecurityLogReportView(SecurityLogSpreadsheet, ReportView):
+class SecurityLogReportView(SecurityLogSpreadsheet, LogReportView):
     page_title = "安全审计日志"
     header_icon = "lock"
     filterset_class = SecurityEventFilterSet
     index_url_name = "review_security_log"
     index_results_url_name = "review_security_log"
     default_ordering = "-seq"
-    paginate_by = PAGE_SIZE
     verbose_name = "安全事件"
     verbose_name_plural = "安全事件"
+    row_class = SecurityEventRow
+    export_event = "security_log_exported"
+    export_subject = "安全审计日志"
     columns = [
         Column("seq", label="序号", width="8%"),
         Column("at_display", label="时间"),
@@ -180,47 +170,17 @@ class SecurityLogReportView(SecurityLogSpreadsheet, ReportView):
         Column("details", label="详情"),
     ]
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        # Wagtail's filter and pagination controls fetch the results with this header.
-        self.results_only = request.headers.get("x-requested-with") == "XMLHttpRequest"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not user_may_see_security_log(user=request.user):
-            # A 403 rather than a raised PermissionDenied, which Wagtail's admin would turn
-            # into a redirect to the dashboard.
-            return permission_denied(request, PermissionDenied("您没有查看安全审计日志的权限。"))
-        response = super().dispatch(request, *args, **kwargs)
-        patch_vary_headers(response, ["X-Requested-With"])
-        return response
+    def refusal(self, request) -> str | None:
+        if user_may_see_security_log(user=request.user):
+            return None
+        return "您没有查看安全审计日志的权限。"
 
     @property
     def no_results_message(self):
         return "没有符合条件的安全事件。" if self.is_filtering else "安全审计日志中还没有事件。"
 
-    def get_filename(self):
-        return f"{self.export_filename}-{naive_local(moment=timezone.now()):%Y-%m-%d}"
-
     def get_base_queryset(self) -> QuerySet[SecurityEvent]:
         return SecurityEvent.objects.all()
-
-    def get_filtered_queryset(self):
-        # BaseListingView.get_queryset has filtered already; don't add the filters twice.
-        return self.get_queryset()
-
-    def decorate_paginated_queryset(self, object_list):
-        return list(security_rows(object_list))
-
-    def get(self, request, *args, **kwargs):
-        if self.is_export:
-            export_format = request.GET.get("export")
-            record_security_event(
-                event="security_log_exported", actor=request.user,
-                address=client_address(request), subject="安全审计日志",
-                data={"format": export_format, "filters": export_filters(request)})
-            events = self.get_filtered_queryset().iterator(chunk_size=EXPORT_CHUNK)
-            return self.as_spreadsheet(security_rows(events), export_format)
-        return super().get(request, *args, **kwargs)
 
 
 security_log_report = SecurityLogReportView.as_view()

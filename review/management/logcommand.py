@@ -33,6 +33,13 @@ class LogCommand(BaseCommand):
         verify.add_argument("--jobs", type=int, default=None,
                             help="并行进程数（默认为处理器核数）")
 
+    @staticmethod
+    def add_date_arguments(parser, *, what: str) -> None:
+        """--from and --to: a range of days (Beijing days, both included, either open)."""
+        for flag, dest, side in (("--from", "date_from", "以后"), ("--to", "date_to", "以前")):
+            parser.add_argument(flag, dest=dest, type=parse_date,
+                                help=f"只导出此日期（含，北京时间）{side}{what}，格式 YYYY-MM-DD")
+
     def handle(self, *args, action, **options):
         code = getattr(self, "do_" + action.replace("-", "_"))(**options)
         if code:

@@ -19,7 +19,6 @@ from review.management.logcommand import (
     EXIT_INTACT,
     EXIT_TAMPERED,
     LogCommand,
-    parse_date,
 )
 from review.pipeline.notifications import on_live_mismatches, send_checkpoint
 from review.register import merkle
@@ -43,10 +42,7 @@ class Command(LogCommand):
         export.add_argument("--out", required=True, type=Path,
                             help="审计包目录（须不存在或为空）")
         export.add_argument("--site", help="只导出这个网站的登记（单位标识，如 yizhong、portal）")
-        export.add_argument("--from", dest="date_from", type=parse_date,
-                            help="只导出此日期（含）以后发布的登记，格式 YYYY-MM-DD")
-        export.add_argument("--to", dest="date_to", type=parse_date,
-                            help="只导出此日期（含）以前发布的登记，格式 YYYY-MM-DD")
+        self.add_date_arguments(export, what="发布的登记")
 
         verify = commands.add_parser("verify", help="核验哈希链、签名和检查点")
         verify.add_argument("--bundle", type=Path, help="核验导出的审计包，而不是数据库")

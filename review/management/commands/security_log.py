@@ -19,7 +19,6 @@ from review.management.logcommand import (
     EXIT_ERROR,
     EXIT_INTACT,
     LogCommand,
-    parse_date,
 )
 from review.register.chain import SECURITY_LOG
 from review.register.logkey import load_log_key
@@ -45,10 +44,7 @@ class Command(LogCommand):
                                  "核对其签名及文件前若干条的根哈希")
 
         export = commands.add_parser("export", help="导出安全审计日志（导出本身也记入日志）")
-        export.add_argument("--from", dest="date_from", type=parse_date,
-                            help="只导出此日期（含，北京时间）以后的事件，格式 YYYY-MM-DD")
-        export.add_argument("--to", dest="date_to", type=parse_date,
-                            help="只导出此日期（含，北京时间）以前的事件，格式 YYYY-MM-DD")
+        self.add_date_arguments(export, what="的事件")
         export.add_argument("--format", choices=FORMATS, default=None,
                             help="jsonl：原样的记录，可离线核验（默认）；csv、xlsx：表格")
         export.add_argument("-o", "--output", type=Path,
