@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -101,6 +102,16 @@ def test_the_orm_cannot_change_or_remove_events_or_checkpoints(events):
                     lambda: SecurityCheckpoint.objects.all().delete()):
         with pytest.raises(AppendOnlyError):
             attempt()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL trigger")
+def test_on_postgresql_the_database_refuses_updates_and_deletes(events):
+    make_checkpoint(log=SECURITY_LOG)
+    for table in ("review_securityevent", "review_securitycheckpoint"):
+        for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
+                c.execute(sql)
+    assert SecurityEvent.objects.count() == 5 and SecurityCheckpoint.objects.count() == 1
 
 
 def test_only_the_view_permission_exists(db):
