@@ -11,8 +11,10 @@ class ReviewConfig(AppConfig):
     # import models), which Django allows only once the app registry is ready.
 
     def ready(self):
+        from django.core import checks
         from wagtail.models import Revision
 
+        from review.checks import check_log_retention
         from review.pipeline.guard import (
             guard_pre_delete,
             guard_pre_save,
@@ -28,6 +30,7 @@ class ReviewConfig(AppConfig):
         self._replace_workflow_notifications()
         self._connect_screening()
         self._connect_credentials()
+        checks.register(check_log_retention)
 
     def _connect_credentials(self):
         from django.conf import settings

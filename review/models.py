@@ -22,6 +22,7 @@ from review.register.models import (
     Checkpoint,
     RegisterEntry,
     RegisterHead,
+    SecurityCheckpoint,
     SecurityEvent,
     SecurityLogHead,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "ReviewTaskMixin",
     "ScreeningTask",
     "ScreeningTaskState",
+    "SecurityCheckpoint",
     "SecurityEvent",
     "SecurityLogHead",
     "Severity",

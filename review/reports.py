@@ -20,16 +20,18 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.cache import patch_vary_headers
 from django.views.defaults import permission_denied
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page, Site
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from review.pipeline.approvals import signature_holds
 from review.register.models import Checkpoint, RegisterEntry
+from review.register.security import client_address, record_security_event
 
 # The register is a record kept under Chinese rules: its times are Beijing time, whatever
 # time zone an admin user picked for themselves.
@@ -192,6 +194,24 @@ def local_time(*, moment: datetime.datetime | None, fmt: str = "Y-m-d H:i") -> s
     return dateformat.format(moment.astimezone(LOCAL_TZ), fmt)
 
 
+def within_local_days(queryset: QuerySet, *, field: str, start: datetime.date | None,
+                      stop: datetime.date | None) -> QuerySet:
+    """Rows whose ``field`` falls on the days from ``start`` to ``stop`` (both included, either
+    open): Beijing days, whatever the user's own time zone."""
+    if start:
+        queryset = queryset.filter(**{f"{field}__gte": datetime.datetime.combine(
+            start, datetime.time.min, tzinfo=LOCAL_TZ)})
+    if stop:
+        queryset = queryset.filter(**{f"{field}__lt": datetime.datetime.combine(
+            stop + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL_TZ)})
+    return queryset
+
+
+def naive_local(*, moment: datetime.datetime) -> datetime.datetime:
+    """Naive Beijing time, so spreadsheets show what the reports show."""
+    return moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
 def parse_iso(*, value: str | None) -> datetime.datetime | None:
     if not value:
         return None
@@ -294,8 +314,7 @@ class RegisterRow:
 
     @property
     def published_at_local(self) -> datetime.datetime:
-        """Naive Beijing time, so spreadsheets show what the report shows."""
-        return self.entry.published_at.astimezone(LOCAL_TZ).replace(tzinfo=None)
+        return naive_local(moment=self.entry.published_at)
 
     @property
     def operator(self) -> str:
@@ -327,6 +346,19 @@ class RegisterRow:
 
 
 # --- The report -----------------------------------------------------------------------------
+
+
+class ChineseSpreadsheetMixin(SpreadsheetExportMixin):
+    """Spreadsheets of Chinese text: CSV starts with a BOM (so that spreadsheet programs read
+    it as UTF-8), and times are written as Beijing time (``naive_local``)."""
+
+    def stream_csv(self, queryset):
+        yield "\ufeff"
+        yield from super().stream_csv(queryset)
+
+
+def csv_time(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 class RegisterFilterSet(WagtailFilterSet):
@@ -366,16 +398,9 @@ class RegisterFilterSet(WagtailFilterSet):
         return queryset.filter(_page_entries(pages=[page])) if page else queryset
 
     def filter_date(self, queryset, name, value):
-        # The range's days are Beijing days, whatever the user's own time zone.
-        if value and value.start:
-            start = datetime.datetime.combine(value.start.date(), datetime.time.min,
-                                              tzinfo=LOCAL_TZ)
-            queryset = queryset.filter(published_at__gte=start)
-        if value and value.stop:
-            stop = datetime.datetime.combine(value.stop.date() + datetime.timedelta(days=1),
-                                             datetime.time.min, tzinfo=LOCAL_TZ)
-            queryset = queryset.filter(published_at__lt=stop)
-        return queryset
+        return within_local_days(queryset, field="published_at",
+                                 start=value.start.date() if value and value.start else None,
+                                 stop=value.stop.date() if value and value.stop else None)
 
     def filter_approver(self, queryset, name, value):
         value = value.strip()
@@ -386,7 +411,66 @@ class RegisterFilterSet(WagtailFilterSet):
         return queryset.filter(entry__approval__operator=value) if value else queryset
 
 
-class RegisterReportView(ReportView):
+class LogReportView(ChineseSpreadsheetMixin, ReportView):
+    """A report over a log's rows, answered with a 403 to those who may not see it, exporting
+    every matching row (not a page of them), each export recorded in the security log."""
+
+    # The security event an export records, and what it names as exported.
+    export_event = ""
+    export_subject = ""
+    paginate_by = PAGE_SIZE
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        # Wagtail's filter and pagination controls fetch the results with this header.
+        self.results_only = request.headers.get("x-requested-with") == "XMLHttpRequest"
+
+    def refusal(self, request) -> str | None:
+        """Why the user may not see the report, or None."""
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        reason = self.refusal(request)
+        if reason:
+            # Answered rather than raised: Wagtail's admin wrapper would turn a raised
+            # PermissionDenied into a redirect to the dashboard.
+            return permission_denied(request, PermissionDenied(reason))
+        response = super().dispatch(request, *args, **kwargs)
+        patch_vary_headers(response, ["X-Requested-With"])
+        return response
+
+    def get_filename(self):
+        return f"{self.export_filename}-{naive_local(moment=timezone.now()):%Y-%m-%d}"
+
+    def get_filtered_queryset(self):
+        # BaseListingView.get_queryset has filtered already; don't add the filters twice.
+        return self.get_queryset()
+
+    def export_rows(self, queryset: QuerySet) -> Iterator:
+        """The rows of a spreadsheet, read in chunks."""
+        return map(self.row_class, queryset.iterator(chunk_size=EXPORT_CHUNK))
+
+    def decorate_paginated_queryset(self, object_list):
+        return [self.row_class(item) for item in object_list]
+
+    def get(self, request, *args, **kwargs):
+        if self.is_export:
+            export_format = request.GET.get("export")
+            record_security_event(
+                event=self.export_event, actor=request.user, address=client_address(request),
+                subject=self.export_subject,
+                data={"format": export_format, "filters": export_filters(request)})
+            rows = self.export_rows(self.get_filtered_queryset())
+            return self.as_spreadsheet(rows, export_format)
+        return super().get(request, *args, **kwargs)
+
+
+def export_filters(request) -> dict[str, str]:
+    """The filters an export was made with, as the security log keeps them."""
+    return {key: value for key, value in request.GET.items() if key != "export" and value}
+
+
+class RegisterReportView(LogReportView):
     page_title = "发布登记"
     header_icon = "list-ul"
     results_template_name = "review/register/results.html"
@@ -395,7 +479,9 @@ class RegisterReportView(ReportView):
     # The filters refresh the results through the same URL (see ``setup``).
     index_results_url_name = "review_register"
     default_ordering = "-seq"
-    paginate_by = PAGE_SIZE
+    row_class = RegisterRow
+    export_event = "register_exported"
+    export_subject = "发布登记"
     verbose_name = "登记条目"
     verbose_name_plural = "登记条目"
     export_filename = "publication-register"
@@ -420,57 +506,22 @@ class RegisterReportView(ReportView):
         "entry_hash": "登记哈希",
         "key_id": "密钥指纹",
     }
-    custom_field_preprocess = {
-        "published_at_local": {
-            ReportView.FORMAT_CSV: lambda value: value.strftime("%Y-%m-%d %H:%M:%S"),
-        },
-    }
+    custom_field_preprocess = {"published_at_local": {ReportView.FORMAT_CSV: csv_time}}
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        # Wagtail's filter and pagination controls fetch the results with this header.
-        self.results_only = request.headers.get("x-requested-with") == "XMLHttpRequest"
-
-    def dispatch(self, request, *args, **kwargs):
+    def refusal(self, request) -> str | None:
         try:
             self.scope = _scope_or_403(user=request.user)
         except RegisterForbidden as error:
-            return _forbidden(request, error)
-        response = super().dispatch(request, *args, **kwargs)
-        patch_vary_headers(response, ["X-Requested-With"])
-        return response
+            return str(error)
+        return None
 
     @property
     def no_results_message(self):
         return "没有符合条件的登记条目。" if self.is_filtering else "发布登记中还没有条目。"
 
-    def get_filename(self):
-        return f"{self.export_filename}-{datetime.date.today():%Y-%m-%d}"
-
     def get_base_queryset(self):
         return (visible_entries(scope=self.scope)
                 .select_related("approval_record__credential"))
-
-    def get_filtered_queryset(self):
-        # BaseListingView.get_queryset has filtered already; don't add the filters twice.
-        return self.get_queryset()
-
-    def decorate_paginated_queryset(self, object_list):
-        return [RegisterRow(entry) for entry in object_list]
-
-    def export_rows(self, queryset: QuerySet[RegisterEntry]) -> Iterator[RegisterRow]:
-        for entry in queryset.iterator(chunk_size=EXPORT_CHUNK):
-            yield RegisterRow(entry)
-
-    def stream_csv(self, queryset):
-        yield "\ufeff"  # a BOM, so that spreadsheet programs read the UTF-8 Chinese text
-        yield from super().stream_csv(queryset)
-
-    def get(self, request, *args, **kwargs):
-        if self.is_export:
-            rows = self.export_rows(self.get_filtered_queryset())
-            return self.as_spreadsheet(rows, request.GET.get("export"))
-        return super().get(request, *args, **kwargs)
 
 
 register_report = RegisterReportView.as_view()

@@ -11,7 +11,7 @@ from wagtail.log_actions import LogFormatter
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 
-from review import reports, views
+from review import reports, security_report, views
 from review.pipeline.takedown import unacknowledged_for
 from review.pipeline.tasks import LeaderApprovalTask
 from review.register.entries import base_content_type
@@ -111,6 +111,7 @@ def register_review_urls():
     return [
         path("register/", reports.register_report, name="review_register"),
         path("register/<int:seq>/form/", reports.register_form, name="review_register_form"),
+        path("security-log/", security_report.security_log_report, name="review_security_log"),
         path("signing-credentials/", views.credentials, name="review_credentials"),
         path("signing-credentials/<int:credential_id>/revoke/", views.revoke,
              name="review_credential_revoke"),
@@ -190,6 +191,16 @@ def register_register_report_menu_item():
 
     return RegisterMenuItem("发布登记", reverse("review_register"), name="publication-register",
                             icon_name="list-ul", order=650)
+
+
+@hooks.register("register_reports_menu_item")
+def register_security_log_menu_item():
+    class SecurityLogMenuItem(MenuItem):
+        def is_shown(self, request):
+            return security_report.user_may_see_security_log(user=request.user)
+
+    return SecurityLogMenuItem("安全审计日志", reverse("review_security_log"),
+                               name="security-log", icon_name="lock", order=655)
 
 
 register_snippet(ScreeningViewSetGroup)

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cms', '0006_chinese_help_texts'),
-        ('review', '0009_security_log'),
+        ('review', '0010_security_checkpoints'),
         ('wagtailadmin', '0001_create_admin_access_permissions'),
     ]
 

@@ -188,6 +188,10 @@ REVIEW_LOG_ORIGIN = os.environ.get(
     WAGTAILADMIN_BASE_URL.split("://", 1)[-1].rstrip("/") + "/publication-log")
 REVIEW_LOG_KEY_FILE = os.environ.get("REVIEW_LOG_KEY_FILE") or DATA_DIR / "keys" / \
     "publication-log.pem"
+# The security audit log's checkpoints: signed with the same key, under a name of their own.
+REVIEW_SECURITY_LOG_ORIGIN = os.environ.get(
+    "REVIEW_SECURITY_LOG_ORIGIN",
+    WAGTAILADMIN_BASE_URL.split("://", 1)[-1].rstrip("/") + "/security-log")
 # WebAuthn relying party: the admin's host name, and the origins the admin is reached at.
 REVIEW_WEBAUTHN_RP_ID = os.environ.get("REVIEW_WEBAUTHN_RP_ID", "localhost")
 REVIEW_WEBAUTHN_ORIGINS = os.environ.get("REVIEW_WEBAUTHN_ORIGINS",
@@ -213,9 +217,34 @@ WAGTAIL_ALLOW_UNICODE_SLUGS = True
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("CMS_FROM_EMAIL", "cms@localhost")
 
+# How long logs are kept (review.retention; `manage.py check` refuses less than 180 days, the
+# Cybersecurity Law's six months): the security audit log (never deleted by the application),
+# Wagtail's audit log (`manage.py security_log prune` deletes older entries), and the
+# application's log files below.
+SECURITY_LOG_RETENTION_DAYS = int(os.environ.get("SECURITY_LOG_RETENTION_DAYS", "180"))
+AUDIT_LOG_RETENTION_DAYS = int(os.environ.get("AUDIT_LOG_RETENTION_DAYS", "180"))
+APP_LOG_RETENTION_DAYS = int(os.environ.get("APP_LOG_RETENTION_DAYS", "180"))
+# The application's log: to the console and to CMS_LOG_DIR/cms.log, a file a day (rotated at
+# midnight, cms.log.YYYY-MM-DD), keeping APP_LOG_RETENTION_DAYS of them. With several worker
+# processes, let one of them rotate (or have logrotate do it and use a WatchedFileHandler).
+LOG_DIR = Path(os.environ.get("CMS_LOG_DIR") or DATA_DIR / "logs")
+LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d "
+                                       "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "file": {
+            "class": "logging.handlers.TimedRotatingFileHandler",
+            "filename": str(LOG_DIR / "cms.log"),
+            "when": "midnight",
+            "backupCount": APP_LOG_RETENTION_DAYS,
+            "encoding": "utf-8",
+            "delay": True,  # no file until something is logged
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["console", "file"], "level": "WARNING"},
 }

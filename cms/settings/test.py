@@ -13,6 +13,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cms-test-media-"))
 BACKUPS_ORIGINALS_DIR = Path(tempfile.mkdtemp(prefix="cms-test-originals-"))
 REVIEW_LOG_KEY_FILE = Path(tempfile.mkdtemp(prefix="cms-test-keys-")) / "publication-log.pem"
+LOG_DIR = Path(tempfile.mkdtemp(prefix="cms-test-logs-"))
+LOGGING["handlers"]["file"]["filename"] = str(LOG_DIR / "cms.log")  # noqa: F405
 # Static publishing off outside tests/baking, which turns it on per test with a directory of
 # its own: otherwise a page baked by one test would be served to the next.
 BAKE_ON_PUBLICATION = False

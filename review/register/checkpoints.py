@@ -1,4 +1,5 @@
-"""Merkle checkpoints of the publication register, signed with the log key."""
+"""Merkle checkpoints of a chained log (the publication register by default, or the security
+audit log: ``review.register.chain``), signed with the log key."""
 
 import base64
 from collections.abc import Iterator
@@ -9,25 +10,25 @@ from django.db import transaction
 
 from review.canonical import canonical_json
 from review.register import merkle, signednote
-from review.register.logkey import load_log_key, log_origin
-from review.register.models import Checkpoint, RegisterEntry, RegisterHead
+from review.register.chain import REGISTER, ChainedLog
+from review.register.logkey import load_log_key
+from review.register.models import CheckpointBase
 
 CHUNK = 5000
 
 
-def entries_up_to(size: int) -> Iterator[dict]:
+def entries_up_to(size: int, *, log: ChainedLog = REGISTER) -> Iterator[dict]:
     """Stored entries with seq 1..size, in order."""
-    return (RegisterEntry.objects.filter(seq__lte=size).order_by("seq")
+    return (log.entries.objects.filter(seq__lte=size).order_by("seq")
             .values_list("entry", flat=True).iterator(chunk_size=CHUNK))
 
 
-def leaf_hashes(size: int) -> list[bytes]:
-    return [merkle.leaf_hash(canonical_json(entry)) for entry in entries_up_to(size)]
+def leaf_hashes(size: int, *, log: ChainedLog = REGISTER) -> list[bytes]:
+    return [merkle.leaf_hash(canonical_json(entry)) for entry in entries_up_to(size, log=log)]
 
 
-def sign_checkpoint(*, size: int, root: bytes) -> str:
+def sign_checkpoint(*, size: int, root: bytes, origin: str) -> str:
     key = load_log_key()
-    origin = log_origin()
     body = signednote.checkpoint_body(origin=origin, size=size, root=root)
     public_raw = key.public_key().public_bytes_raw()
     return signednote.signed_note(body, name=origin,
@@ -35,26 +36,28 @@ def sign_checkpoint(*, size: int, root: bytes) -> str:
                                   signature=key.sign(body.encode()))
 
 
-def make_checkpoint(*, force: bool = False) -> Checkpoint:
+def make_checkpoint(*, log: ChainedLog = REGISTER, force: bool = False) -> CheckpointBase:
     """Sign the tree of every entry appended so far (the latest checkpoint again if nothing
     was appended since, unless ``force``). Entries never change, so nothing is locked while
-    the root is computed: publications go on meanwhile and fall into the next checkpoint."""
-    size = RegisterHead.objects.get(pk=1).seq
-    latest = Checkpoint.objects.order_by("-size", "-pk").first()
+    the root is computed: appends go on meanwhile and fall into the next checkpoint."""
+    size = log.head_seq()
+    latest = log.latest_checkpoint()
     if latest is not None and latest.size == size and not force:
         return latest
     accumulator = merkle.RootAccumulator()
-    for entry in entries_up_to(size):
+    for entry in entries_up_to(size, log=log):
         accumulator.add(merkle.leaf_hash(canonical_json(entry)))
     if accumulator.size != size:
-        raise RuntimeError(f"register has {accumulator.size} entries up to head #{size}")
+        raise RuntimeError(f"{log.name} log has {accumulator.size} entries up to head #{size}")
     root = accumulator.root()
+    origin = log.origin()
     with transaction.atomic():
-        return Checkpoint.objects.create(size=size, root_hash=root.hex(), origin=log_origin(),
-                                         note=sign_checkpoint(size=size, root=root))
+        return log.checkpoints.objects.create(
+            size=size, root_hash=root.hex(), origin=origin,
+            note=sign_checkpoint(size=size, root=root, origin=origin))
 
 
-def checkpoint_root(checkpoint: Checkpoint) -> bytes:
+def checkpoint_root(checkpoint: CheckpointBase) -> bytes:
     body, _ = signednote.parse_signed_note(checkpoint.note)
     _, _, root = signednote.parse_checkpoint_body(body)
     return root

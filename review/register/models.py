@@ -77,11 +77,12 @@ class RegisterEntry(AppendOnlyModel):
         super().save(*args, **kwargs)
 
 
-class Checkpoint(AppendOnlyModel):
-    """A signed statement of the register's Merkle tree: its size and root hash, as a C2SP
+class CheckpointBase(AppendOnlyModel):
+    """A signed statement of a chained log's Merkle tree: its size and root hash, as a C2SP
     signed note made with the log key (never a leader's key). Checkpoints are meant to leave
     the system — e-mailed, printed, kept on write-once storage — so that a rewrite of the
-    database cannot go unnoticed."""
+    database cannot go unnoticed. Each log keeps its checkpoints in a table of its own (see
+    ``review.register.chain``)."""
 
     size = models.PositiveBigIntegerField()
     root_hash = models.CharField(max_length=64)
@@ -90,11 +91,18 @@ class Checkpoint(AppendOnlyModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "登记检查点"
+        abstract = True
         ordering = ["size", "pk"]
 
     def __str__(self):
         return f"checkpoint {self.size} {self.root_hash[:16]}…"
+
+
+class Checkpoint(CheckpointBase):
+    """A checkpoint of the publication register."""
+
+    class Meta(CheckpointBase.Meta):
+        verbose_name = "登记检查点"
 
 
 class RegisterHead(models.Model):
@@ -134,6 +142,9 @@ class SecurityEvent(AppendOnlyModel):
         verbose_name = "安全审计日志"
         verbose_name_plural = "安全审计日志"
         ordering = ["seq"]
+        # Only "view" (review.view_securityevent: the admin's 安全审计日志 report): rows are
+        # appended by record_security_event, never added, changed or deleted by anyone.
+        default_permissions = ("view",)
 
     def __str__(self):
         return f"#{self.seq} {self.event} {self.actor}"
@@ -152,3 +163,12 @@ class SecurityLogHead(models.Model):
 
     def __str__(self):
         return f"security head #{self.seq}"
+
+
+class SecurityCheckpoint(CheckpointBase):
+    """A checkpoint of the security audit log, signed with the same log key as the register's
+    under the security log's own origin (``REVIEW_SECURITY_LOG_ORIGIN``)."""
+
+    class Meta(CheckpointBase.Meta):
+        verbose_name = "安全审计日志检查点"
+        verbose_name_plural = "安全审计日志检查点"

@@ -6,6 +6,8 @@ deletion or reordering is detected offline.
 ``record_security_event`` is the one way in; callers pass everything as arguments.
 """
 
+import getpass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +40,7 @@ EVENTS: dict[str, str] = {
     "token_revoked": "吊销 API 令牌",
     "register_exported": "导出发布登记",
     "security_log_exported": "导出安全审计日志",
+    "audit_log_pruned": "清理过期的操作日志",
 }
 
 
@@ -45,6 +48,20 @@ def _name(user) -> str:
     if user is None or not getattr(user, "pk", None):
         return ""
     return user.get_username()
+
+
+def command_actor() -> str:
+    """Who runs a management command: the operating-system account, marked as such (it is
+    not an account of the CMS)."""
+    try:
+        return f"系统账户 {getpass.getuser()}"[:150]
+    except (KeyError, OSError):  # no user name in the environment nor the password database
+        return "系统账户"
+
+
+def event_label(*, event: str) -> str:
+    """The Chinese name of an event, as account administrators read it."""
+    return EVENTS.get(event, event)
 
 
 def client_address(request) -> str:

@@ -1,7 +1,6 @@
 """publication_log: verify, checkpoint, check-live (with restore), daily — and tampering done
 the way an attacker with database access would, behind the ORM's back."""
 
-import contextlib
 import json
 
 import pytest
@@ -14,49 +13,13 @@ from review.models import AppendOnlyError, Checkpoint, RegisterEntry, RegisterHe
 from review.register import merkle, signednote
 from review.register.checkpoints import checkpoint_root, make_checkpoint
 from review.register.logkey import load_log_key
+from tests.review.support.tamper import raw_delete, raw_update, run_command
 from tests.review.world import make_bulletin
 
 
 def run(*args) -> tuple[int, str]:
     """Run publication_log; its exit code and output."""
-    from io import StringIO
-
-    out = StringIO()
-    try:
-        call_command("publication_log", *args, stdout=out, stderr=StringIO())
-    except SystemExit as exit_:
-        return exit_.code, out.getvalue()
-    return 0, out.getvalue()
-
-
-@contextlib.contextmanager
-def past_the_trigger(cursor):
-    """A PostgreSQL superuser can switch ordinary triggers off for the session."""
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        cursor.execute("SET session_replication_role = replica")
-    try:
-        yield
-    finally:
-        if postgres:
-            cursor.execute("SET session_replication_role = origin")
-
-
-def raw_update(table: str, assignments: dict, where: str, params: list) -> None:
-    """UPDATE behind the ORM, as a database user would (on PostgreSQL past the trigger, as
-    the table's owner could)."""
-    postgres = connection.vendor == "postgresql"
-    columns = ", ".join(f"{name} = %s{'::jsonb' if postgres and name == 'entry' else ''}"
-                        for name in assignments)
-    values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
-              for v in assignments.values()]
-    with connection.cursor() as cursor, past_the_trigger(cursor):
-        cursor.execute(f"UPDATE {table} SET {columns} WHERE {where}", [*values, *params])
-
-
-def raw_delete(table: str, where: str, params: list) -> None:
-    with connection.cursor() as cursor, past_the_trigger(cursor):
-        cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+    return run_command("publication_log", *args)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 Exit codes: 0 intact, 1 tampered (or live content differing from what was signed), 2 error.
 """
 
-import datetime
 import json
 import shutil
 import subprocess
@@ -12,30 +11,30 @@ import tempfile
 from pathlib import Path
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from review.exceptions import ExportError
+from review.management.logcommand import (
+    EXIT_ERROR,
+    EXIT_INTACT,
+    EXIT_TAMPERED,
+    LogCommand,
+)
 from review.pipeline.notifications import on_live_mismatches, send_checkpoint
 from review.register import merkle
+from review.register.chain import REGISTER
 from review.register.checkpoints import leaf_hashes, make_checkpoint
 from review.register.export import VERIFIER_FILES, export_bundle
 from review.register.livecheck import check_everything
 from review.register.livecheck import restore as restore_one
 from review.register.models import Checkpoint
+from review.register.security import command_actor, record_security_event
 from review.register.verification import verify_register
 
-EXIT_INTACT, EXIT_TAMPERED, EXIT_ERROR = 0, 1, 2
 
-
-def parse_date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}", returncode=EXIT_ERROR) from error
-
-
-class Command(BaseCommand):
+class Command(LogCommand):
     help = "发布登记：导出审计包、核验、核对线上内容、生成检查点。"
+    log = REGISTER
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
@@ -43,15 +42,11 @@ class Command(BaseCommand):
         export.add_argument("--out", required=True, type=Path,
                             help="审计包目录（须不存在或为空）")
         export.add_argument("--site", help="只导出这个网站的登记（单位标识，如 yizhong、portal）")
-        export.add_argument("--from", dest="date_from", type=parse_date,
-                            help="只导出此日期（含）以后发布的登记，格式 YYYY-MM-DD")
-        export.add_argument("--to", dest="date_to", type=parse_date,
-                            help="只导出此日期（含）以前发布的登记，格式 YYYY-MM-DD")
+        self.add_date_arguments(export, what="发布的登记")
 
         verify = commands.add_parser("verify", help="核验哈希链、签名和检查点")
         verify.add_argument("--bundle", type=Path, help="核验导出的审计包，而不是数据库")
-        verify.add_argument("--jobs", type=int, default=None,
-                            help="并行进程数（默认为处理器核数）")
+        self.add_verify_arguments(verify)
 
         check = commands.add_parser("check-live", help="核对线上内容（及其他应用据此发布的内容，"
                                                        "如静态化文件）与签名批准的内容是否一致")
@@ -68,24 +63,18 @@ class Command(BaseCommand):
         commands.add_parser("daily", help="每日任务：生成检查点（邮件发给领导），"
                                           "再执行 check-live --notify")
 
-    def handle(self, *args, action, **options):
-        code = getattr(self, "do_" + action.replace("-", "_"))(**options)
-        if code:
-            sys.exit(code)
-
-    def progress(self, label: str):
-        def report(done: int, total: int | None = None) -> None:
-            suffix = f"/{total} ({done * 100 // max(total, 1)}%)" if total else ""
-            self.stderr.write(f"\r{label} {done}{suffix}", ending="")
-            self.stderr.flush()
-        return report
-
     def do_export(self, *, out, site, date_from, date_to, **_):
         try:
             summary = export_bundle(out=out, site=site, date_from=date_from, date_to=date_to,
                                     progress=self.progress("导出"))
         except ExportError as error:
             raise CommandError(str(error), returncode=EXIT_ERROR) from error
+        record_security_event(
+            event="register_exported", actor_name=command_actor(), subject=str(summary.out),
+            data={"format": "bundle", "via": "manage.py publication_log export",
+                  "entries": summary.entries, "site": site,
+                  "from": date_from.isoformat() if date_from else None,
+                  "to": date_to.isoformat() if date_to else None})
         self.stderr.write("")
         self.stdout.write(
             f"已导出 {summary.entries} 条登记到 {summary.out}（树大小 {summary.tree_size}，"
@@ -98,16 +87,8 @@ class Command(BaseCommand):
         if bundle is not None:
             return self.verify_bundle(bundle)
 
-        report = verify_register(jobs=jobs, progress=self.progress("核验"))
-        self.stderr.write("")
-        if not report.intact:
-            self.stdout.write(self.style.ERROR(f"TAMPERED 登记被篡改：{report.problems[0]}"))
-            return EXIT_TAMPERED
-        root = report.root.hex() if report.root else "-"
-        self.stdout.write(self.style.SUCCESS(
-            f"INTACT 登记完好：{report.entries} 条，{report.signatures} 个签名，"
-            f"{report.checkpoints} 个检查点一致；根哈希 {root}"))
-        return EXIT_INTACT
+        return self.write_verification(
+            verify_register(jobs=jobs, progress=self.progress("核验")))
 
     def verify_bundle(self, bundle: Path) -> int:
         """Run this project's copy of the verifier (never the one inside the bundle, which
@@ -170,11 +151,6 @@ class Command(BaseCommand):
                      "proof": [h.hex() for h in tree.consistency_proof(old_size)]}
         self.stdout.write(json.dumps({**proof, "checkpoint": checkpoint.note}, indent=2,
                                      ensure_ascii=False))
-        return EXIT_INTACT
-
-    def do_checkpoint(self, **_):
-        checkpoint = make_checkpoint(force=True)
-        self.stdout.write(checkpoint.note)
         return EXIT_INTACT
 
     def do_daily(self, **_):
