@@ -31,6 +31,7 @@ from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from review.pipeline.approvals import signature_holds
 from review.register.models import Checkpoint, RegisterEntry
+from review.register.provenance import provenance_lines
 from review.register.security import client_address, record_security_event
 
 # The register is a record kept under Chinese rules: its times are Beijing time, whatever
@@ -604,5 +605,7 @@ def register_form(request, seq: int):
                                   if checkpoint else ""),
         "authorised_by_seq": approval.get("authorised_by_seq"),
         "restores_seq": approval.get("restores_seq"),
+        "signer_provenance": (provenance_lines(username=approval["approver"])
+                              if approval.get("approver") else []),
     }
     return render(request, "review/register/form.html", context)

@@ -24,6 +24,7 @@ from review.register import merkle
 from review.register.checkpoints import make_checkpoint
 from review.register.logkey import log_origin, log_public_key_pem
 from review.register.models import Checkpoint, RegisterEntry
+from review.register.provenance import signer_provenance
 
 REGISTER_DIR = Path(__file__).resolve().parent
 # Shipped in every bundle: the verifier and the two standard-library modules it imports.
@@ -99,6 +100,7 @@ def _write(staging: Path, *, selection, checkpoint: Checkpoint, complete: bool, 
         for entry in RegisterEntry.objects.filter(seq__lte=size).order_by("seq")
         .values_list("entry", flat=True).iterator(chunk_size=5000)])
     key_ids: set[str] = set()
+    signers: set[str] = set()
     count = 0
     total = selection.count()
     # A complete bundle is checked by recomputing every root; a partial one needs each
@@ -116,10 +118,18 @@ def _write(staging: Path, *, selection, checkpoint: Checkpoint, complete: bool, 
                                          "tree_size": size, "inclusion": proof}) + "\n")
             if entry.get("signature"):
                 key_ids.add(entry["signature"]["key_id"])
+            approver = (entry.get("approval") or {}).get("approver")
+            if approver:
+                signers.add(approver)
             count += 1
             if progress and (count % 10_000 == 0 or count == total):
                 progress(count, total)
     _write_keys(staging / "keys", key_ids)
+    # Who granted each signer their role and when their keys were enrolled (the security
+    # audit log's entries, by seq): for the auditor, not for the verifier.
+    (staging / "signers.json").write_text(json.dumps(
+        [signer_provenance(username=name) for name in sorted(signers)],
+        ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     checkpoints = _write_checkpoints(staging / "checkpoints", tree=tree, size=size)
     manifest = {
         "origin": log_origin(), "log_key_name": log_origin(),

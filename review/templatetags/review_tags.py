@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import escape, format_html, strip_tags
 
+from review.register.provenance import provenance_lines
 from review.screening.findings import Finding
 from review.screening.screener import WHITESPACE
 
@@ -13,6 +14,14 @@ def signing_credential_kinds(user) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
     return set(user.signing_credentials.filter(revoked_at=None).values_list("kind", flat=True))
+
+
+@register.simple_tag
+def signer_provenance(user) -> list[str]:
+    """Who granted ``user`` their roles and when their signing keys were enrolled."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return provenance_lines(username=user.get_username())
 
 
 SEVERITY_LABELS = {"block": "拦截", "review": "须复核", "warn": "提示"}

@@ -273,3 +273,28 @@ def test_user_usage_of_another_school_is_out_of_reach(client, network):
     login(client, network.users["a_administrator"])
     url = reverse("wagtailusers_users:usage", args=[network.users["b_teacher"].pk])
     assert client.get(url).status_code == 404
+
+
+# Where a signer's authority comes from, for the auditor.
+
+def test_the_register_form_and_the_bundle_show_who_granted_the_signers_role(client, network,
+                                                                           tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    from review.models import RegisterEntry
+
+    entry = RegisterEntry.objects.filter(entry__approval__approver="a_leader").latest("seq")
+    login(client, network.users["superuser"])
+    page = client.get(reverse("review_register_form", args=[entry.seq])).content.decode()
+    assert "签名人授权来历" in page
+    assert "授予角色“甲中学 领导”" in page
+    call_command("publication_log", "export", "--out", str(tmp_path / "bundle"),
+                 stdout=__import__("io").StringIO())
+    signers = {s["username"]: s for s in
+               json.loads((tmp_path / "bundle" / "signers.json").read_text())}
+    granted = signers["a_leader"]["roles"][0]
+    assert granted["event"] == "role_granted" and granted["group"] == "甲中学 领导"
+    assert SecurityEvent.objects.get(seq=granted["seq"]).subject == "user:a_leader"
+    assert signers["a_leader"]["credentials"][0]["key_id"]
