@@ -298,3 +298,55 @@ def test_the_register_form_and_the_bundle_show_who_granted_the_signers_role(clie
     assert granted["event"] == "role_granted" and granted["group"] == "甲中学 领导"
     assert SecurityEvent.objects.get(seq=granted["seq"]).subject == "user:a_leader"
     assert signers["a_leader"]["credentials"][0]["key_id"]
+
+
+# Every user, group and report view: confined or refused.
+
+@pytest.mark.parametrize("url_name", ["wagtailusers_groups:index", "wagtailusers_groups:add",
+                                      "wagtailusers_api_tokens:index"])
+@pytest.mark.parametrize("actor", ["a_administrator", "county_accounts", "a_leader"])
+def test_group_and_token_management_is_refused_to_staff(client, network, url_name, actor):
+    login(client, network.users[actor])
+    assert client.get(reverse(url_name)).status_code in (302, 403)
+
+
+def test_group_edit_is_refused_to_staff(client, network):
+    login(client, network.users["county_accounts"])
+    group = network.school_a.groups[Role.LEADER]
+    url = reverse("wagtailusers_groups:edit", args=[group.pk])
+    assert client.get(url).status_code in (302, 403)
+    assert client.post(url, {"name": "改名"}).status_code in (302, 403)
+    group.refresh_from_db()
+    assert group.name == "甲中学 领导"
+
+
+@pytest.mark.parametrize("action", ["delete", "set_active_state"])
+def test_bulk_actions_cannot_reach_leaders_or_other_schools(client, network, action):
+    login(client, network.users["a_administrator"])
+    url = reverse("wagtail_bulk_action", args=["auth", "user", action])
+    for target in ("a_leader", "b_teacher"):
+        user = network.users[target]
+        client.post(f"{url}?id={user.pk}", {"mark_as_active": "False"})
+        assert User.objects.filter(pk=user.pk, is_active=True).exists()
+
+
+def test_deleting_another_schools_user_is_out_of_reach(client, network):
+    login(client, network.users["a_administrator"])
+    url = reverse("wagtailusers_users:delete", args=[network.users["b_teacher"].pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    assert User.objects.filter(username="b_teacher").exists()
+
+
+@pytest.mark.parametrize("report", ["aging_pages", "locked_pages"])
+def test_page_reports_list_only_own_schools_pages(client, network, report):
+    from wagtail.models import Page
+
+    Page.objects.descendant_of(network.school_b.home_page, inclusive=True).update(
+        locked=True, locked_by=network.users["b_administrator"])
+    login(client, network.users["a_administrator"])
+    page = client.get(reverse(f"wagtailadmin_reports:{report}")).content.decode()
+    assert network.school_b.home_page.title not in page
+    login(client, network.users["b_administrator"])
+    page = client.get(reverse(f"wagtailadmin_reports:{report}")).content.decode()
+    assert network.school_b.home_page.title in page
