@@ -5,19 +5,26 @@ After the password, someone who needs a second factor (``requires_second_factor`
 has enrolled one — reaches nothing in the admin until django-otp marks the session verified:
 with no factor yet they are sent to enrolment (an authenticator app, shown as a QR code, then
 ten recovery codes, once), otherwise to verification (a TOTP code, a recovery code, or a
-leader's passkey). API v3 authenticates bearer tokens only (a session cookie never elevates a
-request there), so the admin is the only place a session acts.
+leader's passkey). Outside the admin such a half-signed-in session is anonymous, so a password
+alone opens no school's private documents or restricted pages either. API v3 authenticates
+bearer tokens only (a session cookie never elevates a request there).
+
+``second_factor_age(request)`` tells how long ago the session's second factor was verified,
+for actions that want a fresh one (enrolling a signing credential).
 """
 
 import base64
 import json
 import os
+import time
 from urllib.parse import urlencode
 
 import django_otp
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,6 +58,7 @@ from review.register.security import client_address
 
 SETUP_KEY_SESSION_KEY = "accounts_totp_setup_key"
 PASSKEY_CHALLENGE_SESSION_KEY = "accounts_passkey_login_challenge"
+VERIFIED_AT_SESSION_KEY = "accounts_second_factor_at"
 
 # Admin views reachable before the second factor: signing in and out, resetting a password,
 # the admin's own assets, and the second-factor views themselves.
@@ -78,16 +86,26 @@ def needs_verification(request) -> bool:
     return requires_second_factor(user) or has_second_factor(user)
 
 
+def _anonymous() -> AnonymousUser:
+    user = AnonymousUser()
+    user.otp_device = None  # as django-otp's middleware equips every request's user
+    user.is_verified = lambda: False
+    return user
+
+
 class SecondFactorMiddleware:
     """Sends admin requests of users who must verify a second factor to enrolment or
-    verification. After django-otp's OTPMiddleware (which follows AuthenticationMiddleware).
-    """
+    verification, and makes them anonymous everywhere else. After django-otp's OTPMiddleware
+    (which follows AuthenticationMiddleware)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         self._admin_prefix = None
 
     def __call__(self, request):
+        if second_factor_enforced() and not request.path_info.startswith(
+                (self.admin_prefix(), settings.STATIC_URL)) and needs_verification(request):
+            request.user = _anonymous()
         return self.get_response(request)
 
     def admin_prefix(self) -> str:
@@ -122,7 +140,16 @@ def _with_next(name: str, next_url: str) -> str:
 def _verified(request, device) -> None:
     """The session is verified by ``device`` from now on, under a new session key."""
     django_otp.login(request, device)
+    request.session[VERIFIED_AT_SESSION_KEY] = time.time()
     request.session.cycle_key()
+
+
+def second_factor_age(request) -> float | None:
+    """Seconds since this session's second factor was verified (None: not verified)."""
+    at = request.session.get(VERIFIED_AT_SESSION_KEY)
+    if at is None or not _is_verified(request):
+        return None
+    return max(0.0, time.time() - at)
 
 
 def _is_verified(request) -> bool:

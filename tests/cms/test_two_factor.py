@@ -14,6 +14,7 @@ from binascii import unhexlify
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -32,9 +33,10 @@ from cms.accounts.factors import (
     totp_time_step,
 )
 from cms.accounts.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice
-from cms.accounts.twofactor import SETUP_KEY_SESSION_KEY
+from cms.accounts.twofactor import SETUP_KEY_SESSION_KEY, second_factor_age
 from review.pipeline.passkeys import enrol
 from review.register.models import SecurityEvent
+from tests.conftest import make_document
 from tests.review.support.softauthn import SoftAuthenticator
 
 ADMIN = "/admin/"
@@ -136,6 +138,18 @@ def test_a_leader_not_yet_verified_is_sent_to_verification(client, network):
     assert client.get(reverse("wagtailadmin_javascript_catalog")).status_code == 200
 
 
+def test_a_password_alone_opens_no_private_document(client, network):
+    """Outside the admin a session not yet verified is anonymous: the school's documents,
+    visible to its staff only, stay closed."""
+    leader = network.users["a_leader"]
+    device = TOTPDevice.objects.create(user=leader, name="手机")
+    document = make_document(network.school_a, "甲校课表", filename="kebiao.pdf")
+    client.force_login(leader)
+    assert client.get(document.url).status_code != 200
+    client.post(VERIFY, {"token": code_now(device)})
+    assert client.get(document.url).status_code == 200
+
+
 def test_a_teacher_is_not_asked(client, network):
     client.force_login(network.users["a_teacher"])
     assert client.get(ADMIN).status_code == 200
@@ -158,6 +172,10 @@ def test_the_current_totp_code_verifies_the_session(client, network):
     assert response.status_code == 302 and response["Location"] == "/admin/pages/"
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
     assert client.cookies["sessionid"].value != old_session  # a new session key
+    request = RequestFactory().get("/")
+    request.session, request.user = client.session, leader
+    request.user.is_verified, request.user.otp_device = (lambda: True), device
+    assert 0 <= second_factor_age(request) < 60
     assert client.get(ADMIN).status_code == 200
     assert not failures("a_leader").exists()
 
