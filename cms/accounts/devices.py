@@ -198,3 +198,18 @@ def remove_totp_device(*, user, device_id: int, token: str, address: str = "") -
                               data={"kind": "totp", "device": persistent_id, "name": name,
                                     "recovery_codes_removed": not others})
     return verified
+
+
+@transaction.atomic
+def reset_second_factors(*, user, actor=None, actor_name: str = "", address: str = "") -> int:
+    """Remove all of a user's authenticators and recovery codes (a lost phone and lost
+    codes): they enrol again at their next login. Passkeys are signing credentials, revoked
+    on their own page. How many devices were removed."""
+    removed = 0
+    for model in (TOTPDevice, RecoveryCodeDevice, PasskeyDevice):
+        removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
+    record_security_event(event="second_factor_removed", actor=actor, actor_name=actor_name,
+                          subject=_subject(user), address=address,
+                          data={"kind": "all", "devices": removed})
+    return removed
+

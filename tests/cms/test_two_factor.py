@@ -415,3 +415,21 @@ def test_the_demo_secret_and_totp_code_log_a_demo_user_in(client, network, setti
         call_command("totp_code", "nobody", stdout=io.StringIO(), stderr=io.StringIO())
     with pytest.raises(CommandError, match="没有身份验证器"):
         call_command("totp_code", "a_teacher", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_an_operator_resets_a_users_second_factors(client, network):
+    leader = network.users["a_leader"]
+    device = TOTPDevice.objects.create(user=leader, name="丢失的手机")
+    RecoveryCodeDevice.objects.create(user=leader, name="恢复码").replace_codes(
+        codes=new_recovery_codes())
+    verified_client(client, leader, device)
+    out = io.StringIO()
+    call_command("reset_second_factor", "a_leader", stdout=out)
+    assert "已移除 a_leader 的 2 个第二因子" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=leader).exists()
+    assert not RecoveryCode.objects.filter(device__user=leader).exists()
+    assert client.get(ADMIN)["Location"].startswith(SETUP)  # enrol again
+    event = SecurityEvent.objects.get(event="second_factor_removed", subject="user:a_leader")
+    assert event.actor == "manage.py reset_second_factor"
+    with pytest.raises(CommandError, match="没有用户"):
+        call_command("reset_second_factor", "nobody", stdout=io.StringIO())
