@@ -1,7 +1,8 @@
 """Two-factor login in a real browser (Debian's headless Chromium, driven by Playwright): the
 password on Wagtail's sign-in page, then the second-factor page asks for the code, the code
 an authenticator app would show now is typed in, and the dashboard opens. A first login
-enrols: the secret read off the page, confirmed, the recovery codes shown, the dashboard."""
+enrols: the secret read off the page, confirmed, the recovery codes shown, the dashboard. A
+passkey (a CDP virtual authenticator) serves as the second factor too."""
 
 import base64
 import os
@@ -10,11 +11,13 @@ from binascii import unhexlify
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cms.accounts.models import RecoveryCode
+from cms.accounts.models import PasskeyDevice, RecoveryCode
+from review.models import SigningCredential
 from review.register.models import SecurityEvent
 from tests.conftest import make_user
 from tests.e2e.test_passkey_browser import CHROMIUM, CHROMIUM_ARGS
@@ -28,11 +31,21 @@ def browser(live_server, settings, monkeypatch):
     sync_api = pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.ACCOUNTS_REQUIRE_SECOND_FACTOR = True
+    settings.REVIEW_WEBAUTHN_RP_ID = "localhost"
+    settings.REVIEW_WEBAUTHN_ORIGINS = [live_server.url]
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                               args=CHROMIUM_ARGS)
-        page = chromium.new_context(locale="zh-CN").new_page()
+        context = chromium.new_context(locale="zh-CN")
+        page = context.new_page()
         page.set_default_timeout(20_000)
+        # A platform authenticator with user verification, for the passkey test.
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable")
+        cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+            "hasUserVerification": True, "isUserVerified": True,
+            "automaticPresenceSimulation": True}})
         yield page
         chromium.close()
 
@@ -87,3 +100,31 @@ def test_a_first_login_enrols_an_authenticator(browser, live_server):
     assert unhexlify(device.key) == key and device.name == "浏览器测试手机"
     assert RecoveryCode.objects.filter(device__user=superuser).count() == 10
     assert SecurityEvent.objects.filter(event="second_factor_enrolled", actor="root").exists()
+
+
+def test_a_passkey_serves_as_the_second_factor(browser, live_server):
+    """The security key a leader enrols on 签名凭证 answers the second-factor page's
+    challenge (passkeys.js, the server's WebAuthn verification, django-otp's session)."""
+    page = browser
+    superuser = make_user("root", superuser=True)
+    device = TOTPDevice.objects.create(user=superuser, name="手机")
+    sign_in_with_password(page, live_server.url, "root")
+    page.fill("input[name=token]", f"{totp(device.bin_key):06d}")
+    with page.expect_navigation():
+        page.click("form.login-form button[type=submit]")
+    page.goto(live_server.url + reverse("review_credentials"))
+    page.fill("[data-review-passkey-name]", "办公室电脑")
+    with page.expect_navigation():
+        page.click("[data-review-passkey-enrol]")
+    credential = SigningCredential.objects.get(user=superuser, kind="webauthn")
+
+    page.context.clear_cookies()
+    sign_in_with_password(page, live_server.url, "root")
+    assert "/admin/2fa/verify/" in page.url
+    with page.expect_navigation():
+        page.click("[data-review-passkey-login]")
+    assert page.url == live_server.url + "/admin/"
+    assert page.locator(".w-dashboard").count() == 1
+    passkey = PasskeyDevice.objects.get(credential=credential)
+    cookie = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
+    assert SessionStore(session_key=cookie)[DEVICE_ID_SESSION_KEY] == passkey.persistent_id
