@@ -9,6 +9,7 @@ RFC 6238 implementation, as an authenticator app computes them."""
 
 import base64
 import io
+import json
 import re
 from binascii import unhexlify
 
@@ -20,6 +21,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cms.accounts.checks import no_demo_secret_in_production, second_factor_middleware
 from cms.accounts.demo import give_demo_second_factors
 from cms.accounts.factors import (
     base32_secret,
@@ -36,6 +38,7 @@ from cms.accounts.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice
 from cms.accounts.twofactor import SETUP_KEY_SESSION_KEY, second_factor_age
 from review.pipeline.passkeys import enrol
 from review.register.models import SecurityEvent
+from tests.cms.test_settings import run_settings
 from tests.conftest import make_document
 from tests.review.support.softauthn import SoftAuthenticator
 
@@ -433,3 +436,26 @@ def test_an_operator_resets_a_users_second_factors(client, network):
     assert event.actor == "manage.py reset_second_factor"
     with pytest.raises(CommandError, match="没有用户"):
         call_command("reset_second_factor", "nobody", stdout=io.StringIO())
+
+
+def test_production_requires_second_factors_and_has_no_demo_secret(tmp_path):
+    result = run_settings(
+        "cms.settings.production",
+        {"CMS_DATA_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 50,
+         "DJANGO_ALLOWED_HOSTS": "edu.example"},
+        "[settings.ACCOUNTS_REQUIRE_SECOND_FACTOR, "
+        "getattr(settings, 'ACCOUNTS_DEMO_TOTP_SECRET', ''), settings.MIDDLEWARE]")
+    assert result.returncode == 0, result.stderr
+    required, secret, middleware = json.loads(result.stdout)
+    assert (required, secret) == (True, "")
+    assert middleware.index("django_otp.middleware.OTPMiddleware") \
+        < middleware.index("cms.accounts.twofactor.SecondFactorMiddleware")
+
+
+def test_the_checks_refuse_a_misplaced_middleware_and_a_demo_secret_in_production(settings):
+    assert second_factor_middleware(None) == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE
+                           if m != "django_otp.middleware.OTPMiddleware"]
+    assert [e.id for e in second_factor_middleware(None)] == ["accounts.E001"]
+    settings.DEBUG, settings.ACCOUNTS_DEMO_TOTP_SECRET = False, DEMO_SECRET
+    assert [w.id for w in no_demo_secret_in_production(None)] == ["accounts.W001"]
