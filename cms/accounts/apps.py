@@ -11,6 +11,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from cms.accounts import checks  # noqa: F401  (registers the system checks)
+
         self._connect_audit()
 
     def _connect_audit(self):

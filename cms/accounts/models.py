@@ -1,1 +1,79 @@
-"""Account records beyond Django's user (kept by the identity modules of this app)."""
+"""Account records beyond Django's user (kept by the identity modules of this app).
+
+Second factors are django-otp devices: TOTP is django-otp's own ``TOTPDevice``; the two
+below are ours. Recovery codes are kept hashed (django-otp's static tokens are plain text),
+and a passkey device stands for a leader's WebAuthn signing credential used at login.
+"""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin
+
+from cms.accounts.factors import hash_recovery_code, recovery_code_matches
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """A user's set of one-time recovery codes (one device per user): each code verifies
+    once; only salted digests are stored."""
+
+    class Meta:
+        verbose_name = "恢复码"
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "ACCOUNTS_RECOVERY_THROTTLE_FACTOR", 1)
+
+    def remaining(self) -> int:
+        return self.codes.filter(used_at=None).count()
+
+    @transaction.atomic
+    def replace_codes(self, *, codes: list[str]) -> None:
+        """The user's codes become ``codes`` (old ones, used or not, stop working)."""
+        self.codes.all().delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(device=self, digest=hash_recovery_code(code=code)) for code in codes)
+
+    def verify_token(self, token) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        for code in self.codes.select_for_update().filter(used_at=None):
+            if recovery_code_matches(code=str(token), stored=code.digest):
+                code.used_at = timezone.now()
+                code.save(update_fields=["used_at"])
+                self.throttle_reset()
+                return True
+        self.throttle_increment()
+        return False
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE,
+                               related_name="codes")
+    digest = models.CharField(max_length=128)  # sha256$<salt>$<hex>
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "恢复码"
+
+    def __str__(self):
+        return f"恢复码（{'已使用' if self.used_at else '未使用'}）"
+
+
+class PasskeyDevice(Device):
+    """A leader's WebAuthn signing credential (review) serving as their second factor: the
+    device django-otp records in the session once an assertion by that key verified. It
+    takes no typed tokens; a revoked credential no longer verifies a session."""
+
+    credential = models.OneToOneField("review.SigningCredential", on_delete=models.CASCADE,
+                                      related_name="+")
+
+    class Meta:
+        verbose_name = "安全密钥（第二因子）"
+
+    def verify_token(self, token) -> bool:
+        return False
+
+    @property
+    def usable(self) -> bool:
+        return self.confirmed and self.credential.revoked_at is None

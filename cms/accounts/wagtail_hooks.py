@@ -1,7 +1,7 @@
-from django.urls import path
+from django.urls import path, reverse
 from wagtail import hooks
 
-from cms.accounts import reauth, reports
+from cms.accounts import reauth, reports, twofactor
 from cms.accounts.users import check_bulk_action_on_users
 
 hooks.register("before_bulk_action", check_bulk_action_on_users)
@@ -14,4 +14,20 @@ hooks.register("construct_page_chooser_queryset", reports.confine_page_chooser)
 def register_account_urls():
     return [
         path("accounts/reauthenticate/", reauth.reauthenticate, name="accounts_reauthenticate"),
+        path("2fa/", twofactor.manage, name="accounts_2fa_manage"),
+        path("2fa/setup/", twofactor.setup, name="accounts_2fa_setup"),
+        path("2fa/verify/", twofactor.verify, name="accounts_2fa_verify"),
+        path("2fa/passkey/options/", twofactor.passkey_login_options,
+             name="accounts_2fa_passkey_options"),
+        path("2fa/passkey/verify/", twofactor.passkey_login_verify,
+             name="accounts_2fa_passkey_verify"),
+        path("2fa/recovery-codes/", twofactor.regenerate_codes,
+             name="accounts_2fa_recovery_codes"),
+        path("2fa/<int:device_id>/remove/", twofactor.remove, name="accounts_2fa_remove"),
     ]
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_menu_item(request):
+    return {"url": reverse("accounts_2fa_manage"), "label": "管理第二因子",
+            "help_text": "身份验证器、恢复码和安全密钥：登录时的第二因子。"}

@@ -23,6 +23,7 @@ from modelcluster.models import get_all_child_relations
 from wagtail.documents import get_document_model
 from wagtail.models import Locale, Page, Revision
 
+from cms.accounts.demo import give_demo_second_factors
 from cms.columns import ColumnKind
 from cms.demo import content
 from cms.demo.make_files import DOCXS, PDFS
@@ -81,6 +82,7 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
             name=school["name"], slug=school["slug"], hostname=school["hostname"], port=port
         )
     users = _create_accounts(organisations)
+    give_demo_second_factors(users=users.values())
     details = {"portal": content.PORTAL, **{s["slug"]: s for s in content.SCHOOLS}}
     for key, organisation in organisations.items():
         home = organisation.home_page

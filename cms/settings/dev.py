@@ -7,3 +7,6 @@ SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"  # n
 # School sites are served as <slug>.localhost, which browsers resolve to 127.0.0.1.
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", ".localhost", "testserver"]  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The demo's administrators, leaders and superuser share this TOTP secret (development only:
+# it is used nowhere unless DEBUG is on); `manage.py totp_code <user>` prints the current code.
+ACCOUNTS_DEMO_TOTP_SECRET = "DEMOEDUCMSTOTPKEYFORDEVONLY23456"

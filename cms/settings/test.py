@@ -32,3 +32,6 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 # Tests run queued rescans through the command, in the test's own transaction.
 REVIEW_RESCAN_IN_BACKGROUND = False
+# Most tests log in with force_login and no second factor; tests/cms/test_two_factor.py
+# switches the requirement on.
+ACCOUNTS_REQUIRE_SECOND_FACTOR = False

@@ -26,7 +26,7 @@ from webauthn.helpers import (
     decoded_public_key_to_cryptography,
 )
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import InvalidRegistrationResponse, WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -89,15 +89,21 @@ def enrol(*, user, response, challenge: bytes, name: str = "") -> SigningCredent
     )
 
 
-def assertion_options(*, credentials, payload: dict) -> str:
-    """Options for ``navigator.credentials.get``: any of the leader's active keys may sign."""
+def authentication_options(*, credentials, challenge: bytes) -> str:
+    """Options for ``navigator.credentials.get``: any of ``credentials`` may answer
+    ``challenge``."""
     rp_id, _ = relying_party()
     options = generate_authentication_options(
-        rp_id=rp_id, challenge=approval_challenge(payload),
+        rp_id=rp_id, challenge=challenge,
         allow_credentials=[PublicKeyCredentialDescriptor(id=bytes(c.credential_id))
                            for c in credentials],
         user_verification=UserVerificationRequirement.REQUIRED)
     return options_to_json(options)
+
+
+def assertion_options(*, credentials, payload: dict) -> str:
+    """Options for ``navigator.credentials.get``: any of the leader's active keys may sign."""
+    return authentication_options(credentials=credentials, challenge=approval_challenge(payload))
 
 
 def parse_assertion(assertion) -> dict:
@@ -120,21 +126,29 @@ def credential_for_assertion(*, user, assertion) -> SigningCredential:
 
 
 @transaction.atomic
-def sign_with_passkey(*, credential: SigningCredential, payload: dict, assertion,
-                      revision) -> Approval:
+def verify_assertion(*, credential: SigningCredential, assertion, challenge: bytes) -> None:
+    """Check that ``credential`` (active, WebAuthn) answered ``challenge`` with ``assertion``,
+    with user verification, at our relying party; advance its signature counter."""
     if not credential.is_active or credential.kind != SigningCredential.Kind.WEBAUTHN:
         raise ApprovalError("签名凭证无效或已吊销。")
     rp_id, origins = relying_party()
     try:
         verified = verify_authentication_response(
-            credential=assertion, expected_challenge=approval_challenge(payload),
+            credential=assertion, expected_challenge=challenge,
             expected_rp_id=rp_id, expected_origin=origins,
             credential_public_key=base64url_to_bytes(credential.sealed_key["cose_public_key"]),
             credential_current_sign_count=credential.sign_count, require_user_verification=True)
-    except InvalidAuthenticationResponse as error:
+    except WebAuthnException as error:  # a bad signature, or malformed data
         raise ApprovalError(f"安全密钥签名验证失败：{error}") from error
     credential.sign_count = verified.new_sign_count
     credential.save(update_fields=["sign_count"])
+
+
+@transaction.atomic
+def sign_with_passkey(*, credential: SigningCredential, payload: dict, assertion,
+                      revision) -> Approval:
+    verify_assertion(credential=credential, assertion=assertion,
+                     challenge=approval_challenge(payload))
     response = parse_assertion(assertion)["response"]
     b64 = lambda name: base64.b64encode(base64url_to_bytes(response[name])).decode()  # noqa: E731
     signature = {"alg": credential.algorithm, "key_id": credential.key_id,

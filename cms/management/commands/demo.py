@@ -1,7 +1,10 @@
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.accounts.demo import give_demo_second_factors
+from cms.accounts.factors import base32_secret, demo_totp_key
 from cms.demo import build, content
 from cms.models import Role
 
@@ -39,6 +42,9 @@ class Command(BaseCommand):
             ))
         if articles:
             self._add_articles(articles)
+        # Demo accounts made before second factors existed get the demo's device too.
+        give_demo_second_factors(users=get_user_model().objects.filter(
+            username__in=[account[0] for account in build.existing_demo_accounts()]))
         self._print_accounts()
 
     def _add_articles(self, count: int) -> None:
@@ -71,5 +77,10 @@ class Command(BaseCommand):
         roles = {"superuser": "超级管理员", **dict(Role.choices)}
         for username, name, _organisation, role in accounts:
             self.stdout.write(f"  {username:<21}{roles[role]:<10}{name}")
+        if demo_totp_key():
+            self.stdout.write(
+                "网站管理员、领导和超级管理员登录后还须输入第二因子验证码（仅开发环境）：运行 "
+                ".venv/bin/python manage.py totp_code <用户名> 查看当前验证码，或把演示密钥 "
+                f"{base32_secret(key_hex=demo_totp_key())} 添加到身份验证器应用（这些账号共用）。")
         self.stdout.write("后台：http://127.0.0.1:8000/admin/   门户：http://127.0.0.1:8000/   "
                           "学校：http://yizhong.localhost:8000/  http://shiyan.localhost:8000/")

@@ -1,4 +1,5 @@
-// Leaders' WebAuthn keys in the admin: enrolling a key, and signing an approval with it.
+// Leaders' WebAuthn keys in the admin: enrolling a key, signing an approval with it, and
+// using it as the second factor at sign-in (the buttons carry the server's URLs).
 // The server prepares the approval; its SHA-256 is the challenge, so the key signs exactly
 // that approval. Plain script, no build step; event delegation so it also works inside
 // Wagtail's workflow modals, which are loaded after the page.
@@ -109,16 +110,33 @@
     }
   }
 
+  async function verifyLogin(button) {
+    const container = button.closest("[data-review-passkey-enrolment]") || document.body;
+    button.disabled = true;
+    try {
+      say(container, "请按安全密钥的提示操作……");
+      const { options } = await postJSON(button.dataset.optionsUrl);
+      const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
+      const { redirect } = await postJSON(button.dataset.verifyUrl, { credential: credentialJSON(credential) });
+      window.location.assign(redirect);
+    } catch (error) {
+      say(container, `未能验证：${error.message}`, true);
+      button.disabled = false;
+    }
+  }
+
   document.addEventListener("click", (event) => {
     const sign = event.target.closest("[data-review-passkey-sign]");
     const enrol = event.target.closest("[data-review-passkey-enrol]");
-    if (!sign && !enrol) return;
+    const login = event.target.closest("[data-review-passkey-login]");
+    if (!sign && !enrol && !login) return;
     event.preventDefault();
     if (!window.PublicKeyCredential) {
       window.alert("此浏览器不支持安全密钥（WebAuthn）。请使用新版浏览器，并通过 https 或 localhost 访问。");
       return;
     }
     if (sign) signApproval(sign);
+    else if (login) verifyLogin(login);
     else enrolKey(enrol);
   });
 })();
