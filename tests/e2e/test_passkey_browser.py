@@ -13,6 +13,7 @@ from wagtail.models import Page
 
 from review.models import RegisterEntry, SigningCredential
 from tests.conftest import act, task_state
+from tests.shared import PASSWORD, current_code, totp_device
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,7 +60,14 @@ def test_the_leader_enrols_a_key_and_signs_the_approval_in_chromium(
     leader = network.users["a_leader"]
     log_in(context, client, leader, live_server.url)
 
+    # Enrolling a key asks again for the password and a current code (a fresh login).
+    authenticator = totp_device(leader)
     page.goto(live_server.url + reverse("review_credentials"))
+    assert reverse("accounts_reauthenticate") in page.url
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=code]", current_code(authenticator))
+    with page.expect_navigation():
+        page.click("[data-accounts-reauthenticate] button[type=submit]")
     page.fill("[data-review-passkey-name]", "办公室电脑")
     with page.expect_navigation():
         page.click("[data-review-passkey-enrol]")
