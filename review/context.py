@@ -18,7 +18,7 @@ from wagtail.log_actions import get_active_log_context
 
 from review.exceptions import Refused, refused
 
-__all__ = ["ActorMiddleware", "Refused", "current_actor", "note_refusal"]
+__all__ = ["ActorMiddleware", "Refused", "current_actor", "current_request", "note_refusal"]
 
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
                                                                          default=None)
@@ -35,6 +35,12 @@ def current_actor() -> str:
         if user is not None and user.is_authenticated:
             return user.get_username()
     return "system"
+
+
+def current_request():
+    """The request being served (set by ``ActorMiddleware``), or None outside one: for the
+    client's address where only a signal tells what happened (API tokens' saves)."""
+    return _request.get()
 
 
 def note_refusal(reason: str) -> None:

@@ -9,3 +9,8 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "账号与安全"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cms.accounts import signals
+
+        signals.connect()

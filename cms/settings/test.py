@@ -30,3 +30,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 # Tests run queued rescans through the command, in the test's own transaction.
 REVIEW_RESCAN_IN_BACKGROUND = False
+# API token throttling counts in a cache of their own, emptied before each test
+# (tests/conftest.py): one test's bad tokens must not throttle the next.
+CACHES = {**CACHES, "throttle": {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
+CMS_THROTTLE_CACHE = "throttle"
