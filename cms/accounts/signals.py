@@ -85,12 +85,16 @@ def token_deleted(sender, *, instance, **kwargs) -> None:
 
 
 def connect() -> None:
-    from axes.signals import user_locked_out
+    """Before axes' own receivers (its signals module connects them when imported), so a
+    failure is logged before the lockout it causes."""
     from wagtail.models import APIToken
 
     user_logged_in.connect(logged_in, dispatch_uid="accounts_login")
     user_logged_out.connect(logged_out, dispatch_uid="accounts_logout")
     user_login_failed.connect(login_failed, dispatch_uid="accounts_login_failed")
-    user_locked_out.connect(locked_out, dispatch_uid="accounts_lockout")
     post_save.connect(token_saved, sender=APIToken, dispatch_uid="accounts_token_saved")
     post_delete.connect(token_deleted, sender=APIToken, dispatch_uid="accounts_token_deleted")
+
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(locked_out, dispatch_uid="accounts_lockout")

@@ -81,6 +81,8 @@ def test_five_failures_lock_the_account_from_any_address(people):
     assert refused_as_locked(login("zhang_teacher", PASSWORD, address="10.0.0.9"), "账号")
     assert logged_in(login("account_admin", PASSWORD, address="10.0.0.1"))
 
+    assert [e.event for e in SecurityEvent.objects.order_by("seq")][:7] == [
+        *["login_failed"] * 5, "lockout", "login_failed"]  # each failure, then what it caused
     failures = events("login_failed")
     assert [e.actor for e in failures] == ["zhang_teacher"] * 6
     assert all(e.outcome == "failure" for e in failures)
