@@ -5,7 +5,7 @@ log: only the attempted name, and a token's display prefix."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from review.context import current_actor, current_request
 from review.register.models import SecurityEvent
@@ -60,17 +60,21 @@ def _token_data(token) -> dict:
     return {"id": token.pk, "name": token.name, "owner": owner or ""}
 
 
-def token_saved(sender, *, instance, created, update_fields=None, **kwargs) -> None:
+def token_saving(sender, *, instance, **kwargs) -> None:
+    instance._accounts_was_revoked = instance.pk is not None and sender.objects.filter(
+        pk=instance.pk, revoked_at__isnull=False).exists()
+
+
+def token_saved(sender, *, instance, created, **kwargs) -> None:
     if created:
         event = "token_created"
-    elif instance.revoked_at is not None and (update_fields is None
-                                              or "revoked_at" in update_fields):
+    elif instance.revoked_at is not None and not instance._accounts_was_revoked:
         event = "token_revoked"
-    else:
+    else:  # renamed, or used (last_used_at)
         return
-    request = current_request()
     record_security_event(event=event, actor_name=current_actor(),
-                          subject=_token_subject(instance), address=client_address(request),
+                          subject=_token_subject(instance),
+                          address=client_address(current_request()),
                           data=_token_data(instance))
 
 
@@ -92,6 +96,7 @@ def connect() -> None:
     user_logged_in.connect(logged_in, dispatch_uid="accounts_login")
     user_logged_out.connect(logged_out, dispatch_uid="accounts_logout")
     user_login_failed.connect(login_failed, dispatch_uid="accounts_login_failed")
+    pre_save.connect(token_saving, sender=APIToken, dispatch_uid="accounts_token_saving")
     post_save.connect(token_saved, sender=APIToken, dispatch_uid="accounts_token_saved")
     post_delete.connect(token_deleted, sender=APIToken, dispatch_uid="accounts_token_deleted")
 

@@ -257,6 +257,9 @@ def test_token_creation_and_revocation_are_logged(people, client):
     assert created.entry["data"] == {"id": token.pk, "name": "校园屏", "owner": "zhang_teacher"}
 
     client.post(f"/admin/api-tokens/delete/{token.pk}/")
+    # Renaming the revoked token (Wagtail's edit view saves the whole row) revokes nothing.
+    client.post(f"/admin/api-tokens/edit/{token.pk}/", {"name": "校园屏（旧）"})
+    assert APIToken.objects.get(pk=token.pk).name == "校园屏（旧）"
     [revoked] = events("token_revoked")
     assert revoked.actor == "root" and revoked.subject == f"token:{token.prefix}"
     for entry in SecurityEvent.objects.values_list("entry", flat=True):
