@@ -150,8 +150,9 @@ class NotLocked(Exception):
 
 
 def unlock(*, kind: str, value: str, by, address: str) -> int:
-    """Lift a current lockout before its cool-off ends (an account administrator's act),
-    and record it. Returns the number of axes' attempt rows cleared."""
+    """Lift a current lockout before its cool-off ends (an account administrator's act;
+    ``by`` None: a maintainer's, from the shell), and record it. Returns the number of axes'
+    attempt rows cleared."""
     if kind not in KINDS or not value:
         raise NotLocked
     found = lockouts_now(username=value) if kind == USERNAME else lockouts_now(address=value)
@@ -159,7 +160,8 @@ def unlock(*, kind: str, value: str, by, address: str) -> int:
     if lockout is None:
         raise NotLocked
     cleared = reset(username=value) if kind == USERNAME else reset(ip=value)
-    record_security_event(event="unlock", actor=by, subject=lockout.subject, address=address,
+    record_security_event(event="unlock", actor=by, actor_name="" if by else "manage.py",
+                          subject=lockout.subject, address=address,
                           data={"failures": lockout.failures, "cleared": cleared,
                                 "until": lockout.until.isoformat()})
     return cleared

@@ -3,6 +3,7 @@ admin's login page, the account administrators' lockout view and API v3; and the
 (which lockouts a set of attempts adds up to, the message, the token header, the counter)
 without a database."""
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, Permission
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.http import HttpRequest
 from django.test import Client
@@ -200,6 +202,22 @@ def test_staff_without_the_permission_cannot_unlock(people, client):
         assert response.status_code == 302 and response["Location"] == "/admin/"
     assert refused_as_locked(login("account_admin", PASSWORD, address="10.0.0.7"), "账号")
     assert events("unlock") == []
+
+
+def test_maintainers_list_and_unlock_from_the_shell(people):
+    for _ in range(5):
+        login("zhang_teacher", WRONG)
+    out = io.StringIO()
+    call_command("lockouts", stdout=out)
+    assert "账号\tzhang_teacher\t失败 5 次" in out.getvalue()
+    assert "登录地址\t127.0.0.1\t失败 5 次" in out.getvalue()
+
+    call_command("lockouts", "--unlock-username", "zhang_teacher", stdout=io.StringIO())
+    [unlock] = events("unlock")
+    assert unlock.actor == "manage.py" and unlock.subject == "user:zhang_teacher"
+    with pytest.raises(CommandError, match="当前没有被锁定"):
+        call_command("lockouts", "--unlock-address", "10.1.2.3")
+    assert len(events("unlock")) == 1
 
 
 # --- API tokens ---------------------------------------------------------------------------
