@@ -18,8 +18,8 @@ from wagtail.log_actions import get_active_log_context
 
 from review.exceptions import Refused, refused
 
-__all__ = ["ActorMiddleware", "Refused", "current_actor", "current_address", "current_user",
-           "note_refusal"]
+__all__ = ["ActorMiddleware", "Refused", "current_actor", "current_address", "current_request",
+           "current_user", "note_refusal"]
 
 _request: contextvars.ContextVar[object | None] = contextvars.ContextVar("review_request",
                                                                          default=None)
@@ -47,6 +47,12 @@ def current_actor() -> str:
     """The acting user's name (``current_user``), or "system"."""
     user = current_user()
     return user.get_username() if user is not None else "system"
+
+
+def current_request():
+    """The request being served (set by ``ActorMiddleware``), or None outside one: for the
+    client's address where only a signal tells what happened (API tokens' saves)."""
+    return _request.get()
 
 
 def note_refusal(reason: str) -> None:

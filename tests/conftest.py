@@ -247,6 +247,15 @@ def demo(request, db) -> str:
     return read_shared(request, build_fixture="_demo_build", build=build_demo_network)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_api_throttle() -> None:
+    """API token throttling counts (a cache of their own in the test settings) start empty:
+    one test's bad tokens must not throttle the next."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
 @pytest.fixture
 def update_index(db) -> None:
     """Search tests opt in: builds skip the search index, this indexes what is there now."""

@@ -14,6 +14,9 @@ class AccountsConfig(AppConfig):
         from cms.accounts import checks  # noqa: F401  (registers the system checks)
 
         self._connect_audit()
+        from cms.accounts import signals
+
+        signals.connect()
 
     def _connect_audit(self):
         from django.contrib.auth import get_user_model

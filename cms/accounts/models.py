@@ -5,6 +5,7 @@ below are ours. Recovery codes are kept hashed (django-otp's static tokens are p
 and a passkey device stands for a leader's WebAuthn signing credential used at login.
 """
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -77,3 +78,16 @@ class PasskeyDevice(Device):
     @property
     def usable(self) -> bool:
         return self.confirmed and self.credential.revoked_at is None
+
+
+class LoginLockout(AccessAttempt):
+    """Axes' failed-login records, seen as the lockouts they add up to (cms.accounts.lockout):
+    holds the permission to lift a lockout early, which the bureau's account administrators
+    are granted."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        permissions = [("unlock_account", "解除登录锁定")]
+        verbose_name = "登录锁定"
+        verbose_name_plural = "登录锁定"

@@ -1,7 +1,9 @@
+from django.contrib.auth.models import Permission
 from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 
-from cms.accounts import reauth, reports, twofactor
+from cms.accounts import reauth, reports, twofactor, views
 from cms.accounts.users import check_bulk_action_on_users
 
 hooks.register("before_bulk_action", check_bulk_action_on_users)
@@ -31,3 +33,29 @@ def register_account_urls():
 def two_factor_account_menu_item(request):
     return {"url": reverse("accounts_2fa_manage"), "label": "管理第二因子",
             "help_text": "身份验证器、恢复码和安全密钥：登录时的第二因子。"}
+
+
+@hooks.register("register_admin_urls")
+def lockout_urls():
+    return [
+        path("accounts/lockouts/", views.lockouts, name="accounts_lockouts"),
+        path("accounts/lockouts/unlock/", views.unlock_view, name="accounts_unlock"),
+    ]
+
+
+class UnlockersMenuItem(MenuItem):
+    def is_shown(self, request):
+        return views.may_unlock(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def lockouts_menu_item():
+    return UnlockersMenuItem("登录锁定", reverse("accounts_lockouts"), name="lockouts",
+                             icon_name="lock", order=610)
+
+
+@hooks.register("register_permissions")
+def unlock_permission():
+    """Grantable to a group in the admin's group editor."""
+    return Permission.objects.filter(content_type__app_label="accounts",
+                                     codename="unlock_account")

@@ -35,3 +35,8 @@ REVIEW_RESCAN_IN_BACKGROUND = False
 # Most tests log in with force_login and no second factor; tests/cms/test_two_factor.py
 # switches the requirement on.
 ACCOUNTS_REQUIRE_SECOND_FACTOR = False
+# API token throttling counts in a cache of their own, emptied before each test
+# (tests/conftest.py): one test's bad tokens must not throttle the next.
+CACHES = {**CACHES, "throttle": {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
+CMS_THROTTLE_CACHE = "throttle"

@@ -38,6 +38,7 @@ EVENTS: dict[str, str] = {
     "credential_revoked": "吊销签名凭证",
     "token_created": "创建 API 令牌",
     "token_revoked": "吊销 API 令牌",
+    "api_throttled": "API 令牌尝试过多",
     "register_exported": "导出发布登记",
     "security_log_exported": "导出安全审计日志",
     "audit_log_pruned": "清理过期的操作日志",

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from wagtail.models import Page, Site
 
 from cms.columns import ColumnKind
@@ -29,7 +30,10 @@ def test_the_demo_network(demo, client, capsys):
     assert Site.objects.get(is_default_site=True).root_page.specific_class is PortalPage
     for username, _name, _org, _role in ACCOUNTS:
         assert username in demo
-        assert client.login(username=username, password=DEMO_PASSWORD), username
+        # Axes judges every login by its request (address, lockout): the test client's
+        # login() has none of its own to give.
+        assert client.login(request=HttpRequest(), username=username,
+                            password=DEMO_PASSWORD), username
     client.logout()
     for school in SchoolHomePage.objects.all():
         roles = {role: User.objects.filter(groups__organisation_role__home_page=school,
