@@ -1,12 +1,15 @@
 from django.conf import settings
 from django.urls import include, path, re_path
+from django.views.decorators.cache import never_cache
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.api.v3.urls import api
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from cms.accounts.views import AccountView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 
@@ -14,6 +17,9 @@ from cms.resources.api import router as resources_api
 api.add_router("/resources/", resources_api)
 
 urlpatterns = [
+    # Wagtail's account page, noting who changed their own password (cms.accounts).
+    path("admin/account/", require_admin_access(never_cache(AccountView.as_view())),
+         name="wagtailadmin_account"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

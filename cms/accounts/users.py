@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from wagtail.users.views import users as wagtail_users
 
+from cms.accounts.views import PasswordSetInAdminMixin
 from cms.models import Role
 
 User = get_user_model()
@@ -79,11 +80,12 @@ class IndexView(wagtail_users.IndexView):
         )
 
 
-class CreateView(ConfinedFormMixin, wagtail_users.CreateView):
-    pass
+class CreateView(ConfinedFormMixin, PasswordSetInAdminMixin, wagtail_users.CreateView):
+    password_set_on_creation = True
 
 
-class EditView(ConfinedObjectMixin, ConfinedFormMixin, wagtail_users.EditView):
+class EditView(ConfinedObjectMixin, ConfinedFormMixin, PasswordSetInAdminMixin,
+               wagtail_users.EditView):
     def save_instance(self):
         # The form only shows the editor's own organisation's roles; keep the others.
         kept = list(self.object.groups.exclude(pk__in=assignable_groups(self.request.user)))
