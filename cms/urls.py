@@ -9,7 +9,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
-from cms.accounts.views import AccountView
+from cms.accounts.views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 
@@ -17,9 +17,13 @@ from cms.resources.api import router as resources_api
 api.add_router("/resources/", resources_api)
 
 urlpatterns = [
-    # Wagtail's account page, noting who changed their own password (cms.accounts).
+    # Wagtail's account page and e-mailed reset link, noting who changed their own password
+    # (cms.accounts).
     path("admin/account/", require_admin_access(never_cache(AccountView.as_view())),
          name="wagtailadmin_account"),
+    path("admin/password_reset/confirm/<uidb64>/<token>/",
+         never_cache(PasswordResetConfirmView.as_view()),
+         name="wagtailadmin_password_reset_confirm"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

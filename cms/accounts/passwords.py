@@ -203,20 +203,22 @@ def on_user_created(sender, instance, created, raw, **kwargs) -> None:
         remember_password(user=instance, keep=settings.ACCOUNTS_PASSWORD_HISTORY_COUNT)
 
 
-def password_set_by_self(*, user, request) -> None:
-    """``user`` changed their own password (in the request): nothing more to force."""
+def password_set_by_self(*, user, request, via: str) -> None:
+    """``user`` changed their own password (in the request, ``via`` the account page, the
+    user form or an e-mailed link): nothing more to force."""
     from cms.accounts.models import AccountState
 
     AccountState.objects.update_or_create(user=user, defaults={"must_change_password": False})
     record_security_event(event="password_changed", actor=user,
-                          subject=f"user:{user.get_username()}", address=client_address(request))
+                          subject=f"user:{user.get_username()}", address=client_address(request),
+                          data={"via": via})
 
 
 def password_set_by_administrator(*, user, actor, request, created: bool) -> None:
     """``actor`` set ``user``'s password (a new account, or a reset): only its holder should
     know it, so the holder must change it at their next request to the admin."""
     if actor.pk == user.pk:
-        password_set_by_self(user=user, request=request)
+        password_set_by_self(user=user, request=request, via="user_form")
         return
     from cms.accounts.models import AccountState
 

@@ -16,7 +16,7 @@ class OwnPasswordChangeForm(PasswordChangeForm):
 
     def save(self, commit=True):
         user = super().save(commit=commit)
-        password_set_by_self(user=user, request=self.request)
+        password_set_by_self(user=user, request=self.request, via="account_page")
         return user
 
 
@@ -34,6 +34,16 @@ class AccountView(account.AccountView):
         return [OwnPasswordPanel(self.request, panel.user, panel.profile)
                 if type(panel) is account.ChangePasswordPanel else panel
                 for panel in super().get_panels()]
+
+
+class PasswordResetConfirmView(account.PasswordResetConfirmView):
+    """Wagtail's e-mailed reset link: whoever holds the mailbox sets their own password
+    (served at Wagtail's own address, see cms/urls.py)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        password_set_by_self(user=form.user, request=self.request, via="email_link")
+        return response
 
 
 class PasswordSetInAdminMixin:

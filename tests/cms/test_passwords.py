@@ -190,7 +190,9 @@ def test_administrator_setting_their_own_password_is_not_forced(client, network)
         "password1": "Maintainer-Own-1", "password2": "Maintainer-Own-1"})
     assert response.status_code == 302, response.context["form"].errors
     assert client.get(reverse("wagtailadmin_home")).status_code == 200
-    assert SecurityEvent.objects.filter(event="password_changed", actor="root").exists()
+    event = SecurityEvent.objects.get(event="password_changed", actor="root")
+    assert event.entry["data"] == {"via": "user_form"}
+    assert not SecurityEvent.objects.filter(event="password_reset").exists()
 
 
 def test_expiry_warned_then_forced(client, network):
@@ -222,3 +224,23 @@ def test_public_site_ignores_password_state(client, network):
     AccountState.objects.filter(user=teacher).update(must_change_password=True)
     client.force_login(teacher)
     assert client.get("/", HTTP_HOST="jia.test").status_code == 200
+
+
+def test_emailed_reset_link_is_the_holders_own_change(client, network, mailoutbox):
+    teacher = network.users["a_teacher"]
+    User.objects.filter(pk=teacher.pk).update(email="a_teacher@example.cn")
+    AccountState.objects.filter(user=teacher).update(must_change_password=True)
+    client.post(reverse("wagtailadmin_password_reset"), {"email": "a_teacher@example.cn"})
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/confirm/" in line)
+    form_url = client.get(link[link.index("/admin/"):].strip())["Location"]
+    weak = client.post(form_url, {"new_password1": "abc", "new_password2": "abc"})
+    assert "密码太短" in weak.content.decode()
+    response = client.post(form_url, {"new_password1": "Mailbox-Holder-7",
+                                      "new_password2": "Mailbox-Holder-7"})
+    assert response.status_code == 302
+    assert not AccountState.objects.get(user=teacher).must_change_password
+    event = SecurityEvent.objects.get(event="password_changed")
+    assert (event.actor, event.entry["data"]) == ("a_teacher", {"via": "email_link"})
+    holder = Client()
+    assert holder.login(username="a_teacher", password="Mailbox-Holder-7")
+    assert holder.get(reverse("wagtailadmin_home")).status_code == 200
