@@ -78,16 +78,17 @@ def end_sessions(*, user_ids) -> None:
         session_generation=F("session_generation") + 1)
 
 
-def note_activation_change(*, user_id: int, active: bool) -> None:
+def note_activation_change(*, user_ids, active: bool) -> None:
     """A deactivated account's sessions end (they would revive on reactivation otherwise);
     a reactivated one starts its dormancy count afresh."""
     from cms.accounts.models import AccountState
 
-    if active:
+    if not active:
+        end_sessions(user_ids=user_ids)
+        return
+    for user_id in set(user_ids):
         AccountState.objects.update_or_create(user_id=user_id,
                                               defaults={"reactivated_at": timezone.now()})
-    else:
-        end_sessions(user_ids=[user_id])
 
 
 # Signal receivers (thin: each calls one function above) -----------------------------------
@@ -121,4 +122,11 @@ def on_user_saving(sender, instance, raw, update_fields, **kwargs) -> None:
     was_active = sender._default_manager.filter(pk=instance.pk).values_list(
         "is_active", flat=True).first()
     if was_active is not None and was_active != instance.is_active:
-        note_activation_change(user_id=instance.pk, active=instance.is_active)
+        note_activation_change(user_ids=[instance.pk], active=instance.is_active)
+
+
+def after_bulk_action(request, action_type, objects, action) -> None:
+    """Wagtail's bulk "set active state" updates the rows without saving each user."""
+    if action_type == "set_active_state" and hasattr(action, "cleaned_form"):
+        note_activation_change(user_ids=[user.pk for user in objects],
+                               active=bool(action.cleaned_form.cleaned_data["mark_as_active"]))

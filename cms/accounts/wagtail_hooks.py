@@ -3,6 +3,9 @@ from wagtail import hooks
 from wagtail.admin.ui.components import Component
 
 from cms.accounts.passwords import status_of
+from cms.accounts.sessions import after_bulk_action
+
+hooks.register("after_bulk_action", after_bulk_action)
 
 
 class PasswordExpiryPanel(Component):

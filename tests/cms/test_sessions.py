@@ -145,6 +145,18 @@ def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(networ
     assert_sent_to_login(holder, "您的账号角色或状态已经变更")
 
 
+def test_bulk_deactivation_ends_sessions_too(network):
+    teacher = network.users["a_teacher"]
+    holder = logged_in(teacher)
+    administrator = logged_in(network.users["a_administrator"])
+    url = reverse("wagtail_bulk_action", args=["auth", "user", "set_active_state"])
+    response = administrator.post(f"{url}?id={teacher.pk}", {"mark_as_active": "False"})
+    assert response.status_code == 302
+    assert not User.objects.get(pk=teacher.pk).is_active
+    User.objects.filter(pk=teacher.pk).update(is_active=True)
+    assert_sent_to_login(holder, "您的账号角色或状态已经变更")
+
+
 def test_password_change_ends_the_other_sessions_and_keeps_this_one(network):
     teacher = network.users["a_teacher"]
     here, elsewhere = logged_in(teacher), logged_in(teacher)
