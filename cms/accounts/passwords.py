@@ -175,12 +175,6 @@ class HistoryValidator:
 # Recording changes -------------------------------------------------------------------------
 
 
-def account_state(user):
-    from cms.accounts.models import AccountState
-
-    return AccountState.objects.get_or_create(user=user)[0]
-
-
 @transaction.atomic
 def remember_password(*, user, keep: int) -> None:
     """A password was saved for ``user``: keep its hash (and only the last ``keep``), note

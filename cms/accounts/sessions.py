@@ -73,7 +73,7 @@ def end_sessions(*, user_ids) -> None:
     existing = set(AccountState.objects.filter(user_id__in=user_ids)
                    .values_list("user_id", flat=True))
     AccountState.objects.bulk_create([AccountState(user_id=pk) for pk in user_ids
-                                      if pk not in existing])
+                                      if pk not in existing], ignore_conflicts=True)
     AccountState.objects.filter(user_id__in=user_ids).update(
         session_generation=F("session_generation") + 1)
 
