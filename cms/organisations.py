@@ -69,7 +69,7 @@ GLOBAL_RIGHTS: dict[str, tuple[str, ...]] = {
     Role.LEADER: ("wagtailadmin.access_admin",),
     Role.TEACHER: ("wagtailadmin.access_admin",),
     Role.ACCOUNTS: ("wagtailadmin.access_admin", "auth.add_user", "auth.change_user",
-                    "auth.delete_user", "review.view_securityevent"),
+                    "auth.delete_user", "review.view_securityevent", "accounts.unlock_account"),
 }
 
 

@@ -1,13 +1,16 @@
 from django.conf import settings
 from django.urls import include, path, re_path
+from django.views.decorators.cache import never_cache
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.api.v3.urls import api
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
 from cms.accounts import reports as confined_reports
+from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 
@@ -17,6 +20,13 @@ api.add_router("/resources/", resources_api)
 urlpatterns = [
     # Wagtail's reports, confined to what the viewer may see, on their own addresses.
     *confined_reports.urlpatterns,
+    # Wagtail's account page and e-mailed reset link, noting who changed their own password
+    # (cms.accounts).
+    path("admin/account/", require_admin_access(never_cache(AccountView.as_view())),
+         name="wagtailadmin_account"),
+    path("admin/password_reset/confirm/<uidb64>/<token>/",
+         never_cache(PasswordResetConfirmView.as_view()),
+         name="wagtailadmin_password_reset_confirm"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import Http404
 from wagtail.users.views import users as wagtail_users
 
+from cms.accounts.password_views import PasswordSetInAdminMixin
 from cms.models import CONTENT_ROLES, Role
 
 User = get_user_model()
@@ -145,11 +146,12 @@ class IndexView(wagtail_users.IndexView):
         )
 
 
-class CreateView(ConfinedFormMixin, wagtail_users.CreateView):
-    pass
+class CreateView(ConfinedFormMixin, PasswordSetInAdminMixin, wagtail_users.CreateView):
+    password_set_on_creation = True
 
 
-class EditView(ConfinedObjectMixin, ConfinedFormMixin, wagtail_users.EditView):
+class EditView(ConfinedObjectMixin, ConfinedFormMixin, PasswordSetInAdminMixin,
+               wagtail_users.EditView):
     def save_instance(self):
         # The form only shows the roles the editor may grant; keep the others.
         kept = self._kept_groups()

@@ -5,7 +5,8 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 RIGHTS = [("wagtailadmin", "access_admin"), ("auth", "add_user"), ("auth", "change_user"),
-          ("auth", "delete_user"), ("review", "view_securityevent")]
+          ("auth", "delete_user"), ("review", "view_securityevent"),
+          ("accounts", "unlock_account")]
 
 
 def add_account_administrators(apps, schema_editor):
@@ -39,6 +40,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cms', '0006_chinese_help_texts'),
         ('review', '0010_security_checkpoints'),
+        ('accounts', '0002_login_lockout'),
         ('wagtailadmin', '0001_create_admin_access_permissions'),
     ]
 

@@ -79,6 +79,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "cms.accounts.twofactor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Session limits, then a password that must be changed (cms.accounts): after the user
+    # and the messages are known.
+    "cms.accounts.middleware.SessionLimitsMiddleware",
+    "cms.accounts.middleware.PasswordChangeRequiredMiddleware",
     "review.context.ActorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -157,12 +161,40 @@ CMS_API_TOKEN_FAILURE_WINDOW = int(os.environ.get("CMS_API_TOKEN_FAILURE_WINDOW"
 CMS_API_TOKEN_RATE_LIMIT = int(os.environ.get("CMS_API_TOKEN_RATE_LIMIT", "0")) or None
 CMS_THROTTLE_CACHE = "default"
 
+# Passwords (等保 8.1.4.1, cms.accounts.passwords): 10 characters of 3 classes, not like the
+# username, none of the last 5 again; staff passwords expire (warned before), and a password
+# someone else set must be changed at the holder's next admin request.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "cms.accounts.passwords.UsernameValidator"},
+    {"NAME": "cms.accounts.passwords.ComplexityValidator",
+     "OPTIONS": {"min_length": 10, "min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cms.accounts.passwords.HistoryValidator"},  # ACCOUNTS_PASSWORD_HISTORY_COUNT
 ]
+ACCOUNTS_PASSWORD_HISTORY_COUNT = 5
+ACCOUNTS_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("ACCOUNTS_PASSWORD_MAX_AGE_DAYS", "90"))
+ACCOUNTS_PASSWORD_WARN_DAYS = int(os.environ.get("ACCOUNTS_PASSWORD_WARN_DAYS", "14"))
+# Admin views open to someone who must change their password first (add the second factor's
+# verification and enrolment views here).
+ACCOUNTS_PASSWORD_CHANGE_OPEN_VIEWS = [
+    "wagtailadmin_account", "wagtailadmin_logout", "wagtailadmin_login",
+    "wagtailadmin_password_reset", "wagtailadmin_password_reset_done",
+    "wagtailadmin_password_reset_confirm", "wagtailadmin_password_reset_complete",
+    "wagtailadmin_javascript_catalog", "wagtailadmin_sprite",
+    "accounts_2fa_setup", "accounts_2fa_verify", "accounts_2fa_passkey_options",
+    "accounts_2fa_passkey_verify",
+]
+# Sessions (cms.accounts.sessions): logged out after 30 idle minutes and 12 hours after login;
+# all of a user's sessions end on a password change, a role change or deactivation.
+ACCOUNTS_SESSION_IDLE_MINUTES = int(os.environ.get("ACCOUNTS_SESSION_IDLE_MINUTES", "30"))
+ACCOUNTS_SESSION_ABSOLUTE_HOURS = int(os.environ.get("ACCOUNTS_SESSION_ABSOLUTE_HOURS", "12"))
+SESSION_COOKIE_AGE = ACCOUNTS_SESSION_ABSOLUTE_HOURS * 3600
+# Requests the admin sends by itself (an open editor's pings): not the person's activity.
+ACCOUNTS_SESSION_PASSIVE_VIEWS = ["wagtailadmin_editing_sessions:ping",
+                                  "wagtailadmin_editing_sessions:release"]
+# Accounts without a login for this many days are deactivated (manage.py deactivate_dormant).
+ACCOUNTS_DORMANT_DAYS = int(os.environ.get("ACCOUNTS_DORMANT_DAYS", "90"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

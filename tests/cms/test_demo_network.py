@@ -24,7 +24,8 @@ def test_the_demo_network(demo, client, capsys):
     assert SchoolHomePage.objects.count() == 2
     assert ArticlePage.objects.count() == 24 + 30
 
-    # A portal, two schools, their people, all able to sign in.
+    # A portal, two schools, their people, all able to sign in, straight into the admin (no
+    # forced password change for accounts made by the demo command).
     assert PortalPage.objects.count() == 1 and SchoolHomePage.objects.count() == 2
     assert Site.objects.count() == 3
     assert Site.objects.get(is_default_site=True).root_page.specific_class is PortalPage
@@ -34,6 +35,7 @@ def test_the_demo_network(demo, client, capsys):
         # login() has none of its own to give.
         assert client.login(request=HttpRequest(), username=username,
                             password=DEMO_PASSWORD), username
+        assert client.get("/admin/").status_code == 200, username
     client.logout()
     for school in SchoolHomePage.objects.all():
         roles = {role: User.objects.filter(groups__organisation_role__home_page=school,
