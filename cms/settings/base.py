@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("CMS_DATA_DIR") or BASE_DIR / "var").resolve()
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "wagtail.admin",
     "wagtail.locales",
     "wagtail.api.v3",
+    "csp",  # Content-Security-Policy (cms.security_headers)
     "ninja",  # serves the API docs' Swagger assets locally (no CDN on school intranets)
     "wagtail",
     # After wagtail.admin: review replaces the workflow e-mails it connects.
@@ -62,6 +64,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer early (baked files), so every response carries them.
+    "cms.security_headers.ContentSecurityPolicyMiddleware",
+    "cms.security_headers.PermissionsPolicyMiddleware",
     # Before anything reads the database: an address sending bad API tokens is refused here.
     "cms.accounts.api_throttle.ApiTokenThrottleMiddleware",
     # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
@@ -291,7 +296,53 @@ ACCOUNTS_SECOND_FACTOR_FOR_ALL_STAFF = os.environ.get(
     "ACCOUNTS_SECOND_FACTOR_FOR_ALL_STAFF", "").lower() in {"1", "true", "yes"}
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No Gravatar: staff e-mail hashes would go to a foreign service, and the admin's CSP only
+# allows images from the site itself (Wagtail shows its default avatar instead).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ALLOW_UNICODE_SLUGS = True
+
+# Security headers (cms/security_headers.py; nginx sends the same with the baked files).
+# The public site: nothing inline, nothing from elsewhere. The one inline <style> is the
+# 500 page's (it must render even when static files are broken): allowed by its hash, which
+# tests/cms/test_security_headers.py recomputes from the template.
+SERVER_ERROR_STYLE_HASH = "'sha256-MFu4d8/DA4qeUrNr+T6f7binRy89X0xM2JFiOhOQ6NI='"
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF, SERVER_ERROR_STYLE_HASH],
+    "img-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}}
+# The Wagtail admin (and the API's Swagger docs): found by loading the admin in Chromium
+# under a 'self'-only policy and reading the violations. Wagtail 8 still writes inline
+# <script> elements (listings, date pickers, inline panels, the multiple chooser panel) and
+# its vendor.js inserts inline scripts and styles; style attributes are everywhere. Its CSS
+# and Swagger UI's draw data: images, and the multiple image upload previews blob: URLs;
+# previews are framed by the admin itself. Still nothing from any other origin, no plugins,
+# no <base>, no form posting elsewhere, no eval.
+CMS_ADMIN_CONTENT_SECURITY_POLICY = {
+    "PREFIXES": ["/admin/", "/api/v3/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
+# Browser features nobody here uses are off; leaders' passkeys (WebAuthn) stay allowed for
+# the site's own pages.
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "camera": [], "geolocation": [], "gyroscope": [],
+    "magnetometer": [], "microphone": [], "payment": [], "usb": [],
+    "publickey-credentials-create": ["self"], "publickey-credentials-get": ["self"],
+}
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("CMS_FROM_EMAIL", "cms@localhost")

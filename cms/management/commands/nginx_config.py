@@ -11,6 +11,7 @@ from django.template import Context, Engine
 
 from cms.baking import files, paths
 from cms.baking.middleware import DEFAULT_CACHE_CONTROL
+from cms.security_headers import permissions_policy, public_content_security_policy
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "cms.conf.template"
 
@@ -25,6 +26,13 @@ _URL_PREFIX = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
 _COOKIE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 # Printed inside double quotes in the configuration: no quote, escape, variable or control.
 _UNSAFE = re.compile(r"[\"\\$\x00-\x1f\x7f]")
+# limit_req_zone's rate: requests per second or per minute.
+_RATE = re.compile(r"^[1-9][0-9]{0,5}r/[sm]$")
+API_PREFIX = "/api/"
+# Where passwords are tried (and reset mails asked for): the login limit applies.
+LOGIN_PREFIXES = ("/admin/login/", "/admin/password_reset/")
+LOGIN_BURST = 10
+API_BURST = 50
 
 
 def _port(text: str, what: str) -> int:
@@ -57,6 +65,61 @@ def parse_listen(value: str) -> str:
                            f"{value!r}")
     _port(match.group("port"), "监听地址")
     return value
+
+
+def parse_rate(value: str, what: str) -> str:
+    if not _RATE.match(value):
+        raise CommandError(f"{what}须为“次数r/s”或“次数r/m”（如 30r/m）：{value!r}")
+    return value
+
+
+def _tls_file(option: str, value: str) -> str:
+    if not os.path.isabs(value) or _UNSAFE.search(value):
+        raise CommandError(f"{option} 须为绝对路径，且不含引号、反斜杠、$ 或控制字符：{value!r}")
+    if not os.path.isfile(value):
+        raise CommandError(f"{option} 指定的文件不存在：{value}")
+    return value
+
+
+def _https_port_suffix(tls_listen: str) -> str:
+    """What the http → https redirect appends to the host name: nothing on port 443."""
+    port = tls_listen.rsplit(":", 1)[-1]
+    return "" if port == "443" else f":{port}"
+
+
+def _security_headers(*, tls: bool) -> list[tuple[str, str]]:
+    """The headers the application sends with its public pages (SecurityMiddleware, the
+    clickjacking and cms.security_headers middlewares), for the files nginx serves itself."""
+    headers = [("X-Content-Type-Options", "nosniff"),
+               ("X-Frame-Options", _header_value("X_FRAME_OPTIONS",
+                                                 getattr(settings, "X_FRAME_OPTIONS", "DENY")))]
+    referrer = getattr(settings, "SECURE_REFERRER_POLICY", None)
+    if referrer:
+        if not isinstance(referrer, str):
+            referrer = ",".join(referrer)
+        headers.append(("Referrer-Policy", _header_value("SECURE_REFERRER_POLICY", referrer)))
+    opener = getattr(settings, "SECURE_CROSS_ORIGIN_OPENER_POLICY", None)
+    if opener:
+        headers.append(("Cross-Origin-Opener-Policy",
+                        _header_value("SECURE_CROSS_ORIGIN_OPENER_POLICY", opener)))
+    policy = public_content_security_policy()
+    if policy:
+        headers.append(("Content-Security-Policy",
+                        _header_value("CONTENT_SECURITY_POLICY", policy)))
+    features = getattr(settings, "PERMISSIONS_POLICY", None)
+    if features:
+        headers.append(("Permissions-Policy",
+                        _header_value("PERMISSIONS_POLICY",
+                                      permissions_policy(features=features))))
+    seconds = getattr(settings, "SECURE_HSTS_SECONDS", 0)
+    if tls and seconds:
+        value = f"max-age={int(seconds)}"
+        if getattr(settings, "SECURE_HSTS_INCLUDE_SUBDOMAINS", False):
+            value += "; includeSubDomains"
+        if getattr(settings, "SECURE_HSTS_PRELOAD", False):
+            value += "; preload"
+        headers.append(("Strict-Transport-Security", value))
+    return headers
 
 
 def _directory(name: str, value) -> str:
@@ -92,8 +155,15 @@ def server_names(allowed_hosts) -> tuple[str, bool]:
     return " ".join(hosts), False
 
 
-def render(*, upstream: str, listen: str) -> str:
-    """The configuration for these settings; CommandError for any value it cannot carry."""
+def render(*, upstream: str, listen: str, tls_listen: str = "443",
+           tls_certificate: str | None = None, tls_key: str | None = None,
+           login_rate: str = "30r/m", api_rate: str = "20r/s") -> str:
+    """The configuration for these settings; CommandError for any value it cannot carry.
+    With a certificate and its key, the site is served over https on ``tls_listen`` and
+    ``listen`` only redirects to it."""
+    if (tls_certificate is None) != (tls_key is None):
+        raise CommandError("--tls-certificate 和 --tls-key 须同时给出")
+    tls = tls_certificate is not None
     static_url = _url_prefix("STATIC_URL", settings.STATIC_URL)
     media_url = _url_prefix("MEDIA_URL", settings.MEDIA_URL)
     session_cookie = settings.SESSION_COOKIE_NAME
@@ -103,6 +173,18 @@ def render(*, upstream: str, listen: str) -> str:
     context = {
         "upstream": parse_upstream(upstream),
         "listen": parse_listen(listen),
+        "tls": tls,
+        "tls_listen": parse_listen(tls_listen),
+        "https_port_suffix": _https_port_suffix(tls_listen),
+        "tls_certificate": _tls_file("--tls-certificate", tls_certificate) if tls else "",
+        "tls_key": _tls_file("--tls-key", tls_key) if tls else "",
+        "login_rate": parse_rate(login_rate, "登录限速"),
+        "api_rate": parse_rate(api_rate, "API 限速"),
+        "login_burst": LOGIN_BURST,
+        "api_burst": API_BURST,
+        "api_prefix": API_PREFIX,
+        "login_prefixes": LOGIN_PREFIXES,
+        "file_headers": _security_headers(tls=tls),
         "server_names": names,
         "default_server": default_server,
         "bake_dir": _directory("BAKE_DIR", settings.BAKE_DIR),
@@ -116,8 +198,6 @@ def render(*, upstream: str, listen: str) -> str:
         "cache_control": _header_value(
             "BAKE_CACHE_CONTROL", getattr(settings, "BAKE_CACHE_CONTROL", DEFAULT_CACHE_CONTROL)),
         "content_language": _header_value("LANGUAGE_CODE", settings.LANGUAGE_CODE),
-        "x_frame_options": _header_value("X_FRAME_OPTIONS",
-                                         getattr(settings, "X_FRAME_OPTIONS", "DENY")),
     }
     try:
         source = TEMPLATE.read_text(encoding="utf-8")
@@ -140,12 +220,31 @@ class Command(BaseCommand):
                                  "（默认 127.0.0.1:8000）")
         parser.add_argument("--listen", default="80", metavar="PORT_OR_ADDR",
                             help="nginx 监听的端口或“地址:端口”（默认 80）")
+        parser.add_argument("--tls-certificate", metavar="PATH",
+                            help="TLS 证书（含中间证书链）的绝对路径；与 --tls-key 同时给出时"
+                                 "启用 https，--listen 端口只做 http → https 跳转")
+        parser.add_argument("--tls-key", metavar="PATH", help="TLS 私钥的绝对路径")
+        parser.add_argument("--tls-listen", default="443", metavar="PORT_OR_ADDR",
+                            help="https 监听的端口或“地址:端口”（默认 443）")
+        parser.add_argument("--login-rate", default="30r/m", metavar="RATE",
+                            help="每个地址提交登录和找回密码的速率上限（默认 30r/m，"
+                                 f"可突发 {LOGIN_BURST} 次，超出返回 429）")
+        parser.add_argument("--api-rate", default="20r/s", metavar="RATE",
+                            help="每个地址访问 /api/ 的速率上限（默认 20r/s，"
+                                 f"可突发 {API_BURST} 次，超出返回 429）")
         parser.add_argument("--out", metavar="FILE",
                             help="写入此文件（原子替换），如 /etc/nginx/conf.d/cms.conf；"
                                  "默认打印到标准输出")
 
-    def handle(self, *args, upstream, listen, out=None, **options):
-        text = render(upstream=upstream, listen=listen)
+    def handle(self, *args, upstream, listen, out=None, tls_certificate=None, tls_key=None,
+               tls_listen="443", login_rate="30r/m", api_rate="20r/s", **options):
+        text = render(upstream=upstream, listen=listen, tls_listen=tls_listen,
+                      tls_certificate=tls_certificate, tls_key=tls_key,
+                      login_rate=login_rate, api_rate=api_rate)
+        if tls_certificate and not getattr(settings, "SECURE_HSTS_SECONDS", 0):
+            self.stderr.write("注意：当前设置未启用 HSTS（SECURE_HSTS_SECONDS 为 0），nginx 提供的"
+                              "文件不带 Strict-Transport-Security。请用生产设置运行"
+                              "（DJANGO_SETTINGS_MODULE=cms.settings.production，CMS_TLS=1）。")
         if out is None:
             self.stdout.write(text, ending="")
             return
