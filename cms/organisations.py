@@ -72,6 +72,11 @@ GLOBAL_RIGHTS: dict[str, tuple[str, ...]] = {
                     "auth.delete_user", "review.view_securityevent", "accounts.unlock_account"),
 }
 
+# The bureau oversees the network: its web administrators read the security audit log too.
+PORTAL_EXTRA_RIGHTS: dict[str, tuple[str, ...]] = {
+    Role.ADMINISTRATOR: ("review.view_securityevent",),
+}
+
 
 @dataclass(frozen=True)
 class Organisation:
@@ -107,7 +112,7 @@ def create_portal(*, name: str, hostname: str, port: int = 80) -> Organisation:
     return _create_organisation(
         page_class=PortalPage, name=name, slug="portal", hostname=hostname, port=port,
         columns=PORTAL_DEFAULT_COLUMNS, is_default_site=True,
-        roles=(*CONTENT_ROLES, Role.ACCOUNTS),
+        roles=(*CONTENT_ROLES, Role.ACCOUNTS), extra_rights=PORTAL_EXTRA_RIGHTS,
     )
 
 
@@ -122,6 +127,7 @@ def _create_organisation(
     columns: list[tuple[str, str, str]],
     is_default_site: bool,
     roles: tuple[str, ...] = CONTENT_ROLES,
+    extra_rights: dict[str, tuple[str, ...]] | None = None,
 ) -> Organisation:
     name = name.strip()
     hostname = hostname.strip().lower()
@@ -151,6 +157,7 @@ def _create_organisation(
         _grant_page_rights(group, home, PAGE_RIGHTS[role])
         _grant_collection_rights(group, collection, COLLECTION_RIGHTS[role])
         group.permissions.add(*_permissions(GLOBAL_RIGHTS[role]))
+        group.permissions.add(*_permissions((extra_rights or {}).get(role, ())))
     for column in column_pages:
         if column.kind in TEACHER_COLUMN_KINDS:
             _grant_page_rights(groups[Role.TEACHER], column, TEACHER_COLUMN_RIGHTS)

@@ -59,3 +59,12 @@ def on_groups_changed(sender, instance, *, action: str, reverse: bool, pk_set, *
         pairs = [(instance, group) for group in Group.objects.filter(pk__in=pk_set)]
     for user, group in pairs:
         _record(event, subject_user=user, data=_role_data(group))
+
+
+def after_bulk_action(request, action_type, objects, action) -> None:
+    """Wagtail's bulk "set active state" updates the rows without saving each user."""
+    if action_type != "set_active_state" or not hasattr(action, "cleaned_form"):
+        return
+    if not action.cleaned_form.cleaned_data["mark_as_active"]:
+        for user in objects:
+            _record("account_deactivated", subject_user=user)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cms.accounts.sessions import note_activation_change
 from review.register.security import record_security_event
 
 
@@ -64,8 +65,10 @@ def deactivate(account: DormantAccount, *, days: int) -> bool:
                                                             is_active=True).first()
     if user is None:
         return False
-    user.is_active = False
-    user.save(update_fields=["is_active"])
+    # An update, not a save: this event, with the reason, is the one the log keeps (a save
+    # would add cms.accounts.audit's plain one).
+    User._default_manager.filter(pk=user.pk).update(is_active=False)
+    note_activation_change(user_ids=[user.pk], active=False)
     record_security_event(
         event="account_deactivated", actor_name="system", subject=f"user:{account.username}",
         data={"reason": "dormant", "idle_days": account.days, "threshold_days": days,

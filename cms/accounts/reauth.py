@@ -1,5 +1,6 @@
 """Re-authentication before sensitive account actions (enrolling a signing credential):
-the password and a current second-factor code, within the last few minutes.
+a login with the second factor, or the password and a current second-factor code given
+again, within the last few minutes.
 
 Whoever finds a leader's session open (or an administrator who has set the leader's
 password) could otherwise enrol a key of their own and sign as the leader.
@@ -15,13 +16,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from cms.accounts.twofactor import second_factor_age
 from review.register.security import client_address, record_security_event
 
 SESSION_KEY = "accounts_reauthenticated_at"
 
 
 def fresh_for_seconds() -> int:
-    return 60 * int(getattr(settings, "ACCOUNTS_REAUTHENTICATION_MINUTES", 5))
+    return 60 * int(settings.ACCOUNTS_REAUTHENTICATION_MINUTES)
 
 
 def is_fresh(*, reauthenticated_at: float | None, now: float, window_seconds: int) -> bool:
@@ -29,8 +31,13 @@ def is_fresh(*, reauthenticated_at: float | None, now: float, window_seconds: in
 
 
 def request_is_fresh(request) -> bool:
+    """A login with the second factor, or a re-authentication, within the window."""
+    window = fresh_for_seconds()
+    age = second_factor_age(request)
+    if age is not None and age <= window:
+        return True
     return is_fresh(reauthenticated_at=request.session.get(SESSION_KEY), now=time.time(),
-                    window_seconds=fresh_for_seconds())
+                    window_seconds=window)
 
 
 def second_factor_setup_url() -> str:

@@ -5,13 +5,14 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
 
-from cms.accounts import reauth, reports, twofactor, views
+from cms.accounts import audit, reauth, reports, twofactor, views
 from cms.accounts.passwords import status_of
 from cms.accounts.sessions import after_bulk_action
 from cms.accounts.users import check_bulk_action_on_users
 
 hooks.register("before_bulk_action", check_bulk_action_on_users)
 hooks.register("after_bulk_action", after_bulk_action)
+hooks.register("after_bulk_action", audit.after_bulk_action)
 hooks.register("before_enrol_signing_credential", reauth.require_fresh_authentication)
 hooks.register("construct_reports_menu", reports.hide_refused_reports)
 hooks.register("construct_page_chooser_queryset", reports.confine_page_chooser)

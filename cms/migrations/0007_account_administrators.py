@@ -9,6 +9,15 @@ RIGHTS = [("wagtailadmin", "access_admin"), ("auth", "add_user"), ("auth", "chan
           ("accounts", "unlock_account")]
 
 
+def _ensure_permissions(apps):
+    """Permissions are made after migrations; these must exist now."""
+    for label in {app for app, _ in RIGHTS}:
+        config = apps.get_app_config(label)
+        config.models_module = True
+        create_permissions(config, apps=apps, verbosity=0)
+        config.models_module = None
+
+
 def add_account_administrators(apps, schema_editor):
     OrganisationRole = apps.get_model("cms", "OrganisationRole")
     Group = apps.get_model("auth", "Group")
@@ -17,15 +26,13 @@ def add_account_administrators(apps, schema_editor):
         home_page__content_type__app_label="cms", home_page__content_type__model="portalpage",
         role="administrator")
     for administrators in portal_roles:
+        _ensure_permissions(apps)
+        # The bureau's web administrators read the security audit log too.
+        administrators.group.permissions.add(Permission.objects.get(
+            content_type__app_label="review", codename="view_securityevent"))
         if OrganisationRole.objects.filter(home_page=administrators.home_page_id,
                                            role="accounts").exists():
             continue
-        # Permissions are made after migrations; these must exist now.
-        for label in {app for app, _ in RIGHTS}:
-            config = apps.get_app_config(label)
-            config.models_module = True
-            create_permissions(config, apps=apps, verbosity=0)
-            config.models_module = None
         name = administrators.group.name.rsplit(" ", 1)[0] + " 账号管理员"
         group = Group.objects.create(name=name)
         OrganisationRole.objects.create(group=group, home_page_id=administrators.home_page_id,

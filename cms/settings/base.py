@@ -292,6 +292,9 @@ CACHES = {"default": {
 # administrators verify a TOTP code, a recovery code or a passkey after the password;
 # ACCOUNTS_SECOND_FACTOR_FOR_ALL_STAFF extends it to everyone who uses the admin.
 ACCOUNTS_REQUIRE_SECOND_FACTOR = True
+# Enrolling a signing credential needs the password and a second-factor code given this
+# recently (cms.accounts.reauth).
+ACCOUNTS_REAUTHENTICATION_MINUTES = 5
 ACCOUNTS_SECOND_FACTOR_FOR_ALL_STAFF = os.environ.get(
     "ACCOUNTS_SECOND_FACTOR_FOR_ALL_STAFF", "").lower() in {"1", "true", "yes"}
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME

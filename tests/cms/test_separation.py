@@ -24,8 +24,8 @@ def login(client, user):
 
 def new_account(**extra) -> dict:
     return {"username": "puppet", "email": "puppet@example.cn", "first_name": "傀",
-            "last_name": "儡", "password1": "Puppet-Passw0rd-2026",
-            "password2": "Puppet-Passw0rd-2026", **extra}
+            "last_name": "儡", "password1": "Kettle-Lantern-2026",
+            "password2": "Kettle-Lantern-2026", **extra}
 
 
 # Finding 1: account takeover through Wagtail's user copy view.

@@ -464,15 +464,15 @@ def test_filters(client, events, monkeypatch):
 def test_exports_are_recorded(client, events):
     user = staff("accounts_admin", may_see=True)
     client.force_login(user)
-    response = client.get(report_url(export="csv", event="login"),
+    response = client.get(report_url(export="csv", event="logout"),
                           REMOTE_ADDR="192.0.2.5")
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == HEADINGS and [row[5] for row in rows[1:]] == ["登录"]
+    assert rows[0] == HEADINGS and [row[5] for row in rows[1:]] == ["退出登录"]
     [export] = exported_events()
     assert (export.actor, export.address, export.entry["data"]) == (
-        "accounts_admin", "192.0.2.5", {"format": "csv", "filters": {"event": "login"}})
+        "accounts_admin", "192.0.2.5", {"format": "csv", "filters": {"event": "logout"}})
 
     response = client.get(report_url(export="xlsx"))
     assert response.status_code == 200
