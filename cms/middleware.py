@@ -23,9 +23,12 @@ class SqliteReadsMiddleware:
         if connection.vendor != "sqlite" or request.method not in READ_METHODS:
             return self.get_response(request)
         connection.ensure_connection()
-        mode = connection.transaction_mode
         connection.transaction_mode = None
         try:
             return self.get_response(request)
         finally:
-            connection.transaction_mode = mode
+            # The configured mode, not the one found: concurrent requests sharing one
+            # connection (the test live server's in-memory database) would otherwise hand
+            # each other the read mode for good.
+            connection.transaction_mode = connection.settings_dict["OPTIONS"].get(
+                "transaction_mode")

@@ -4,9 +4,6 @@ Playwright, with a CDP virtual authenticator (a platform key with user verificat
 The leader enrols the key on the 签名凭证 page, then signs the approval from the page editor's
 workflow menu; the page goes live and the register entry carries the browser's signature."""
 
-import os
-import shutil
-
 import pytest
 from django.urls import reverse
 from wagtail.models import Page
@@ -15,36 +12,10 @@ from review.models import RegisterEntry, SigningCredential
 from tests.conftest import act, task_state
 from tests.shared import PASSWORD, current_code, totp_device
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
 
 @pytest.fixture
-def browser_page(live_server, settings, monkeypatch):
-    if not os.path.exists(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"):
-        pytest.skip("Chromium is not installed (./dev.sh test installs it where it can)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
-    # between browser steps are synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.REVIEW_WEBAUTHN_RP_ID = "localhost"
-    settings.REVIEW_WEBAUTHN_ORIGINS = [live_server.url]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN")
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable")
-        cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-            "hasUserVerification": True, "isUserVerified": True,
-            "automaticPresenceSimulation": True}})
-        page.set_default_timeout(20_000)
-        yield context, page
-        browser.close()
+def browser_page(chromium):
+    return chromium
 
 
 def log_in(context, client, user, base_url):

@@ -5,7 +5,6 @@ enrols: the secret read off the page, confirmed, the recovery codes shown, the d
 passkey (a CDP virtual authenticator) serves as the second factor too."""
 
 import base64
-import os
 import re
 from binascii import unhexlify
 
@@ -20,34 +19,14 @@ from cms.accounts.models import PasskeyDevice, RecoveryCode
 from review.models import SigningCredential
 from review.register.models import SecurityEvent
 from tests.conftest import make_user
-from tests.e2e.test_passkey_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.shared import PASSWORD
 
 
 @pytest.fixture
-def browser(live_server, settings, monkeypatch):
-    if not os.path.exists(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"):
-        pytest.skip("Chromium is not installed (./dev.sh test installs it where it can)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def browser(chromium, settings):
     settings.ACCOUNTS_REQUIRE_SECOND_FACTOR = True
-    settings.REVIEW_WEBAUTHN_RP_ID = "localhost"
-    settings.REVIEW_WEBAUTHN_ORIGINS = [live_server.url]
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        context = chromium.new_context(locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        # A platform authenticator with user verification, for the passkey test.
-        cdp = context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable")
-        cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-            "hasUserVerification": True, "isUserVerified": True,
-            "automaticPresenceSimulation": True}})
-        yield page
-        chromium.close()
+    _, page = chromium
+    return page
 
 
 def sign_in_with_password(page, base_url: str, username: str) -> None:
