@@ -79,7 +79,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<21}{roles[role]:<10}{name}")
         if demo_totp_key():
             self.stdout.write(
-                "网站管理员、领导和超级管理员登录后还须输入第二因子验证码（仅开发环境）：运行 "
+                "网站管理员、领导、账号管理员和超级管理员登录后还须输入第二因子验证码"
+                "（仅开发环境）：运行 "
                 ".venv/bin/python manage.py totp_code <用户名> 查看当前验证码，或把演示密钥 "
                 f"{base32_secret(key_hex=demo_totp_key())} 添加到身份验证器应用（这些账号共用）。")
         self.stdout.write("后台：http://127.0.0.1:8000/admin/   门户：http://127.0.0.1:8000/   "
