@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from review.context import current_address, current_user
 from review.register.security import record_security_event
 
+IDENTITY_FIELDS = ("username", "email", "first_name", "last_name")
+
 
 def _record(event: str, *, subject_user, data: dict | None = None) -> None:
     record_security_event(event=event, actor=current_user(), actor_name="system",
@@ -22,13 +24,21 @@ def _role_data(group: Group) -> dict:
             "organisation_id": role.home_page_id if role else None}
 
 
-def on_user_pre_save(sender, instance, *, raw=False, **kwargs) -> None:
+def on_user_pre_save(sender, instance, *, raw=False, update_fields=None, **kwargs) -> None:
     if raw or instance.pk is None or instance._state.adding:
         return
+    if update_fields is not None and not set(update_fields) & {"is_active", "is_superuser",
+                                                               *IDENTITY_FIELDS}:
+        return  # e.g. last_login, saved at every login
     before = (sender._default_manager.filter(pk=instance.pk)
-              .values("is_active", "is_superuser").first())
+              .values("is_active", "is_superuser", *IDENTITY_FIELDS).first())
     if before is None:
         return
+    # A changed e-mail address decides where the next password-reset link goes.
+    changed = sorted(f for f in IDENTITY_FIELDS if before[f] != getattr(instance, f))
+    if changed:
+        _record("account_changed", subject_user=instance,
+                data={f: {"from": before[f], "to": getattr(instance, f)} for f in changed})
     if before["is_active"] and not instance.is_active:
         _record("account_deactivated", subject_user=instance)
     if before["is_superuser"] != instance.is_superuser:

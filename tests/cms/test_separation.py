@@ -350,3 +350,17 @@ def test_page_reports_list_only_own_schools_pages(client, network, report):
     login(client, network.users["b_administrator"])
     page = client.get(reverse(f"wagtailadmin_reports:{report}")).content.decode()
     assert network.school_b.home_page.title in page
+
+
+def test_a_changed_e_mail_address_is_in_the_security_log(client, network):
+    # Where the next password-reset link goes is an account's key.
+    leader = network.users["a_leader"]
+    login(client, network.users["county_accounts"])
+    response = client.post(reverse("wagtailusers_users:edit", args=[leader.pk]), {
+        "username": "a_leader", "email": "elsewhere@example.cn", "first_name": "甲",
+        "last_name": "领导", "is_active": "on",
+        "groups": [network.school_a.groups[Role.LEADER].pk]})
+    assert response.status_code == 302
+    changed = SecurityEvent.objects.get(event="account_changed", subject="user:a_leader")
+    assert changed.actor == "county_accounts"
+    assert changed.entry["data"]["email"] == {"from": "", "to": "elsewhere@example.cn"}
