@@ -72,9 +72,11 @@ GLOBAL_RIGHTS: dict[str, tuple[str, ...]] = {
                     "auth.delete_user", "review.view_securityevent", "accounts.unlock_account"),
 }
 
-# The bureau oversees the network: its web administrators read the security audit log too.
+# The bureau oversees the network: its web administrators read the security audit log too,
+# and ask for changes of site records and external redirects (signed by the bureau leader).
 PORTAL_EXTRA_RIGHTS: dict[str, tuple[str, ...]] = {
-    Role.ADMINISTRATOR: ("review.view_securityevent",),
+    Role.ADMINISTRATOR: ("review.view_securityevent", "sitechanges.add_sitechange",
+                         "sitechanges.change_sitechange"),
 }
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cms.resources",  # teachers' semester resources (label: resources)
     "cms.baking",  # static publishing (label: baking)
     "cms.accounts",  # who manages whom, second factors, lockout (label: accounts)
+    "cms.sitechanges",  # site records and external redirects, signed by the bureau leader
     # Second factors at login (cms.accounts.twofactor): django-otp and its TOTP devices.
     "django_otp",
     "django_otp.plugins.otp_totp",
