@@ -138,3 +138,27 @@ def test_check_live_reports_an_audience_changed_behind_the_cms_and_takes_it_down
     protected.refresh_from_db()
     assert not protected.live
     assert run_command("publication_log", "check-live")[0] == 0
+
+
+def test_moving_live_content_under_another_restriction_is_refused(network, news):
+    article = make_article(news, "要移动的文章")
+    other = network.column(network.school_a, "notices")
+    PageViewRestriction.objects.create(page=other, restriction_type="login")  # other: down
+    with pytest.raises(PublicationRefused, match="访问范围"), transaction.atomic():
+        article.move(other, pos="last-child")
+    assert article.get_parent().pk == news.pk
+
+
+def test_the_privacy_dialog_refuses_more_groups_on_live_content(client, network, news):
+    teachers, parents = _a_group(), _a_group(name="家长")
+    article = make_article(news, "教师通知", live=False)
+    restriction = PageViewRestriction.objects.create(page=article, restriction_type="groups")
+    restriction.groups.add(teachers)
+    publish(article)
+    client.force_login(network.users["a_administrator"])
+    response = privacy(client, article, restriction_type="groups",
+                       groups=[teachers.pk, parents.pk])
+    assert "放宽访问范围须经审批" in response.json()["html"]
+    assert list(restriction.groups.values_list("name", flat=True)) == ["教师"]
+    response = privacy(client, article, restriction_type="login")
+    assert "放宽访问范围须经审批" in response.json()["html"]  # login admits more than 教师
