@@ -13,6 +13,7 @@ from cms.accounts import reports as confined_reports
 from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
+from review.privacy import GuardedPrivacyView
 
 # Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
 api.add_router("/resources/", resources_api)
@@ -27,6 +28,10 @@ urlpatterns = [
     path("admin/password_reset/confirm/<uidb64>/<token>/",
          never_cache(PasswordResetConfirmView.as_view()),
          name="wagtailadmin_password_reset_confirm"),
+    # Wagtail's privacy dialog, telling first what the audience guard refuses or takes down.
+    path("admin/pages/<int:page_id>/privacy/",
+         require_admin_access(never_cache(GuardedPrivacyView.as_view())),
+         name="review_set_privacy"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

@@ -27,10 +27,16 @@ class ReviewConfig(AppConfig):
         pre_delete.connect(guard_pre_delete, dispatch_uid="review_deletion_guard")
         pre_save.connect(guard_revision_schedule, sender=Revision,
                          dispatch_uid="review_schedule_guard")
+        self._connect_audience()
         self._replace_workflow_notifications()
         self._connect_screening()
         self._connect_credentials()
         checks.register(check_log_retention)
+
+    def _connect_audience(self):
+        from review.pipeline.audience_guard import connect
+
+        connect()
 
     def _connect_credentials(self):
         from django.conf import settings

@@ -24,6 +24,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site, get_default_page_content_type
 
 from cms.baking import files, paths
+from cms.baking.audience import write_restricted
 from cms.baking.models import BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
@@ -256,6 +257,7 @@ def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None
     pruner = _Baker(root=root, report=report)
     for site_id in sorted(plan.full_sites):
         pruner.prune(site_id)
+    write_restricted(root=root)  # what BakedFileMiddleware never serves (cms.baking.audience)
     return report
 
 

@@ -18,6 +18,7 @@ from django.utils.http import http_date
 from wagtail.models import Site
 
 from cms.baking import paths
+from cms.baking.audience import restricted_file
 from cms.baking.engine import bake_root, site_directory_of
 from cms.baking.files import sha256_bytes
 from cms.baking.render import BAKING_MARK
@@ -100,6 +101,9 @@ class BakedFileMiddleware:
             if found is None:
                 return None
         path, stat, data = found
+        root = bake_root()
+        if restricted_file(root=root, site=path.relative_to(root).parts[0], relative=relative):
+            return None  # Wagtail asks for the password or a login
         etag = _etag(stat, str(path), data)
         response = HttpResponse(b"" if request.method == "HEAD" else data,
                                 content_type=paths.content_type_for(relative.name))

@@ -17,6 +17,7 @@ from django_tasks import task
 from wagtail import signals
 from wagtail.models import Page, Site
 
+from cms.baking import audience
 from cms.baking.api_cache import invalidate
 from cms.baking.engine import bake_plan
 from cms.baking.plan import plan_listings
@@ -78,6 +79,14 @@ def _queue(*, page_ids=(), site_ids=(), listing_ids=()) -> None:
     batch.listing_ids.update(listing_ids)
 
 
+def queue_pages(*, page_ids) -> None:
+    """Re-bake these pages once the transaction commits (cms.baking.audience: a view
+    restriction changed above them)."""
+    page_ids = list(page_ids)
+    if page_ids:
+        _queue(page_ids=page_ids)
+
+
 def page_published(sender, instance, **kwargs) -> None:
     _queue(page_ids=[instance.pk])
 
@@ -125,4 +134,5 @@ def connect() -> None:
     signals.unpublished.connect(resource_publication_changed, sender=Resource,
                                 dispatch_uid="resources_listing_unpublished")
     post_save.connect(site_changed, sender=Site, dispatch_uid="cms_baking_site_saved")
+    audience.connect()
     post_delete.connect(site_changed, sender=Site, dispatch_uid="cms_baking_site_deleted")

@@ -18,6 +18,7 @@ from review import keys
 from review.canonical import canonical_json, json_normalise
 from review.content import content_sha256
 from review.exceptions import ApprovalError
+from review.pipeline.audience_guard import audience_of
 from review.pipeline.records import Approval, SigningCredential
 from review.pipeline.signatures import webauthn_signature_holds
 from review.register.entries import base_content_type, describe_object, iso_utc
@@ -68,12 +69,17 @@ def _username(user) -> str | None:
 
 
 def build_approval(*, revision, operator, first_reviewer, approver, submitted_at) -> dict:
+    """The approval to sign. For a page, ``audience`` is who may read it (its view
+    restrictions and its ancestors', review.pipeline.audience); approvals signed before it
+    was added have none, and stay verifiable as signed."""
     obj = revision.as_object()
+    audience = audience_of(obj)
     return {
         **describe_object(obj),
         "revision_id": revision.pk,
         "content_sha256": revision_content_sha256(revision),
         "attachments": describe_attachments(obj),
+        **({"audience": audience} if audience is not None else {}),
         "operator": _username(operator),
         "first_reviewer": _username(first_reviewer),
         "approver": _username(approver),

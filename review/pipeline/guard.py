@@ -25,6 +25,7 @@ from wagtail.models import DraftStateMixin
 from review.context import current_actor
 from review.exceptions import PublicationRefused
 from review.pipeline.approvals import object_content_sha256, signature_holds
+from review.pipeline.audience_guard import audience_of
 from review.pipeline.intents import (
     Decision,
     Intent,
@@ -102,12 +103,29 @@ def _approval_for(instance) -> Approval:
                   .order_by("-created_at"))
     site = site_hostname(instance)
     now = timezone.now()
+    audience = audience_of(instance)
+    other_audience = False
     for approval in candidates:
         if (go_live_at := approval.payload.get("go_live_at")) and parse_iso(go_live_at) > now:
             continue  # signed to go live later, so not before
+        if not audience_holds(approval.payload, audience):
+            other_audience = True
+            continue
         if approval.payload.get("site") == site and signature_holds(approval):
             return approval
+    if other_audience:
+        raise PublicationRefused(AUDIENCE_CHANGED)
     raise PublicationRefused("该版本没有有效的领导签名审批（或未到审批的上线时间），不能发布。")
+
+
+AUDIENCE_CHANGED = ("页面的访问范围（隐私设置）与领导签名批准时不同，不能发布："
+                    "请恢复原来的访问设置，或重新提交审批。")
+
+
+def audience_holds(signed: dict, audience: list[dict] | None) -> bool:
+    """The signed audience is the current one (approvals signed before the audience was
+    part of an approval name none, and are not checked for it)."""
+    return "audience" not in signed or signed["audience"] == audience
 
 
 def _restoration_for(instance, intent: Intent | None) -> RegisterEntry | None:
@@ -121,6 +139,8 @@ def _restoration_for(instance, intent: Intent | None) -> RegisterEntry | None:
             or entry.revision_id != instance.live_revision_id
             or entry.content_sha256 != object_content_sha256(instance)):
         raise PublicationRefused("只能恢复发布登记中签名批准的内容。")
+    if not audience_holds(entry.entry.get("approval") or {}, audience_of(instance)):
+        raise PublicationRefused(AUDIENCE_CHANGED)
     return entry
 
 
@@ -165,6 +185,13 @@ def guard_pre_delete(sender, instance, **kwargs):
         raise PublicationRefused(f"《{instance}》正在公开：须先紧急撤稿（记入发布登记）再删除。")
 
 
+def signed_audience(entry: RegisterEntry) -> dict:
+    """``{"audience": …}`` of an entry that signed or carried one (else nothing), for a
+    restoration to carry on: check-live compares the latest entry's audience."""
+    approval = entry.entry.get("approval") or {}
+    return {"audience": approval["audience"]} if "audience" in approval else {}
+
+
 def register_post_save(sender, instance, raw=False, **kwargs):
     """Append the register entry for what ``guard_pre_save`` let through."""
     if (decision := take_decision(instance)) is None:
@@ -177,7 +204,7 @@ def register_post_save(sender, instance, raw=False, **kwargs):
                                "revision_id": restored.revision_id,
                                "content_sha256": restored.content_sha256,
                                "restores_seq": restored.seq, "reason": decision.intent.reason,
-                               "operator": operator},
+                               "operator": operator, **signed_audience(restored)},
                      signature=None, published_by=operator,
                      revision_id=restored.revision_id, content_sha256=restored.content_sha256)
     elif decision.kind == RegisterEntry.Kind.PUBLICATION:

@@ -18,10 +18,11 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from modelcluster.models import get_all_child_relations
 from wagtail import hooks
-from wagtail.models import DraftStateMixin, Page
+from wagtail.models import DraftStateMixin, Page, PageViewRestriction
 
 from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
 from review.pipeline.approvals import object_content_sha256
+from review.pipeline.audience import Rule, describe, effective_rules
 from review.register.models import RegisterEntry
 
 LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
@@ -33,6 +34,7 @@ class Expected:
     kind: str
     revision_id: int | None
     content_sha256: str
+    audience: list | None = None  # the signed audience (pages; None: not signed)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Mismatch:
     title: str
     reason: str
     entry_seq: int | None
+    take_down: bool = False  # restored by taking it down (what was signed cannot be put back)
 
     def __str__(self) -> str:
         where = f"（发布登记第 {self.entry_seq} 条）" if self.entry_seq else ""
@@ -53,10 +56,23 @@ def expected_states() -> dict[tuple[int, str], Expected]:
     latest: dict[tuple[int, str], Expected] = {}
     rows = (RegisterEntry.objects.order_by("seq")
             .values_list("content_type_id", "object_id", "seq", "kind", "revision_id",
-                         "content_sha256").iterator(chunk_size=10_000))
-    for content_type_id, object_id, seq, kind, revision_id, content_hash in rows:
-        latest[(content_type_id, object_id)] = Expected(seq, kind, revision_id, content_hash)
+                         "content_sha256", "entry__approval__audience")
+            .iterator(chunk_size=10_000))
+    for content_type_id, object_id, seq, kind, revision_id, content_hash, signed in rows:
+        latest[(content_type_id, object_id)] = Expected(seq, kind, revision_id, content_hash,
+                                                        signed)
     return latest
+
+
+def restrictions_by_path() -> dict[str, list[Rule]]:
+    """Every page view restriction, by the tree path of its page (a few; read once)."""
+    rules: dict[str, list[Rule]] = {}
+    for restriction in (PageViewRestriction.objects.exclude(restriction_type="none")
+                        .select_related("page").prefetch_related("groups")):
+        rules.setdefault(restriction.page.path, []).append(Rule.of(
+            kind=restriction.restriction_type,
+            groups=[group.name for group in restriction.groups.all()]))
+    return rules
 
 
 def _models():
@@ -82,15 +98,19 @@ def base_type_id(obj) -> int:
 
 def check_live(*, progress: Callable[[int], None] | None = None) -> list[Mismatch]:
     expected = expected_states()
+    restrictions = restrictions_by_path()
     seen: set[tuple[int, str]] = set()
     mismatches: list[Mismatch] = []
     for count, obj in enumerate(live_objects(), start=1):
         key = (base_type_id(obj), str(obj.pk))
         seen.add(key)
-        if (reason := _live_mismatch(obj, expected.get(key))) is not None:
-            entry = expected.get(key)
+        entry = expected.get(key)
+        if (reason := _live_mismatch(obj, entry)) is not None:
             mismatches.append(Mismatch(obj._meta.label_lower, str(obj.pk), str(obj), reason,
                                        entry.seq if entry else None))
+        elif (reason := _audience_mismatch(obj, entry, restrictions)) is not None:
+            mismatches.append(Mismatch(obj._meta.label_lower, str(obj.pk), str(obj), reason,
+                                       entry.seq, take_down=True))
         if progress and count % 1000 == 0:
             progress(count)
     missing = [(key, entry) for key, entry in expected.items()
@@ -124,6 +144,23 @@ def _live_mismatch(obj, entry: Expected | None) -> str | None:
     return None
 
 
+def _audience_mismatch(obj, entry: Expected, restrictions: dict[str, list[Rule]]
+                       ) -> str | None:
+    if entry.audience is None or not isinstance(obj, Page):
+        return None
+    current = describe(effective_rules(obj.path, restrictions))
+    if current != entry.audience:
+        return (f"访问范围与签名批准的不符（签名：{_audience_text(entry.audience)}；"
+                f"现在：{_audience_text(current)}）")
+    return None
+
+
+def _audience_text(audience: list) -> str:
+    names = {"password": "密码", "login": "登录用户"}
+    return "、".join(names.get(item.get("type"), "用户组 " + "、".join(item.get("groups", [])))
+                    for item in audience) or "公开"
+
+
 def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:
     """The stored objects for (content type id, object id) keys, a query per type and chunk."""
     by_type: dict[int, list[str]] = {}
@@ -149,6 +186,12 @@ def restore(mismatch, *, user=None) -> str:
     if obj is None:
         return "对象已被删除，无法恢复：请从备份恢复"
     obj = obj.specific if isinstance(obj, Page) else obj
+    if mismatch.take_down:
+        # The signed audience cannot be put back (the shared password is not signed): the
+        # content goes offline until it is approved again with the audience it has now.
+        TakedownAction(obj, user=user, reason="发布检查：访问范围与签名批准的不符，已撤下；"
+                       "请恢复访问设置或重新提交审批").execute(skip_permission_checks=True)
+        return "已撤下（访问范围与签名不符）"
     entry = (RegisterEntry.objects.filter(content_type=obj.get_base_content_type(),
                                           object_id=str(obj.pk)).order_by("-seq").first())
     if entry is None or entry.kind not in LIVE_KINDS:

@@ -86,7 +86,11 @@ def test_drafts_and_private_pages_are_never_served(client, network, articles):
     assert client.get(articles["draft"].url, **A_HOST).status_code == 404
     listing = html(client.get("/news/", **A_HOST))
     assert "甲中学尚未审批的草稿" not in listing
+    # Restricting a live page takes it down (issue 17: the audience is signed) ...
     PageViewRestriction.objects.create(page=articles["live"], restriction_type="login")
+    assert client.get(articles["live"].url, **A_HOST).status_code == 404
+    # ... and approved again with its restriction, it asks readers to log in.
+    publish(articles["live"])
     assert client.get(articles["live"].url, **A_HOST).status_code == 302
     assert "甲中学举行新生开学典礼" not in html(client.get("/news/", **A_HOST))
 
