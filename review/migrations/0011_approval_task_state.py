@@ -2,7 +2,8 @@
 """Bind each approval to the leader's step of the workflow it was given at (issue 17, finding
 4). Unused approvals stored before are bound to the step they were signed in where one is
 found (the approver's task state on the same object, open when the approval was made), so a
-leftover signature of a rejected, cancelled or restarted workflow is void from now on too."""
+leftover signature of a rejected, cancelled or restarted workflow is void from now on too
+(the guard refuses it; ``voided_at`` marks approvals voided from now on)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -38,6 +39,16 @@ class Migration(migrations.Migration):
             model_name='approval',
             name='task_state',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtailcore.taskstate', verbose_name='签名时的审批步骤'),
+        ),
+        migrations.AddField(
+            model_name='approval',
+            name='void_reason',
+            field=models.CharField(blank=True, max_length=200, verbose_name='作废原因'),
+        ),
+        migrations.AddField(
+            model_name='approval',
+            name='voided_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='作废时间'),
         ),
         migrations.RunPython(bind_unused_approvals, migrations.RunPython.noop),
     ]

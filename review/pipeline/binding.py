@@ -10,7 +10,10 @@ An approval signed outside any workflow (a script holding the leader's key; the 
 bootstrap) is bound to nothing but its revision and its hash.
 
 ``binding_refusal`` is plain logic over the stored values; ``approval_binding_refusal`` reads
-them from an approval (whose ``task_state__workflow_state`` should be selected with it).
+them from an approval (whose ``task_state__workflow_state`` should be selected with it). The
+guard asks it at every publication; ``VoidApprovalsAction`` (review.pipeline.actions) also
+marks such approvals void, logged, as soon as their workflow is rejected, cancelled or
+restarted, so that people see it in the history and a void approval stays void.
 """
 
 from wagtail.models import TaskState, WorkflowState
@@ -40,7 +43,9 @@ def binding_refusal(*, signed_revision_id: int, task_state_id: int | None,
 
 
 def approval_binding_refusal(approval) -> str | None:
-    """``binding_refusal`` for a stored approval."""
+    """``binding_refusal`` for a stored approval; once voided, it stays void."""
+    if approval.voided_at is not None:
+        return approval.void_reason or "签名所在的审批流程没有以这次签名完成"
     task_state = approval.task_state
     if task_state is None:
         return binding_refusal(signed_revision_id=approval.revision_id, task_state_id=None,

@@ -65,6 +65,10 @@ class Approval(models.Model):
     task_state = models.ForeignKey("wagtailcore.TaskState", null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+",
                                    verbose_name="签名时的审批步骤")
+    # Set once, when the workflow it was given in ends or restarts without it (rejected,
+    # cancelled, sent back through the workflow): it never publishes anything after that.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    void_reason = models.CharField("作废原因", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

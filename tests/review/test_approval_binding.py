@@ -12,12 +12,13 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import APIToken, Page, TaskState, WorkflowState
+from wagtail.models import APIToken, Page, PageLogEntry, TaskState, WorkflowState
 
 from review.exceptions import PublicationRefused, Refused
 from review.models import Approval, RegisterEntry
 from review.pipeline.binding import binding_refusal
 from review.pipeline.workflow import SignApprovalAction
+from review.register.models import SecurityEvent
 from tests.conftest import act, make_user, task_state
 from tests.review.world import PASSPHRASE
 
@@ -29,6 +30,10 @@ def bearer(user) -> dict:
 
 def is_live(page) -> bool:
     return Page.objects.filter(pk=page.pk, live=True).exists()
+
+
+def voided_in_history(page) -> int:
+    return PageLogEntry.objects.filter(page_id=page.pk, action="review.approval_voided").count()
 
 
 def step(page) -> str:
@@ -83,14 +88,20 @@ def test_finding_4_leftover_signature_of_a_rejected_revision_publishes_nothing(
     approval = leader_edits_and_signs(client, world, at_leader, body="领导修改后的正文。")
     assert step(at_leader) == "FirstReviewTask"  # the edit sent it back through the workflow
     assert approval.revision_id == Page.objects.get(pk=at_leader.pk).latest_revision_id
+    # Void from that moment, and people can see it: the page's history, the security log.
+    assert approval.voided_at is not None and "重新开始" in approval.void_reason
+    assert voided_in_history(at_leader) == 1
+    assert SecurityEvent.objects.filter(event="approval_voided",
+                                        entry__data__approval_id=approval.pk).exists()
     act(client, world.users["reviewer"], at_leader, "reject", {"comment": "领导改后有误"})
     assert WorkflowState.objects.get(object_id=str(at_leader.pk)).status == "needs_changes"
     entries = RegisterEntry.objects.count()
     response = api_publish(client, world, at_leader)
     assert response.status_code == 403, response.content
-    assert "已被退回" in refused_reason(response)
+    assert "已作废" in refused_reason(response)
     assert not is_live(at_leader)
     assert RegisterEntry.objects.count() == entries
+    assert voided_in_history(at_leader) == 1
 
 
 def workflow_of(page) -> WorkflowState:
@@ -127,13 +138,20 @@ def test_restarted_workflow_still_under_review_publishes_nothing(client, world, 
     assert not is_live(at_leader) and RegisterEntry.objects.count() == entries
 
 
+def unvoid(approval) -> None:
+    """The approval as stored before approvals were voided (the guard alone refuses it)."""
+    Approval.objects.filter(pk=approval.pk).update(voided_at=None, void_reason="")
+
+
 def test_cancelled_workflow_publishes_nothing(client, world, at_leader):
     approval = leader_edits_and_signs(client, world, at_leader, body="领导修改后的正文。")
+    unvoid(approval)
     client.force_login(world.users["author"])
     response = client.post(reverse("wagtailadmin_pages:edit", args=[at_leader.pk]),
                            edit_form(at_leader, **{"action-cancel-workflow": "1"}))
     assert response.status_code in (200, 302)
     assert workflow_of(at_leader).status == WorkflowState.STATUS_CANCELLED
+    assert "已取消" in Approval.objects.get(pk=approval.pk).void_reason
     entries = RegisterEntry.objects.count()
     assert api_publish(client, world, at_leader).status_code == 403
     # From code, the signed revision itself: refused, and why.
@@ -217,12 +235,28 @@ def test_the_migration_binds_leftover_approvals_stored_before(client, world, at_
     approval = leader_edits_and_signs(client, world, at_leader, body="领导修改后的正文。")
     act(client, world.users["reviewer"], at_leader, "reject", {"comment": "领导改后有误"})
     bound_to = approval.task_state_id
-    Approval.objects.filter(pk=approval.pk).update(task_state=None)  # as stored before
+    Approval.objects.filter(pk=approval.pk).update(task_state=None, voided_at=None,
+                                                   void_reason="")  # as stored before
     migration = importlib.import_module("review.migrations.0011_approval_task_state")
     migration.bind_unused_approvals(apps, None)
     assert Approval.objects.get(pk=approval.pk).task_state_id == bound_to
-    assert api_publish(client, world, at_leader).status_code == 403
+    response = api_publish(client, world, at_leader)
+    assert response.status_code == 403 and "已被退回" in refused_reason(response)
     assert not is_live(at_leader)
+
+
+def test_a_rejection_voids_a_leftover_signature_not_yet_void(client, world, at_leader):
+    approval = leader_edits_and_signs(client, world, at_leader, body="领导修改后的正文。")
+    unvoid(approval)
+    act(client, world.users["reviewer"], at_leader, "reject", {"comment": "领导改后有误"})
+    assert "已被退回" in Approval.objects.get(pk=approval.pk).void_reason
+
+
+def test_the_signature_the_workflow_finished_with_is_never_voided(client, world, at_leader):
+    act(client, world.users["leader"], at_leader, "approve", {"passphrase": PASSPHRASE})
+    assert is_live(at_leader)
+    assert Approval.objects.get(register_entry__object_id=str(at_leader.pk)).voided_at is None
+    assert voided_in_history(at_leader) == 0
 
 
 # --- The rule, without a database --------------------------------------------------------------
