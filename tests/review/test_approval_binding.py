@@ -284,3 +284,36 @@ def test_an_approval_signed_outside_a_workflow_is_bound_to_its_revision_only():
 ])
 def test_an_approval_is_void_when_its_workflow_did_not_finish_with_it(change, reason):
     assert reason in binding_refusal(**{**BOUND, **change})
+
+
+# --- A snippet, from code -----------------------------------------------------------------------
+
+def test_a_snippets_leftover_signature_publishes_nothing_from_code(world):
+    """The same for a snippet, driven from code (cms.publishing, what scripts use): a draft
+    saved while the leader signs sends it back; the signature publishes nothing, also after
+    the rejection, and the pipeline then publishes with a fresh one."""
+    from cms.publishing import act as act_in_code
+    from cms.publishing import submit
+    from tests.testapp.models import Notice
+
+    users = world.users
+    notice = Notice.objects.create(home=world.home, title="校园开放日安排",
+                                   text="本周六上午九点开放。", live=False)
+    notice.save_revision(user=users["author"])
+    submit(notice, user=users["author"])
+    act_in_code(notice, user=users["reviewer"], action="approve")
+    notice.text = "改为周日上午九点开放。"
+    notice.save_revision(user=users["author"])  # while the leader reads it
+    act_in_code(notice, user=users["leader"], action="approve", passphrase=PASSPHRASE)
+    leftover = Approval.objects.get(object_id=str(notice.pk))
+    assert leftover.voided_at is not None
+    act_in_code(notice, user=users["reviewer"], action="reject", comment="时间待定")
+    with pytest.raises(PublicationRefused, match="已作废"):
+        leftover.revision.publish(skip_permission_checks=True)
+    assert not Notice.objects.get(pk=notice.pk).live
+    assert not RegisterEntry.objects.filter(object_id=str(notice.pk),
+                                            content_type__app_label="testapp").exists()
+    submit(notice, user=users["author"])
+    act_in_code(notice, user=users["reviewer"], action="approve")
+    act_in_code(notice, user=users["leader"], action="approve", passphrase=PASSPHRASE)
+    assert Notice.objects.get(pk=notice.pk).live
