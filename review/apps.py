@@ -29,6 +29,7 @@ class ReviewConfig(AppConfig):
                          dispatch_uid="review_schedule_guard")
         self._connect_audience()
         self._replace_workflow_notifications()
+        self._connect_approval_voiding()
         self._connect_screening()
         self._connect_credentials()
         checks.register(check_log_retention)
@@ -37,6 +38,18 @@ class ReviewConfig(AppConfig):
         from review.pipeline.audience_guard import connect
 
         connect()
+
+    def _connect_approval_voiding(self):
+        from wagtail.models import WorkflowState
+        from wagtail.signals import task_submitted, workflow_cancelled, workflow_rejected
+
+        from review.pipeline.actions import void_after_workflow_change
+
+        for signal, uid in ((workflow_rejected, "review_void_approvals_rejected"),
+                            (workflow_cancelled, "review_void_approvals_cancelled")):
+            signal.connect(void_after_workflow_change, sender=WorkflowState, dispatch_uid=uid)
+        task_submitted.connect(void_after_workflow_change,
+                               dispatch_uid="review_void_approvals_task_submitted")
 
     def _connect_credentials(self):
         from django.conf import settings

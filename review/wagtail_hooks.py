@@ -39,6 +39,15 @@ def register_review_log_actions(actions):
             return (f"领导已签名审批（密钥 {data.get('key_id', '')[:12]}…，"
                     f"{data.get('alg', '')}，内容哈希 {data.get('content_sha256', '')[:12]}…）")
 
+    @actions.register_action("review.approval_voided")
+    class ApprovalVoided(LogFormatter):
+        label = "领导签名作废"
+
+        def format_message(self, log_entry):
+            data = log_entry.data
+            return (f"{data.get('approver', '')} 的签名审批已作废（密钥 "
+                    f"{data.get('key_id', '')[:12]}…）：{data.get('reason', '')}")
+
     @actions.register_action("review.credential_revoked")
     class CredentialRevoked(LogFormatter):
         label = "吊销签名凭证"

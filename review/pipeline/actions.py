@@ -18,11 +18,13 @@ from wagtail.actions.publish_revision import PublishRevisionAction
 from wagtail.log_actions import log
 from wagtail.models import Page
 
+from review.context import current_address
 from review.exceptions import CannotMask, Refused
 from review.pipeline import signals
+from review.pipeline.binding import approval_binding_refusal
 from review.pipeline.intents import Restoration, Takedown, declare
 from review.pipeline.panels import latest_screening
-from review.pipeline.records import SigningCredential, TakedownAcknowledgement
+from review.pipeline.records import Approval, SigningCredential, TakedownAcknowledgement
 from review.pipeline.takedown import leaders_of
 from review.register.entries import latest_entry_for, object_of
 from review.register.models import RegisterEntry
@@ -147,6 +149,57 @@ class RestoreRegisteredAction:
                 data={"seq": self.entry.seq, "reason": self.reason})
         signals.restored.send(sender=type(publish.object), instance=publish.object,
                               entry=self.entry, user=self.user)
+
+
+class VoidApprovalsAction:
+    """The leader's unused approvals given in ``workflow_state`` whose workflow will not
+    finish with them — it was rejected, cancelled, or sent back to an earlier step — are
+    void: marked so once, with the reason, in the content's history and the security log.
+    (The guard refuses them in any case: review.pipeline.binding.) Run by the system when the
+    workflow changes (``void_after_workflow_change``); ``user`` is who changed it."""
+
+    def __init__(self, workflow_state, *, user=None) -> None:
+        self.workflow_state = workflow_state
+        self.user = user
+
+    def execute(self) -> list[Approval]:
+        voided = []
+        with transaction.atomic():
+            approvals = (Approval.objects.select_for_update(of=("self",))
+                         .select_related("credential", "task_state__workflow_state")
+                         .filter(task_state__workflow_state=self.workflow_state,
+                                 register_entry__isnull=True, voided_at=None))
+            for approval in approvals:
+                if (reason := approval_binding_refusal(approval)) is None:
+                    continue
+                _void(approval, reason=reason, user=self.user)
+                voided.append(approval)
+        for approval in voided:
+            signals.approval_voided.send(sender=Approval, instance=approval, user=self.user)
+        return voided
+
+
+def _void(approval: Approval, *, reason: str, user) -> None:
+    approval.voided_at = timezone.now()
+    approval.void_reason = reason
+    approval.save(update_fields=["voided_at", "void_reason"])
+    obj = approval.task_state.workflow_state.content_object
+    obj = obj.specific if isinstance(obj, Page) else obj
+    data = {"approval_id": approval.pk, "revision_id": approval.revision_id,
+            "key_id": approval.credential.key_id, "approver": approval.approver.get_username(),
+            "reason": reason}
+    log(instance=obj, action="review.approval_voided", revision=approval.revision, user=user,
+        data=data)
+    record_security_event(event="approval_voided", actor=user, address=current_address(),
+                          subject=f"{obj._meta.label_lower}:{approval.object_id}", data=data)
+
+
+def void_after_workflow_change(sender, instance, user=None, **kwargs):
+    """Receiver of ``workflow_rejected`` and ``workflow_cancelled`` (``instance`` the
+    WorkflowState) and of ``task_submitted`` (``instance`` the TaskState that started: a step
+    starting after the leader signed means the workflow went back instead of finishing)."""
+    workflow_state = getattr(instance, "workflow_state", instance)
+    VoidApprovalsAction(workflow_state, user=user).execute()
 
 
 def _credential_event(*, event: str, credential: SigningCredential, actor, address: str,

@@ -103,7 +103,7 @@ def enrol_passphrase_credential(*, user, passphrase: str, name: str = "",
 
 @transaction.atomic
 def sign_with_passphrase(*, credential: SigningCredential, passphrase: str, payload: dict,
-                         revision) -> Approval:
+                         revision, task_state=None) -> Approval:
     if not credential.is_active:
         raise ApprovalError("签名凭证已吊销。")
     if credential.kind != SigningCredential.Kind.PASSPHRASE:
@@ -116,15 +116,17 @@ def sign_with_passphrase(*, credential: SigningCredential, passphrase: str, payl
     signature = {"alg": "ed25519", "key_id": credential.key_id,
                  "value": base64.b64encode(value).decode()}
     return record_approval(credential=credential, payload=payload, signature=signature,
-                           revision=revision)
+                           revision=revision, task_state=task_state)
 
 
-def record_approval(*, credential, payload, signature, revision) -> Approval:
-    """Store an approval whose signature verifies; refuse anything else."""
+def record_approval(*, credential, payload, signature, revision, task_state=None) -> Approval:
+    """Store an approval whose signature verifies; refuse anything else. ``task_state`` is
+    the leader's step of the workflow it is given at (None outside a workflow)."""
     approval = Approval(
         content_type=base_content_type(revision.as_object()), object_id=str(revision.object_id),
         revision=revision, content_sha256=payload["content_sha256"], payload=payload,
         signature=signature, credential=credential, approver=credential.user,
+        task_state=task_state,
     )
     if not signature_holds(approval):
         raise ApprovalError("签名验证失败。")

@@ -6,8 +6,10 @@ approval, API v3 actions, copies, aliases, moves, ``Revision.publish`` from code
 receiver sees them all (for pages inside ``Page.save``'s transaction, so a refusal rolls the
 save back). It allows a save of live content only when
 
-* it publishes a revision carrying an unused leader's approval whose signature verifies and
-  whose ``content_sha256`` equals the hash of exactly what is being saved; or
+* it publishes a revision carrying an unused leader's approval whose signature verifies,
+  whose ``content_sha256`` equals the hash of exactly what is being saved, and whose workflow
+  finished with it (not rejected, cancelled or restarted after it: review.pipeline.binding);
+  or
 * the object was already live from the same revision and what readers see does not change
   (a move within its site, a lock, a new draft beside it).
 
@@ -26,6 +28,7 @@ from review.context import current_actor
 from review.exceptions import PublicationRefused
 from review.pipeline.approvals import object_content_sha256, signature_holds
 from review.pipeline.audience_guard import audience_of
+from review.pipeline.binding import VOID, approval_binding_refusal
 from review.pipeline.intents import (
     Decision,
     Intent,
@@ -94,25 +97,35 @@ def _check_unchanged(instance, update_fields) -> None:
             raise PublicationRefused("已发布的页面不能移到其他网站：须在目标网站重新审批。")
 
 
+def unused_approvals():
+    """Approvals not yet used by a publication, with what checking them reads."""
+    return (Approval.objects.select_related("credential", "task_state__workflow_state")
+            .filter(register_entry__isnull=True))
+
+
 def _approval_for(instance) -> Approval:
     content_hash = object_content_sha256(instance)
-    candidates = (Approval.objects.select_related("credential")
+    candidates = (unused_approvals()
                   .filter(content_type=base_content_type(instance), object_id=str(instance.pk),
-                          revision_id=instance.live_revision_id, content_sha256=content_hash,
-                          register_entry__isnull=True)
+                          revision_id=instance.live_revision_id, content_sha256=content_hash)
                   .order_by("-created_at"))
     site = site_hostname(instance)
     now = timezone.now()
     audience = audience_of(instance)
     other_audience = False
+    void = None
     for approval in candidates:
         if (go_live_at := approval.payload.get("go_live_at")) and parse_iso(go_live_at) > now:
             continue  # signed to go live later, so not before
+        if approval.payload.get("site") != site or not signature_holds(approval):
+            continue
         if not audience_holds(approval.payload, audience):
             other_audience = True
             continue
-        if approval.payload.get("site") == site and signature_holds(approval):
+        if (void := approval_binding_refusal(approval)) is None:
             return approval
+    if void is not None:
+        raise PublicationRefused(VOID.format(reason=void))
     if other_audience:
         raise PublicationRefused(AUDIENCE_CHANGED)
     raise PublicationRefused("该版本没有有效的领导签名审批（或未到审批的上线时间），不能发布。")
@@ -171,9 +184,9 @@ def guard_revision_schedule(sender, instance, raw=False, update_fields=None, **k
         return
     if update_fields is not None and "approved_go_live_at" not in update_fields:
         return
-    approvals = (Approval.objects.select_related("credential")
-                 .filter(revision_id=instance.pk, register_entry__isnull=True))
-    if not any(signature_holds(approval) for approval in approvals):
+    approvals = unused_approvals().filter(revision_id=instance.pk)
+    if not any(signature_holds(approval) and approval_binding_refusal(approval) is None
+               for approval in approvals):
         raise PublicationRefused("未经领导签名审批的版本不能定时发布。")
 
 

@@ -146,7 +146,7 @@ def verify_assertion(*, credential: SigningCredential, assertion, challenge: byt
 
 @transaction.atomic
 def sign_with_passkey(*, credential: SigningCredential, payload: dict, assertion,
-                      revision) -> Approval:
+                      revision, task_state=None) -> Approval:
     verify_assertion(credential=credential, assertion=assertion,
                      challenge=approval_challenge(payload))
     response = parse_assertion(assertion)["response"]
@@ -155,4 +155,4 @@ def sign_with_passkey(*, credential: SigningCredential, payload: dict, assertion
                  "value": b64("signature"), "authenticator_data": b64("authenticatorData"),
                  "client_data_json": b64("clientDataJSON")}
     return record_approval(credential=credential, payload=payload, signature=signature,
-                           revision=revision)
+                           revision=revision, task_state=task_state)

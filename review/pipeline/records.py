@@ -46,7 +46,8 @@ class SigningCredential(models.Model):
 
 
 class Approval(models.Model):
-    """A leader's signed approval of one revision: what may go live, and nothing else."""
+    """A leader's signed approval of one revision: what may go live, and nothing else — and
+    only if the workflow it was given in finished with it (``task_state``)."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=255)
@@ -59,6 +60,15 @@ class Approval(models.Model):
                                    related_name="approvals")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+")
+    # The leader's step of the workflow the approval was given at: it publishes only what
+    # that workflow finished with (review.pipeline.binding). None: signed outside a workflow.
+    task_state = models.ForeignKey("wagtailcore.TaskState", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="签名时的审批步骤")
+    # Set once, when the workflow it was given in ends or restarts without it (rejected,
+    # cancelled, sent back through the workflow): it never publishes anything after that.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    void_reason = models.CharField("作废原因", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,6 +13,8 @@ takedown_acknowledged = Signal()
 restored = Signal()
 # SignApprovalAction: ``instance`` the Approval.
 approval_signed = Signal()
+# VoidApprovalsAction: ``instance`` the Approval made void.
+approval_voided = Signal()
 # EnrolCredentialAction: ``instance`` the new SigningCredential.
 credential_enrolled = Signal()
 # RevokeCredentialAction, RevokeAfterPasswordResetAction: ``instance`` the SigningCredential.

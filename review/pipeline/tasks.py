@@ -185,10 +185,14 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
         return "所选用户组（领导）成员签名审批；初审人和提交人不能审批。"
 
     def excluded(self, workflow_state, user) -> bool:
+        """The submitter, and whoever passed an earlier step (the first reviewer). A leader
+        whose own signature sent the content back through the workflow (they edited it as
+        they signed) signs again at the end."""
         if super().excluded(workflow_state, user):
             return True
-        return workflow_state.task_states.filter(status=TaskState.STATUS_APPROVED,
-                                                 finished_by=user).exists()
+        return (workflow_state.task_states.filter(status=TaskState.STATUS_APPROVED,
+                                                  finished_by=user)
+                .exclude(task__in=LeaderApprovalTask.objects.all()).exists())
 
     def approve_actions(self):
         return [("approve", "签名批准", True)]

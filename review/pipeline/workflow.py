@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from wagtail.log_actions import log
-from wagtail.models import TaskState
+from wagtail.models import TaskState, WorkflowState
 
 from review.exceptions import ApprovalError, Refused, SignatureRefused
 from review.pipeline import signals
@@ -25,8 +25,12 @@ PREPARED_APPROVAL_TTL = timedelta(minutes=10)
 PREPARED_FIELDS = ("approved_at", "nonce")
 
 
-def first_reviewer(workflow_state):
-    state = (workflow_state.task_states.filter(status=TaskState.STATUS_APPROVED)
+def first_reviewer(*, workflow_state, revision):
+    """Who passed ``revision`` at a person's step before the leader's: the earliest approval
+    by a person of a task state over that very revision (an edit sends content back through
+    the workflow, so whoever reviewed an earlier revision did not review this one)."""
+    state = (workflow_state.task_states
+             .filter(status=TaskState.STATUS_APPROVED, revision=revision)
              .exclude(finished_by=None).order_by("finished_at").first())
     return state.finished_by if state else None
 
@@ -36,8 +40,9 @@ def prepare_approval(*, task_state, user) -> tuple[dict, object]:
     workflow_state = task_state.workflow_state
     revision = workflow_state.content_object.get_latest_revision()
     payload = build_approval(revision=revision, operator=workflow_state.requested_by,
-                             first_reviewer=first_reviewer(workflow_state), approver=user,
-                             submitted_at=workflow_state.created_at)
+                             first_reviewer=first_reviewer(workflow_state=workflow_state,
+                                                            revision=revision),
+                             approver=user, submitted_at=workflow_state.created_at)
     return payload, revision
 
 
@@ -60,7 +65,8 @@ def prepared_approval_matches(*, prepared: dict, fresh: dict, now: datetime) -> 
 class SignApprovalAction:
     """The leader's signed approval of the content at a leader-approval task (check → sign →
     ``log()`` → signal). Neither the submitter nor the first reviewer may give it: the task
-    decides who may (``user_may_approve``)."""
+    decides who may (``user_may_approve``). Only the workflow's current step, in progress,
+    is signed at, and the approval is bound to it (review.pipeline.binding)."""
 
     def __init__(self, task_state, *, user, passphrase: str = "", approval_payload: str = "",
                  webauthn_assertion: str = "") -> None:
@@ -71,6 +77,11 @@ class SignApprovalAction:
         self.webauthn_assertion = webauthn_assertion
 
     def check(self) -> None:
+        workflow_state = self.task_state.workflow_state
+        if (self.task_state.status != TaskState.STATUS_IN_PROGRESS
+                or workflow_state.status != WorkflowState.STATUS_IN_PROGRESS
+                or workflow_state.current_task_state_id != self.task_state.pk):
+            raise Refused("这一审批步骤已经结束，不能再签名。")
         task = self.task_state.task.specific
         may_approve = getattr(task, "user_may_approve", None)
         if may_approve is None or not may_approve(
@@ -84,10 +95,12 @@ class SignApprovalAction:
             if self.webauthn_assertion:
                 approval = _sign_with_passkey(user=self.user, fresh=payload, revision=revision,
                                               prepared_json=self.approval_payload,
-                                              assertion=self.webauthn_assertion)
+                                              assertion=self.webauthn_assertion,
+                                              task_state=self.task_state)
             else:
                 approval = _sign_with_passphrase(user=self.user, payload=payload,
-                                                 revision=revision, passphrase=self.passphrase)
+                                                 revision=revision, passphrase=self.passphrase,
+                                                 task_state=self.task_state)
         except ApprovalError as error:
             raise SignatureRefused(str(error)) from error
         log(instance=self.task_state.workflow_state.content_object, action="review.signed",
@@ -98,7 +111,7 @@ class SignApprovalAction:
         return approval
 
 
-def _sign_with_passphrase(*, user, payload, revision, passphrase) -> Approval:
+def _sign_with_passphrase(*, user, payload, revision, passphrase, task_state) -> Approval:
     credential = (SigningCredential.objects
                   .filter(user=user, kind=SigningCredential.Kind.PASSPHRASE, revoked_at=None)
                   .order_by("-created_at").first())
@@ -107,10 +120,11 @@ def _sign_with_passphrase(*, user, payload, revision, passphrase) -> Approval:
     if not passphrase:
         raise ApprovalError("请输入签名口令。")
     return sign_with_passphrase(credential=credential, passphrase=passphrase, payload=payload,
-                                revision=revision)
+                                revision=revision, task_state=task_state)
 
 
-def _sign_with_passkey(*, user, fresh, revision, prepared_json, assertion) -> Approval:
+def _sign_with_passkey(*, user, fresh, revision, prepared_json, assertion,
+                       task_state) -> Approval:
     try:
         prepared = json.loads(prepared_json)
     except ValueError as error:
@@ -124,4 +138,4 @@ def _sign_with_passkey(*, user, fresh, revision, prepared_json, assertion) -> Ap
         raise ApprovalError("这份签名已经用过。")
     credential = credential_for_assertion(user=user, assertion=assertion)
     return sign_with_passkey(credential=credential, payload=prepared, assertion=assertion,
-                             revision=revision)
+                             revision=revision, task_state=task_state)

@@ -36,6 +36,7 @@ EVENTS: dict[str, str] = {
     "account_deleted": "删除账号",
     "credential_enrolled": "登记签名凭证",
     "credential_revoked": "吊销签名凭证",
+    "approval_voided": "领导签名作废",
     "token_created": "创建 API 令牌",
     "token_revoked": "吊销 API 令牌",
     "api_throttled": "API 令牌尝试过多",
