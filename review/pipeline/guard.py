@@ -83,13 +83,18 @@ def check_save(instance, update_fields, old) -> Approval | None:
     if old["live"] and old["live_revision_id"] == instance.live_revision_id:
         _check_unchanged(instance, update_fields)
         return None
-    check_attachments_allowed(instance)
-    return _approval_for(instance)
+    approval = _approval_for(instance)
+    check_attachments_allowed(approval.revision.as_object())
+    return approval
 
 
 def check_attachments_allowed(instance) -> None:
     """Refuse if a ``review_attachment_allowed`` hook refuses a file the object declares.
-    The refusal names no file: it may be another organisation's."""
+    The refusal names no file: it may be another organisation's.
+
+    The guard asks this of the signed revision's object (whose content hash the approval
+    has just matched with what is saved), not of the object being saved: reading its files
+    walks its StreamFields, which would normalise their stored form."""
     allowed = hooks.get_hooks("review_attachment_allowed")
     if not allowed:
         return

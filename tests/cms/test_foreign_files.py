@@ -242,3 +242,44 @@ def test_guard_publishes_own_files(network, files):
                            attachments=[files["a_doc"]])
     assert article.live
     assert article.review_attachments() == [files["a_doc"]]
+
+
+# --- A school's resource (snippet) ---------------------------------------------------------
+
+def test_resource_form_refuses_another_schools_document(client, network, files):
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from cms.resources.models import Resource, Semester
+    from tests.conftest import blank_pdf
+
+    today = timezone.localdate()
+    semester = Semester.objects.create(start_year=today.year, term=1,
+                                       start_date=today - datetime.timedelta(days=30),
+                                       end_date=today + datetime.timedelta(days=60))
+    client.force_login(network.users["a_teacher"])
+    client.post(reverse("resources_mine"), {
+        "semester": semester.pk, "kind": "paper", "subject": "语文", "grade": "初一",
+        "source_channel": "made", "visibility": "public",
+        "files": [SimpleUploadedFile("论文.pdf", blank_pdf())]})
+    resource = Resource.objects.get()
+    own = resource.files.get()
+    client.force_login(network.users["a_administrator"])
+    response = client.post(
+        reverse("wagtailsnippets_resources_resource:edit", args=[resource.pk]), {
+            "title": resource.title, "kind": "paper", "subject": "语文", "grade": "初一",
+            "semester": semester.pk, "source_channel": "made", "visibility": "public",
+            "description": "",
+            "files-TOTAL_FORMS": "2", "files-INITIAL_FORMS": "1", "files-MIN_NUM_FORMS": "0",
+            "files-MAX_NUM_FORMS": "1000",
+            "files-0-id": str(own.pk), "files-0-document": str(own.document_id),
+            "files-0-ORDER": "1", "files-0-DELETE": "",
+            "files-1-id": "", "files-1-document": str(files["b_doc"].pk),
+            "files-1-ORDER": "2", "files-1-DELETE": ""})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shows_refusal(page) and "乙校内部" not in page
+    latest = Resource.objects.get(pk=resource.pk).get_latest_revision_as_object()
+    assert [item.document_id for item in latest.files.all()] == [own.document_id]
