@@ -1,10 +1,168 @@
 """Admin forms for the content model."""
 
-from wagtail.admin.forms import WagtailAdminPageForm
+from django import forms
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
+from wagtail.blocks import (
+    BaseStreamBlock,
+    BaseStructBlock,
+    ChooserBlock,
+    ListBlock,
+    StreamBlockValidationError,
+)
+from wagtail.blocks.base import BlockField
+
+from cms.file_scope import (
+    NOT_OWN_FILE,
+    allowed_files,
+    file_models,
+    foreign_files,
+    is_file_model,
+    is_organisation_content,
+    load_files,
+    organisation_collection,
+    value_file_keys,
+)
 
 
-class CmsPageForm(WagtailAdminPageForm):
-    """Reports a change only when the editor changed something.
+class OwnFilesFormMixin:
+    """Content of an organisation uses only its own documents and images (cms.file_scope).
+
+    Choosers (cover image, attachments' documents and any other file field, in the form and
+    its inline formsets) offer only those, so another organisation's file and a file that
+    does not exist get the same error and the answer says nothing about either; files that
+    StreamField blocks and rich text refer to are checked when the form is cleaned. The admin
+    and API v3 (which binds the same form) both pass here."""
+
+    def file_scope(self):
+        """(governed, collection): whether the rule applies, and the allowed collection."""
+        raise NotImplementedError
+
+    def confine_file_choices(self) -> None:
+        governed, collection = self.file_scope()
+        if not governed:
+            return
+        forms_ = [self]
+        for formset in getattr(self, "formsets", {}).values():
+            forms_ += [*formset.forms, formset.empty_form]
+        for form in forms_:
+            for field in form.fields.values():
+                model = getattr(getattr(field, "queryset", None), "model", None)
+                if isinstance(field, forms.ModelChoiceField) and is_file_model(model):
+                    field.queryset = allowed_files(model, collection)
+                    field.error_messages = {**field.error_messages,
+                                            "invalid_choice": NOT_OWN_FILE}
+
+    def refuse_foreign_references(self) -> None:
+        """Files the form's StreamField blocks and rich text refer to: own ones only. A chooser
+        block's submitted id that names another organisation's file or nothing at all gets
+        the same error (Wagtail would quietly drop a missing one: the difference would tell
+        that the id exists), and is blanked, so that the form shown again does not show the
+        file's title or preview either."""
+        governed, collection = self.file_scope()
+        if not governed:
+            return
+        for name, field in self.fields.items():
+            if isinstance(field, BlockField):
+                chosen = list(chosen_files(field.block, self.data, self.add_prefix(name)))
+                keys = [(model, pk) for model, pk, _key in chosen]
+            else:
+                value = self.cleaned_data.get(name)
+                model_field = _model_field(self._meta.model, name)
+                if value is None or not hasattr(model_field, "extract_references"):
+                    continue
+                chosen = []
+                keys = list(value_file_keys(model_field, value))
+            refused = refused_keys(keys, collection=collection)
+            if refused:
+                self.add_error(name, not_own_file_error(field))
+                blank(self, [key for model, pk, key in chosen if (model, pk) in refused])
+        self.forget_refused_choices()
+
+    def forget_refused_choices(self) -> None:
+        """Blank a refused file choice (another organisation's, or none at all): Wagtail's
+        chooser widget would show the title of whatever the submitted id names."""
+        forms_ = [self]
+        for formset in getattr(self, "formsets", {}).values():
+            forms_ += formset.forms
+        for form in forms_:
+            for name, field in form.fields.items():
+                model = getattr(getattr(field, "queryset", None), "model", None)
+                if (isinstance(field, forms.ModelChoiceField) and is_file_model(model)
+                        and name in form.errors):
+                    blank(form, [form.add_prefix(name)])
+
+
+def not_own_file_error(field) -> ValidationError:
+    """The refusal for ``field``: a StreamField shows only a StreamBlock's errors."""
+    if isinstance(field, BlockField) and isinstance(field.block, BaseStreamBlock):
+        error = StreamBlockValidationError(non_block_errors=[NOT_OWN_FILE])
+        error.message = NOT_OWN_FILE  # what API v3 answers (not "Validation error in …")
+        return error
+    return ValidationError(NOT_OWN_FILE)
+
+
+def _model_field(model, name):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:  # a form-only field refers to nothing
+        return None
+
+
+def chosen_files(block, data, prefix):
+    """(model, pk, data key) of each document or image a StreamField's submitted form data
+    chooses, read as Wagtail's block widgets read it (StreamBlock, ListBlock, StructBlock —
+    ImageBlock among them — and chooser blocks)."""
+    if isinstance(block, BaseStreamBlock):
+        for i in range(_count(data, prefix)):
+            child = block.child_blocks.get(data.get(f"{prefix}-{i}-type"))
+            if child is not None and not data.get(f"{prefix}-{i}-deleted"):
+                yield from chosen_files(child, data, f"{prefix}-{i}-value")
+    elif isinstance(block, ListBlock):
+        for i in range(_count(data, prefix)):
+            if not data.get(f"{prefix}-{i}-deleted"):
+                yield from chosen_files(block.child_block, data, f"{prefix}-{i}-value")
+    elif isinstance(block, BaseStructBlock):
+        for name, child in block.child_blocks.items():
+            yield from chosen_files(child, data, f"{prefix}-{name}")
+    elif isinstance(block, ChooserBlock) and is_file_model(block.model_class):
+        value = data.get(prefix)
+        if value not in (None, ""):
+            base = next(m for m in file_models() if issubclass(block.model_class, m))
+            yield base, str(value), prefix
+
+
+def _count(data, prefix) -> int:
+    try:
+        return int(data.get(f"{prefix}-count") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def refused_keys(keys, *, collection) -> set:
+    """Those of (model, pk) ``keys`` naming no file, or a file of another organisation."""
+    keys = {(next(m for m in file_models() if issubclass(model, m)), pk) for model, pk in keys}
+    files = load_files(keys)
+    found = {(next(m for m in file_models() if isinstance(f, m)), str(f.pk)) for f in files}
+    foreign = {(next(m for m in file_models() if isinstance(f, m)), str(f.pk))
+               for f in foreign_files(files, collection=collection)}
+    return (keys - found) | foreign
+
+
+def blank(form, keys) -> None:
+    """Blank ``keys`` in ``form``'s bound data (the form shown again then shows no file)."""
+    keys = list(keys)
+    if not keys:
+        return
+    data = form.data.copy()
+    for key in keys:
+        data[key] = ""
+    form.data = data
+
+
+class CmsPageForm(OwnFilesFormMixin, WagtailAdminPageForm):
+    """Reports a change only when the editor changed something, and lets a page use only its
+    organisation's documents and images (OwnFilesFormMixin).
 
     Django gives fields with a callable model default (``date = DateField(default=localdate)``)
     ``show_hidden_initial``, and then compares the submitted value with a hidden "initial-"
@@ -18,3 +176,35 @@ class CmsPageForm(WagtailAdminPageForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.show_hidden_initial = False
+        self.confine_file_choices()
+
+    def file_scope(self):
+        if not hasattr(self, "_file_scope"):
+            parent = getattr(self, "parent_page", None)
+            self._file_scope = (is_organisation_content(self.instance, parent=parent),
+                                organisation_collection(self.instance, parent=parent))
+        return self._file_scope
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.refuse_foreign_references()
+        return cleaned_data
+
+
+class OwnFilesModelForm(OwnFilesFormMixin, WagtailAdminModelForm):
+    """A snippet's admin form (a school's resource) confined to its organisation's files."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.confine_file_choices()
+
+    def file_scope(self):
+        if not hasattr(self, "_file_scope"):
+            self._file_scope = (is_organisation_content(self.instance),
+                                organisation_collection(self.instance))
+        return self._file_scope
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.refuse_foreign_references()
+        return cleaned_data

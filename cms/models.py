@@ -22,6 +22,7 @@ from wagtail.search import index
 from cms.baking.listing import ArticlesInOrder, Listing, column_listing_resources
 from cms.cjk import index_tokens
 from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind, StructuralChange
+from cms.file_scope import referenced_files, same_file
 from cms.forms import CmsPageForm
 from review.pipeline.panels import ScreeningFindingsPanel
 
@@ -32,7 +33,13 @@ RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "h
 
 
 class ChineseSearchMixin:
-    """Adds Han unigrams and bigrams of the page's text to the search index (cms.cjk)."""
+    """Adds Han unigrams and bigrams of the page's text to the search index (cms.cjk), and
+    declares the files the page uses to review/ (screened, signed, and allowed only from the
+    page's organisation: cms.file_scope)."""
+
+    def review_attachments(self) -> list:
+        """Every document and image the page refers to (rich-text links among them)."""
+        return referenced_files(self)
 
     def search_text(self) -> list[str]:
         return [self.title]
@@ -342,7 +349,10 @@ class ArticlePage(ChineseSearchMixin, Page):
             files.append(self.cover_image)
         files += [block.value for block in self.body
                   if block.block_type == "image" and block.value is not None]
-        return files
+        # And any other file it refers to (a document linked from rich text by code or an
+        # import): the guard lets none of another organisation's through.
+        return files + [file for file in super().review_attachments()
+                        if not any(same_file(file, known) for known in files)]
 
 
 class ArticleAttachment(Orderable):

@@ -15,6 +15,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from cms.forms import OwnFilesModelForm
 from cms.models import ColumnPage, Role
 from cms.resources import scope, views
 from cms.resources.models import Resource, Semester, TeachingGroup
@@ -74,6 +75,11 @@ class ResourceViewSet(SnippetViewSet):
         # Every view of one resource (edit, history, revisions, workflow, preview, lock,
         # delete, …) is confined to the resources the user may see.
         return confine_object_urls(super().get_urlpatterns())
+
+    @property
+    def edit_handler(self):
+        # A school's resource uses only the school's own documents (cms.file_scope).
+        return ObjectList(self.panels, base_form_class=OwnFilesModelForm)
 
     @property
     def panels(self):

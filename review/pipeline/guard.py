@@ -13,6 +13,11 @@ save back). It allows a save of live content only when
 * the object was already live from the same revision and what readers see does not change
   (a move within its site, a lock, a new draft beside it).
 
+What it publishes must also use only files the project allows it: every file the object
+declares (``review_attachments()``) is put to the ``review_attachment_allowed`` hooks
+(``fn(*, obj, file) -> bool``; cms allows an organisation's content only its own files),
+and one refusal refuses the publication.
+
 The ``post_save`` receiver then appends the register entry in the same transaction. What
 ``pre_save`` decided reaches it as one ``Decision`` (review.pipeline.intents); what an action
 of ours knows about the save (a takedown's reason, a restoration's entry) reaches ``pre_save``
@@ -22,6 +27,7 @@ as the ``Intent`` the action declared on the object it saves.
 import datetime
 
 from django.utils import timezone
+from wagtail import hooks
 from wagtail.models import DraftStateMixin
 
 from review.context import current_actor
@@ -81,7 +87,24 @@ def check_save(instance, update_fields, old) -> Approval | None:
     if old["live"] and old["live_revision_id"] == instance.live_revision_id:
         _check_unchanged(instance, update_fields)
         return None
-    return _approval_for(instance)
+    approval = _approval_for(instance)
+    check_attachments_allowed(approval.revision.as_object())
+    return approval
+
+
+def check_attachments_allowed(instance) -> None:
+    """Refuse if a ``review_attachment_allowed`` hook refuses a file the object declares.
+    The refusal names no file: it may be another organisation's.
+
+    The guard asks this of the signed revision's object (whose content hash the approval
+    has just matched with what is saved), not of the object being saved: reading its files
+    walks its StreamFields, which would normalise their stored form."""
+    allowed = hooks.get_hooks("review_attachment_allowed")
+    if not allowed:
+        return
+    for file in getattr(instance, "review_attachments", lambda: [])():
+        if not all(hook(obj=instance, file=file) for hook in allowed):
+            raise PublicationRefused("内容使用了不属于本单位的文档或图片，不能发布。")
 
 
 def _check_unchanged(instance, update_fields) -> None:
