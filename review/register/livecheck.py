@@ -18,11 +18,14 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from modelcluster.models import get_all_child_relations
 from wagtail import hooks
-from wagtail.models import DraftStateMixin, Page
+from wagtail.models import DraftStateMixin, Page, Revision
 
 from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
-from review.pipeline.approvals import object_content_sha256
-from review.register.models import RegisterEntry
+from review.pipeline.approvals import object_content_sha256, revision_content_sha256
+from review.pipeline.notifications import on_render_mismatch
+from review.register.entries import base_content_type
+from review.register.models import RegisterEntry, SecurityEvent
+from review.register.security import record_security_event
 
 LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
 
@@ -114,14 +117,110 @@ def check_everything(*, progress: Callable[[int], None] | None = None) -> list:
     return findings
 
 
+NOT_REGISTERED = "在线上，却没有有效的发布登记"
+
+
 def _live_mismatch(obj, entry: Expected | None) -> str | None:
     if entry is None or entry.kind not in LIVE_KINDS:
-        return "在线上，却没有有效的发布登记"
+        return NOT_REGISTERED
     if entry.revision_id != obj.live_revision_id:
         return "线上版本不是签名批准的版本"
     if object_content_sha256(obj) != entry.content_sha256:
         return "线上内容与签名批准的内容不符"
     return None
+
+
+# Rendering what readers get (defence in depth behind the guard): a page or snippet is shown
+# only as the latest register entry signed it. A write that skipped ``save()`` (an
+# ``update()``, ``bulk_update()``, SQL) is not shown; the signed revision is, and the staff
+# are alarmed once per distinct tampering, not per request.
+
+ALARM_EVENT = "live_content_mismatch"
+
+
+def _expected(entry: RegisterEntry | None) -> Expected | None:
+    if entry is None:
+        return None
+    return Expected(entry.seq, entry.kind, entry.revision_id, entry.content_sha256)
+
+
+def _signed_revision_object(entry: Expected):
+    """The object of the revision ``entry`` signed, if that revision still hashes to the
+    signed ``content_sha256``; None otherwise (the revision row was tampered with too)."""
+    if entry.revision_id is None:
+        return None
+    revision = Revision.objects.filter(pk=entry.revision_id).first()
+    if revision is None or revision_content_sha256(revision) != entry.content_sha256:
+        return None
+    return revision.as_object()
+
+
+_UNREAD = object()
+
+
+def signed_object_for(obj, *, entry: "RegisterEntry | object | None" = _UNREAD,
+                      address: str = ""):
+    """What readers may be shown of the live ``obj``: ``obj`` itself when it is exactly what
+    its latest register entry signed (revision and ``content_sha256``); else the object of
+    the signed revision; None when nothing live was signed for it (put online by SQL, or
+    its signed revision is gone) — the caller then shows nothing (404, not baked).
+
+    A mismatch raises the alarm (``alarm_mismatch``). ``entry``, when the caller read it
+    already (a listing reads its entries at once), spares the query for it."""
+    if entry is _UNREAD:
+        entry = (RegisterEntry.objects.filter(content_type=base_content_type(obj),
+                                              object_id=str(obj.pk))
+                 .order_by("-seq").first())
+    expected = _expected(entry)
+    reason = _live_mismatch(obj, expected)
+    if reason is None:
+        return obj
+    signed = (_signed_revision_object(expected)
+              if expected is not None and expected.kind in LIVE_KINDS else None)
+    alarm_mismatch(obj, reason=reason, entry=expected, address=address,
+                   shown="签名批准的版本" if signed is not None else "不显示（404）")
+    return signed
+
+
+def signed_objects(objects: list) -> list:
+    """``signed_object_for`` for a listing's objects (of one base type), their register
+    entries read in one query: each replaced by its signed version, or left out."""
+    if not objects:
+        return []
+    latest: dict[str, RegisterEntry] = {}
+    entries = (RegisterEntry.objects
+               .filter(content_type=base_content_type(objects[0]),
+                       object_id__in=[str(obj.pk) for obj in objects])
+               .only("seq", "kind", "object_id", "revision_id", "content_sha256")
+               .order_by("seq"))
+    for entry in entries:
+        latest[entry.object_id] = entry
+    chosen = [signed_object_for(obj, entry=latest.get(str(obj.pk))) for obj in objects]
+    return [obj for obj in chosen if obj is not None]
+
+
+def alarm_mismatch(obj, *, reason: str, entry: Expected | None, shown: str,
+                   address: str = "") -> bool:
+    """Record in the security log, and e-mail the object's site staff and the bureau, that
+    what is stored for live ``obj`` is not what was signed — once per object, register entry
+    and stored content: a reader reloading the page raises no second alarm. True when this
+    call raised it."""
+    stored = object_content_sha256(obj)
+    subject = f"{obj._meta.label_lower}:{obj.pk}"
+    fingerprint = f"{entry.seq if entry else 0}:{obj.live_revision_id}:{stored}"
+    if SecurityEvent.objects.filter(event=ALARM_EVENT, subject=subject,
+                                    entry__data__fingerprint=fingerprint).exists():
+        return False
+    record_security_event(
+        event=ALARM_EVENT, outcome=SecurityEvent.Outcome.FAILURE, actor_name="发布检查",
+        subject=subject, address=address,
+        data={"fingerprint": fingerprint, "reason": reason, "title": str(obj),
+              "entry_seq": entry.seq if entry else None, "stored_sha256": stored,
+              "signed_sha256": entry.content_sha256 if entry else None, "shown": shown})
+    where = f"（发布登记第 {entry.seq} 条）" if entry else ""
+    on_render_mismatch(obj, f"{obj._meta.label_lower} #{obj.pk}《{obj}》：{reason}{where}；"
+                            f"读者现在看到的是：{shown}")
+    return True
 
 
 def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:

@@ -42,6 +42,7 @@ EVENTS: dict[str, str] = {
     "register_exported": "导出发布登记",
     "security_log_exported": "导出安全审计日志",
     "audit_log_pruned": "清理过期的操作日志",
+    "live_content_mismatch": "线上内容与签名不符",
 }
 
 
