@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import prefetch_related_objects
 from modelcluster.models import get_all_child_relations
 from wagtail import hooks
 from wagtail.models import DraftStateMixin, Page, Revision
@@ -156,6 +157,7 @@ def _signed_revision_object(entry: Expected):
 
 
 _UNREAD = object()
+_ENTRY_FIELDS = ("seq", "kind", "object_id", "revision_id", "content_sha256")
 
 
 def signed_object_for(obj, *, entry: "RegisterEntry | object | None" = _UNREAD,
@@ -170,7 +172,7 @@ def signed_object_for(obj, *, entry: "RegisterEntry | object | None" = _UNREAD,
     if entry is _UNREAD:
         entry = (RegisterEntry.objects.filter(content_type=base_content_type(obj),
                                               object_id=str(obj.pk))
-                 .order_by("-seq").first())
+                 .only(*_ENTRY_FIELDS).order_by("-seq").first())
     expected = _expected(entry)
     reason = _live_mismatch(obj, expected)
     if reason is None:
@@ -187,12 +189,18 @@ def signed_objects(objects: list) -> list:
     entries read in one query: each replaced by its signed version, or left out."""
     if not objects:
         return []
+    # Hashing reads every child relation (attachments, comments): once for the whole list.
+    by_type: dict[type, list] = {}
+    for obj in objects:
+        by_type.setdefault(type(obj), []).append(obj)
+    for model, group in by_type.items():
+        prefetch_related_objects(group, *(relation.get_accessor_name()
+                                          for relation in get_all_child_relations(model)))
     latest: dict[str, RegisterEntry] = {}
     entries = (RegisterEntry.objects
                .filter(content_type=base_content_type(objects[0]),
                        object_id__in=[str(obj.pk) for obj in objects])
-               .only("seq", "kind", "object_id", "revision_id", "content_sha256")
-               .order_by("seq"))
+               .only(*_ENTRY_FIELDS).order_by("seq"))
     for entry in entries:
         latest[entry.object_id] = entry
     chosen = [signed_object_for(obj, entry=latest.get(str(obj.pk))) for obj in objects]

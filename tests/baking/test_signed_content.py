@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from cms.models import ArticlePage, ColumnPage
 from review.register.livecheck import ALARM_EVENT, check_live, signed_object_for
@@ -182,3 +183,22 @@ def test_the_article_template_prints_body_rich_text_sanitised(network):
     response.render()
     text = response.content.decode()
     assert "模板正文" in text and "<script" not in text and "onerror" not in text
+
+
+def test_checking_a_listing_costs_no_query_per_listed_article(client, settings, network):
+    """The listed articles' register entries and child rows are read together: a longer
+    listing costs no more queries."""
+    settings.BAKE_SERVE = False
+    news = network.column(network.school_a, "news")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url_of(news), **A_HOST).status_code == 200
+        return len(context.captured_queries)
+
+    make_article(news, "第一篇")
+    make_article(news, "第二篇")
+    two = queries()
+    for number in range(4):
+        make_article(news, f"更多{number}")
+    assert queries() == two
