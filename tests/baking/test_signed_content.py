@@ -13,8 +13,9 @@ from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page
 
-from cms.models import ArticlePage, ColumnPage
+from cms.models import ArticlePage, ColumnPage, SchoolHomePage
 from review.register.livecheck import ALARM_EVENT, check_live, signed_object_for
 from review.register.models import SecurityEvent
 from tests.baking.conftest import baked, url_of
@@ -202,3 +203,18 @@ def test_checking_a_listing_costs_no_query_per_listed_article(client, settings, 
     for number in range(4):
         make_article(news, f"更多{number}")
     assert queries() == two
+
+
+def test_navigation_breadcrumbs_and_footer_show_the_signed_titles(client, settings, network):
+    """Every page prints its site's home (title, address) and columns: as they were signed."""
+    settings.BAKE_SERVE = False
+    news = network.column(network.school_a, "news")
+    article = make_article(news, "面包屑")
+    home = network.school_a.home_page
+    ColumnPage.objects.filter(pk=news.pk).update(title="篡改的栏目")
+    Page.objects.filter(pk=home.pk).update(title="篡改的学校")
+    SchoolHomePage.objects.filter(pk=home.pk).update(address="篡改的地址")
+    for url in (url_of(article), url_of(news), "/"):
+        text = client.get(url, **A_HOST).content.decode()
+        assert "篡改" not in text, url
+        assert news.title in text and home.title in text, url
