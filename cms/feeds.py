@@ -13,7 +13,11 @@ from django.utils.text import Truncator
 from wagtail.models import Page, Site
 
 from cms.models import ArticlePage, ColumnKind, ColumnPage, PortalPage, shown_articles
-from review.register.livecheck import signed_object_for, signed_objects
+from review.register.livecheck import (
+    SignedRevisionUnavailable,
+    signed_object_for,
+    signed_objects,
+)
 
 FEED_ITEMS = 20
 SUMMARY_CHARACTERS = 200
@@ -43,7 +47,10 @@ class LatestArticlesFeed(Feed):
         is_column = isinstance(page, ColumnPage) and page.kind != ColumnKind.LINK
         if page is None or not (is_column or page.pk == site.root_page_id):
             raise Http404("No feed here.")
-        signed = signed_object_for(page)  # its title as signed; none if never signed
+        try:
+            signed = signed_object_for(page)  # its title as signed; none if never signed
+        except SignedRevisionUnavailable:
+            signed = None
         if signed is None:
             raise Http404("No feed here.")
         return signed

@@ -1,9 +1,9 @@
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.views.defaults import page_not_found
 from wagtail import hooks
 
 from cms.baking.livecheck import check_files
-from review.register.livecheck import signed_object_for
+from review.register.livecheck import SignedRevisionUnavailable, signed_object_for
 from review.register.security import client_address
 
 
@@ -22,7 +22,13 @@ def serve_signed_content(next_serve):
     Wagtail's view restrictions (order 0), which keep answering first. Previews do not come
     this way."""
     def inner(page, request, args, kwargs):
-        chosen = signed_object_for(page, address=client_address(request))
+        try:
+            chosen = signed_object_for(page, address=client_address(request))
+        except SignedRevisionUnavailable:
+            # Signed, but not even the signed revision can be shown: a server error, so
+            # the bake keeps the file readers have (cms.baking.engine keeps it on 5xx).
+            return HttpResponse("内容暂时无法显示，网站管理员已收到通知。", status=503,
+                                content_type="text/plain; charset=utf-8")
         if chosen is None:
             # A response, not Http404: the alarm recorded in this request's transaction
             # must not be rolled back with it.

@@ -4,7 +4,11 @@ from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from review.register.livecheck import signed_object_for, signed_objects
+from review.register.livecheck import (
+    SignedRevisionUnavailable,
+    signed_object_for,
+    signed_objects,
+)
 from review.screening.markup.sanitise import sanitise_rich_text
 
 register = template.Library()
@@ -24,7 +28,10 @@ def signed_home(root):
     serving, once per site when baking (which renders a site's pages with one home page,
     as it reads its navigation once: OrganisationHomePage.menu_columns)."""
     if not hasattr(root, "_signed_for_readers"):
-        root._signed_for_readers = signed_object_for(root)
+        try:
+            root._signed_for_readers = signed_object_for(root)
+        except SignedRevisionUnavailable:
+            root._signed_for_readers = None  # no header, navigation nor footer
     return root._signed_for_readers
 
 

@@ -160,12 +160,20 @@ _UNREAD = object()
 _ENTRY_FIELDS = ("seq", "kind", "object_id", "revision_id", "content_sha256")
 
 
+class SignedRevisionUnavailable(Exception):
+    """Live ``obj`` was signed, but neither it nor the signed revision is what was signed (the
+    revision row was changed or deleted too): nothing can be shown, and what readers had
+    (a baked file) should stay."""
+
+
 def signed_object_for(obj, *, entry: "RegisterEntry | object | None" = _UNREAD,
                       address: str = ""):
     """What readers may be shown of the live ``obj``: ``obj`` itself when it is exactly what
     its latest register entry signed (revision and ``content_sha256``); else the object of
-    the signed revision; None when nothing live was signed for it (put online by SQL, or
-    its signed revision is gone) — the caller then shows nothing (404, not baked).
+    the signed revision; None when nothing live was signed for it (put online by SQL) — the
+    caller then shows nothing (404, not baked). Raises ``SignedRevisionUnavailable`` when it
+    was signed but the signed revision cannot be shown either (the caller keeps what readers
+    had: the baked file).
 
     A mismatch raises the alarm (``alarm_mismatch``). ``entry``, when the caller read it
     already (a listing reads its entries at once), spares the query for it."""
@@ -177,11 +185,18 @@ def signed_object_for(obj, *, entry: "RegisterEntry | object | None" = _UNREAD,
     reason = _live_mismatch(obj, expected)
     if reason is None:
         return obj
-    signed = (_signed_revision_object(expected)
-              if expected is not None and expected.kind in LIVE_KINDS else None)
-    alarm_mismatch(obj, reason=reason, entry=expected, address=address,
-                   shown="签名批准的版本" if signed is not None else "不显示（404）")
-    return signed
+    if expected is None or expected.kind not in LIVE_KINDS:
+        alarm_mismatch(obj, reason=reason, entry=expected, address=address,
+                       shown="不显示（404）")
+        return None
+    signed = _signed_revision_object(expected)
+    if signed is not None:
+        alarm_mismatch(obj, reason=reason, entry=expected, address=address,
+                       shown="签名批准的版本")
+        return signed
+    alarm_mismatch(obj, reason=f"{reason}，签名批准的版本也已被改动或删除", entry=expected,
+                   address=address, shown="原有的静态文件（动态显示 503）")
+    raise SignedRevisionUnavailable(str(obj))
 
 
 def signed_objects(objects: list) -> list:
@@ -203,7 +218,12 @@ def signed_objects(objects: list) -> list:
                .only(*_ENTRY_FIELDS).order_by("seq"))
     for entry in entries:
         latest[entry.object_id] = entry
-    chosen = [signed_object_for(obj, entry=latest.get(str(obj.pk))) for obj in objects]
+    chosen = []
+    for obj in objects:
+        try:
+            chosen.append(signed_object_for(obj, entry=latest.get(str(obj.pk))))
+        except SignedRevisionUnavailable:
+            continue  # nothing that can be shown as signed: left out of the list
     return [obj for obj in chosen if obj is not None]
 
 

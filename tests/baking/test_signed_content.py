@@ -8,12 +8,12 @@ import json
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
-from wagtail.models import Page
+from wagtail.models import Page, Revision
 
 from cms.models import ArticlePage, ColumnPage, SchoolHomePage
 from review.register.livecheck import ALARM_EVENT, check_live, signed_object_for
@@ -218,3 +218,28 @@ def test_navigation_breadcrumbs_and_footer_show_the_signed_titles(client, settin
         text = client.get(url, **A_HOST).content.decode()
         assert "篡改" not in text, url
         assert news.title in text and home.title in text, url
+
+
+def test_when_the_signed_revision_was_changed_too_readers_keep_the_baked_file(
+        client, settings, network, bake_dir):
+    news = network.column(network.school_a, "news")
+    article = make_article(news, "原有的文章")
+    call_command("bake", "--all", stdout=None, stderr=None)
+    before = baked(bake_dir, "jia.test", url_of(article)).read_bytes()
+    revision = Revision.objects.get(pk=article.live_revision_id)
+    Revision.objects.filter(pk=revision.pk).update(
+        content={**revision.content, "title": "篡改的版本"})
+    ArticlePage.objects.filter(pk=article.pk).update(title="篡改的版本")
+
+    settings.BAKE_SERVE = False
+    response = client.get(url_of(article), {"x": 1}, **A_HOST)
+    assert response.status_code == 503 and "篡改" not in response.content.decode()
+    listing = client.get(url_of(news), **A_HOST).content.decode()
+    assert "篡改" not in listing and "原有的文章" not in listing
+    with pytest.raises(CommandError):
+        call_command("bake", "--all", stdout=None, stderr=None)
+    assert baked(bake_dir, "jia.test", url_of(article)).read_bytes() == before
+    settings.BAKE_SERVE = True
+    assert client.get(url_of(article), {"x": 1}, **A_HOST).content == before
+    event = SecurityEvent.objects.get(event=ALARM_EVENT, subject=f"cms.articlepage:{article.pk}")
+    assert "签名批准的版本也已被改动" in event.entry["data"]["reason"]
