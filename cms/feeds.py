@@ -12,7 +12,12 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from wagtail.models import Page, Site
 
-from cms.models import ArticlePage, ColumnKind, ColumnPage, PortalPage, latest_articles
+from cms.models import ArticlePage, ColumnKind, ColumnPage, PortalPage, shown_articles
+from review.register.livecheck import (
+    SignedRevisionUnavailable,
+    signed_object_for,
+    signed_objects,
+)
 
 FEED_ITEMS = 20
 SUMMARY_CHARACTERS = 200
@@ -42,7 +47,13 @@ class LatestArticlesFeed(Feed):
         is_column = isinstance(page, ColumnPage) and page.kind != ColumnKind.LINK
         if page is None or not (is_column or page.pk == site.root_page_id):
             raise Http404("No feed here.")
-        return page
+        try:
+            signed = signed_object_for(page)  # its title as signed; none if never signed
+        except SignedRevisionUnavailable:
+            signed = None
+        if signed is None:
+            raise Http404("No feed here.")
+        return signed
 
     def title(self, page: Page) -> str:
         if not isinstance(page, ColumnPage):
@@ -56,11 +67,12 @@ class LatestArticlesFeed(Feed):
         return f"{page.title}最新文章"
 
     def items(self, page: Page):
+        """Each as its leader signed it (cms.models.shown_articles)."""
         if isinstance(page, ColumnPage):
-            return page.articles()[:FEED_ITEMS]
+            return signed_objects(list(page.articles()[:FEED_ITEMS]))
         if isinstance(page, PortalPage):
-            return latest_articles(ArticlePage.objects.all(), FEED_ITEMS)
-        return latest_articles(ArticlePage.objects.descendant_of(page), FEED_ITEMS)
+            return shown_articles(ArticlePage.objects.all(), FEED_ITEMS)
+        return shown_articles(ArticlePage.objects.descendant_of(page), FEED_ITEMS)
 
     def item_title(self, item: ArticlePage) -> str:
         return item.title

@@ -25,6 +25,7 @@ from cms.columns import UPDATE_INTERVAL_DAYS, ColumnKind, StructuralChange
 from cms.file_scope import referenced_files, same_file
 from cms.forms import CmsPageForm
 from review.pipeline.panels import ScreeningFindingsPanel
+from review.register.livecheck import signed_objects
 
 # Only what a school site needs; no embeds, no code, no raw HTML.
 # Documents are linked as attachments, not inline: the public reaches a document only as an
@@ -106,8 +107,9 @@ class OrganisationHomePage(ChineseSearchMixin, Page):
     @cached_property
     def menu_columns(self) -> list:
         """The navigation's columns, read once per instance: once per request when serving,
-        once per site when baking (cms.baking renders a site's pages with one home page)."""
-        return list(self.columns())
+        once per site when baking (cms.baking renders a site's pages with one home page);
+        each as signed (review.register.livecheck.signed_objects)."""
+        return signed_objects(list(self.columns()))
 
 
 class PortalPage(OrganisationHomePage):
@@ -123,9 +125,10 @@ class PortalPage(OrganisationHomePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["schools"] = SchoolHomePage.objects.live().public().order_by("title")
-        context["latest_articles"] = latest_articles(ArticlePage.objects.all(), 12)
-        context["columns"] = self.columns()
+        context["schools"] = signed_objects(
+            list(SchoolHomePage.objects.live().public().order_by("title")))
+        context["latest_articles"] = shown_articles(ArticlePage.objects.all(), 12)
+        context["columns"] = self.menu_columns
         return context
 
 
@@ -141,17 +144,23 @@ class SchoolHomePage(OrganisationHomePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        columns = list(self.columns())
+        columns = self.menu_columns
         context["columns"] = columns
         context["column_blocks"] = [
-            (column, latest_articles(ArticlePage.objects.descendant_of(column), 6))
+            (column, shown_articles(ArticlePage.objects.descendant_of(column), 6))
             for column in columns
             if column.kind != ColumnKind.LINK
         ]
         return context
 
 
-def latest_articles(queryset, limit: int):
+def shown_articles(queryset, limit: int) -> list:
+    """The latest articles as readers are shown them: each as its leader signed it, those put
+    online without a publication entry left out (review.register.livecheck)."""
+    return signed_objects(list(latest_articles(queryset, limit)))
+
+
+def latest_articles(queryset, limit: int | None):
     """Live, public articles, newest displayed date first."""
     return (
         queryset.live()
@@ -271,9 +280,10 @@ class ColumnPage(ChineseSearchMixin, Page):
         return Listing(
             articles=ArticlesInOrder(
                 ids=self.articles().values_list("pk", flat=True),
-                queryset=ArticlePage.objects.select_related("cover_image")),
+                queryset=ArticlePage.objects.select_related("cover_image"),
+                shown=signed_objects),
             resources=column_listing_resources(column=self),
-            sub_columns=self.sub_columns())
+            sub_columns=SignedSubColumns(self))
 
     def get_context(self, request, *args, listing: Listing | None = None, **kwargs):
         """``listing``: the column's listing already read (baking renders every listing page
@@ -286,6 +296,26 @@ class ColumnPage(ChineseSearchMixin, Page):
         context["resources"] = page.resources
         context["sub_columns"] = listing.sub_columns
         return context
+
+
+class SignedSubColumns:
+    """A column's sub-columns, read when first iterated, each as signed."""
+
+    def __init__(self, column: "ColumnPage"):
+        self.column = column
+
+    @cached_property
+    def columns(self) -> list:
+        return signed_objects(list(self.column.sub_columns()))
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __bool__(self) -> bool:
+        return bool(self.columns)
 
 
 class ArticlePage(ChineseSearchMixin, Page):

@@ -118,6 +118,7 @@ class _Baker:
                          rendered.status)
             self.report.failed.append(f"{self.site_name(site_id)}{url_path}"
                                       + (f"?page={page_number}" if page_number > 1 else ""))
+            self.report.current.add(target)  # kept: a full rebuild does not prune it either
             return
         if rendered.status != 200:  # a redirect (link column), gone, refused: not a file
             self.drop(site_id=site_id, relative=relative)

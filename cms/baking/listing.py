@@ -12,7 +12,7 @@ no model of the project.
 """
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page as PaginatorPage
@@ -29,9 +29,12 @@ class ArticlesInOrder:
     """Articles by id, in the order given, each slice (a listing page) fetched when asked for:
     what a Paginator needs, without sorting whole rows in the database for every page."""
 
-    def __init__(self, *, ids: Sequence[int], queryset: QuerySet):
+    def __init__(self, *, ids: Sequence[int], queryset: QuerySet,
+                 shown: Callable[[list], list] | None = None):
         self.ids = ids  # a list, or a values_list queryset (sliced in the database)
         self.queryset = queryset  # where the articles of a slice are loaded from
+        # What readers are shown of a slice's articles (cms.models: each as signed).
+        self.shown = shown
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -41,11 +44,12 @@ class ArticlesInOrder:
             return self[index:index + 1][0]
         ids = self.ids[index]
         found = self.queryset.in_bulk(ids)
-        return [found[pk] for pk in ids if pk in found]
+        articles = [found[pk] for pk in ids if pk in found]
+        return self.shown(articles) if self.shown is not None else articles
 
     def read(self) -> "ArticlesInOrder":
         """The same articles with their ids read now (once, for every page of a bake)."""
-        return ArticlesInOrder(ids=list(self.ids), queryset=self.queryset)
+        return ArticlesInOrder(ids=list(self.ids), queryset=self.queryset, shown=self.shown)
 
 
 def column_listing_resources(*, column: Page) -> Sequence:

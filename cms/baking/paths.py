@@ -9,13 +9,14 @@ page's directory.
 
 import re
 from pathlib import PurePosixPath
+from urllib.parse import parse_qsl
 
 INDEX_FILE = "index.html"
 SITEMAP_PATH = "/sitemap.xml"
 SITEMAP_FILE = "sitemap.xml"
 FEED_FILE = "feed.xml"
 _LISTING_FILE = re.compile(r"^index-page([1-9][0-9]{0,8})\.html$")
-_PAGE_QUERY = re.compile(r"^page=([1-9][0-9]{0,8})$")
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 # Always dynamic: the admin (and its previews), the API, search, downloads, static and media.
 DYNAMIC_PREFIXES = ("/admin/", "/api/", "/search/", "/documents/", "/attachments/",
@@ -87,14 +88,16 @@ def url_for_file(relative: PurePosixPath) -> tuple[str, int] | None:
 
 
 def file_for_request(*, path: str, query_string: str) -> PurePosixPath | None:
-    """The file answering a GET of ``path?query_string``: only no query or exactly
-    ``page=N`` (a listing's pagination link) can be baked; anything else is dynamic."""
-    page_number = 1
-    if query_string:
-        match = _PAGE_QUERY.match(query_string)
-        if match is None:
-            return None
-        page_number = int(match.group(1))
+    """The file answering a GET of ``path?query_string``. Only ``page`` counts: readers get
+    the baked file whatever else the query string holds (``?x=1``, tracking tags), so no
+    query string makes the application render from the database for them. No ``page``, an
+    empty one or ``page=1`` is the first page, ``page=N`` a listing's Nth page; any other
+    value of it, or more than one, is left to the application."""
+    pages = [value for name, value in parse_qsl(query_string, keep_blank_values=True)
+             if name == "page"]
+    if len(pages) > 1 or (pages and pages[0] and not _PAGE_NUMBER.fullmatch(pages[0])):
+        return None
+    page_number = int(pages[0]) if pages and pages[0] else 1
     if page_number > 1 and path == SITEMAP_PATH:
         return None
     return file_for_url(url_path=path, page_number=page_number)

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.models import TaskState
 
@@ -101,6 +103,27 @@ def on_live_mismatches(findings: list[tuple[object, str]]) -> None:
         _send([user], "发布检查发现线上内容与签名批准的内容不符",
               "以下内容与发布登记中签名批准的内容不符（可能被绕过系统改动）：\n\n"
               + "\n".join(lines) + "\n\n请核查；`publication_log check-live --restore` 可恢复。\n")
+
+
+def _bureau() -> list:
+    """Who watches the whole network: the holders of ``review.view_securityevent`` (the
+    bureau's account and web administrators) and the superusers."""
+    permission = Permission.objects.filter(content_type__app_label="review",
+                                           codename="view_securityevent")
+    return list(User.objects.filter(
+        Q(is_superuser=True) | Q(groups__permissions__in=permission)
+        | Q(user_permissions__in=permission), is_active=True).distinct())
+
+
+def on_render_mismatch(obj, line: str) -> None:
+    """Rendering found live content differing from what was signed (a write that skipped
+    the guard) and showed the signed version or nothing: tell the object's site staff and
+    the bureau, once per tampering (review.register.livecheck.alarm_mismatch)."""
+    recipients = {*_staff_of(obj), *_bureau()}
+    _send(recipients, f"线上内容与签名批准的内容不符：《{obj}》",
+          "网站在显示或静态化以下内容时发现，数据库中的内容与发布登记中签名批准的内容不符"
+          "（可能被绕过系统直接改动）。读者看到的是签名批准的版本，未签名的内容没有公开：\n\n"
+          f"{line}\n\n请核查；`publication_log check-live --restore` 可恢复。\n")
 
 
 def send_checkpoint(checkpoint) -> None:

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import prefetch_related_objects
 from modelcluster.models import get_all_child_relations
 from wagtail import hooks
-from wagtail.models import DraftStateMixin, Page, PageViewRestriction
+from wagtail.models import DraftStateMixin, Page, PageViewRestriction, Revision
 
 from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
-from review.pipeline.approvals import object_content_sha256
+from review.pipeline.approvals import object_content_sha256, revision_content_sha256
 from review.pipeline.audience import Rule, describe, effective_rules
-from review.register.models import RegisterEntry
+from review.pipeline.notifications import on_render_mismatch
+from review.register.entries import base_content_type
+from review.register.models import RegisterEntry, SecurityEvent
+from review.register.security import record_security_event
 
 LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
 
@@ -134,9 +138,12 @@ def check_everything(*, progress: Callable[[int], None] | None = None) -> list:
     return findings
 
 
+NOT_REGISTERED = "在线上，却没有有效的发布登记"
+
+
 def _live_mismatch(obj, entry: Expected | None) -> str | None:
     if entry is None or entry.kind not in LIVE_KINDS:
-        return "在线上，却没有有效的发布登记"
+        return NOT_REGISTERED
     if entry.revision_id != obj.live_revision_id:
         return "线上版本不是签名批准的版本"
     if object_content_sha256(obj) != entry.content_sha256:
@@ -159,6 +166,126 @@ def _audience_text(audience: list) -> str:
     names = {"password": "密码", "login": "登录用户"}
     return "、".join(names.get(item.get("type"), "用户组 " + "、".join(item.get("groups", [])))
                     for item in audience) or "公开"
+
+
+# Rendering what readers get (defence in depth behind the guard): a page or snippet is shown
+# only as the latest register entry signed it. A write that skipped ``save()`` (an
+# ``update()``, ``bulk_update()``, SQL) is not shown; the signed revision is, and the staff
+# are alarmed once per distinct tampering, not per request.
+
+ALARM_EVENT = "live_content_mismatch"
+
+
+def _expected(entry: RegisterEntry | None) -> Expected | None:
+    if entry is None:
+        return None
+    return Expected(entry.seq, entry.kind, entry.revision_id, entry.content_sha256)
+
+
+def _signed_revision_object(entry: Expected):
+    """The object of the revision ``entry`` signed, if that revision still hashes to the
+    signed ``content_sha256``; None otherwise (the revision row was tampered with too)."""
+    if entry.revision_id is None:
+        return None
+    revision = Revision.objects.filter(pk=entry.revision_id).first()
+    if revision is None or revision_content_sha256(revision) != entry.content_sha256:
+        return None
+    return revision.as_object()
+
+
+_UNREAD = object()
+_ENTRY_FIELDS = ("seq", "kind", "object_id", "revision_id", "content_sha256")
+
+
+class SignedRevisionUnavailable(Exception):
+    """Live ``obj`` was signed, but neither it nor the signed revision is what was signed (the
+    revision row was changed or deleted too): nothing can be shown, and what readers had
+    (a baked file) should stay."""
+
+
+def signed_object_for(obj, *, entry: "RegisterEntry | object | None" = _UNREAD,
+                      address: str = ""):
+    """What readers may be shown of the live ``obj``: ``obj`` itself when it is exactly what
+    its latest register entry signed (revision and ``content_sha256``); else the object of
+    the signed revision; None when nothing live was signed for it (put online by SQL) — the
+    caller then shows nothing (404, not baked). Raises ``SignedRevisionUnavailable`` when it
+    was signed but the signed revision cannot be shown either (the caller keeps what readers
+    had: the baked file).
+
+    A mismatch raises the alarm (``alarm_mismatch``). ``entry``, when the caller read it
+    already (a listing reads its entries at once), spares the query for it."""
+    if entry is _UNREAD:
+        entry = (RegisterEntry.objects.filter(content_type=base_content_type(obj),
+                                              object_id=str(obj.pk))
+                 .only(*_ENTRY_FIELDS).order_by("-seq").first())
+    expected = _expected(entry)
+    reason = _live_mismatch(obj, expected)
+    if reason is None:
+        return obj
+    if expected is None or expected.kind not in LIVE_KINDS:
+        alarm_mismatch(obj, reason=reason, entry=expected, address=address,
+                       shown="不显示（404）")
+        return None
+    signed = _signed_revision_object(expected)
+    if signed is not None:
+        alarm_mismatch(obj, reason=reason, entry=expected, address=address,
+                       shown="签名批准的版本")
+        return signed
+    alarm_mismatch(obj, reason=f"{reason}，签名批准的版本也已被改动或删除", entry=expected,
+                   address=address, shown="原有的静态文件（动态显示 503）")
+    raise SignedRevisionUnavailable(str(obj))
+
+
+def signed_objects(objects: list) -> list:
+    """``signed_object_for`` for a listing's objects (of one base type), their register
+    entries read in one query: each replaced by its signed version, or left out."""
+    if not objects:
+        return []
+    # Hashing reads every child relation (attachments, comments): once for the whole list.
+    by_type: dict[type, list] = {}
+    for obj in objects:
+        by_type.setdefault(type(obj), []).append(obj)
+    for model, group in by_type.items():
+        prefetch_related_objects(group, *(relation.get_accessor_name()
+                                          for relation in get_all_child_relations(model)))
+    latest: dict[str, RegisterEntry] = {}
+    entries = (RegisterEntry.objects
+               .filter(content_type=base_content_type(objects[0]),
+                       object_id__in=[str(obj.pk) for obj in objects])
+               .only(*_ENTRY_FIELDS).order_by("seq"))
+    for entry in entries:
+        latest[entry.object_id] = entry
+    chosen = []
+    for obj in objects:
+        try:
+            chosen.append(signed_object_for(obj, entry=latest.get(str(obj.pk))))
+        except SignedRevisionUnavailable:
+            continue  # nothing that can be shown as signed: left out of the list
+    return [obj for obj in chosen if obj is not None]
+
+
+def alarm_mismatch(obj, *, reason: str, entry: Expected | None, shown: str,
+                   address: str = "") -> bool:
+    """Record in the security log, and e-mail the object's site staff and the bureau, that
+    what is stored for live ``obj`` is not what was signed — once per object, register entry
+    and stored content: a reader reloading the page raises no second alarm. True when this
+    call raised it."""
+    stored = object_content_sha256(obj)
+    subject = f"{obj._meta.label_lower}:{obj.pk}"
+    fingerprint = f"{entry.seq if entry else 0}:{obj.live_revision_id}:{stored}"
+    if SecurityEvent.objects.filter(event=ALARM_EVENT, subject=subject,
+                                    entry__data__fingerprint=fingerprint).exists():
+        return False
+    record_security_event(
+        event=ALARM_EVENT, outcome=SecurityEvent.Outcome.FAILURE, actor_name="发布检查",
+        subject=subject, address=address,
+        data={"fingerprint": fingerprint, "reason": reason, "title": str(obj),
+              "entry_seq": entry.seq if entry else None, "stored_sha256": stored,
+              "signed_sha256": entry.content_sha256 if entry else None, "shown": shown})
+    where = f"（发布登记第 {entry.seq} 条）" if entry else ""
+    on_render_mismatch(obj, f"{obj._meta.label_lower} #{obj.pk}《{obj}》：{reason}{where}；"
+                            f"读者现在看到的是：{shown}")
+    return True
 
 
 def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:

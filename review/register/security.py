@@ -44,6 +44,7 @@ EVENTS: dict[str, str] = {
     "security_log_exported": "导出安全审计日志",
     "audit_log_pruned": "清理过期的操作日志",
     "audience_changed": "修改已公开页面的访问范围",
+    "live_content_mismatch": "线上内容与签名不符",
 }
 
 
