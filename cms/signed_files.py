@@ -19,10 +19,14 @@ import os
 import tempfile
 from pathlib import Path
 
+import willow
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
+from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 from wagtail.models import Page, ReferenceIndex, Site
@@ -119,44 +123,50 @@ def _pages_using(image) -> set[int]:
     return ids
 
 
-def signed_image(*, site, image) -> dict | None:
-    """The signed file entry for ``image`` in the approval of a live, public page of
-    ``site`` that uses it (the most recent approval when several do)."""
+def signed_uses(*, site, image) -> list[dict]:
+    """The signed file entries for ``image`` in the approvals of the live, public pages of
+    ``site`` that use it, the most recently published first."""
     if site is None:
-        return None
+        return []
     pages = (Page.objects.live().public().in_site(site).filter(pk__in=_pages_using(image))
              .order_by("-last_published_at"))
+    uses = []
     for page in pages:
         signed = signed_file(signed_approval(page), kind=image._meta.model_name,
                              file_id=image.pk)
         if signed is not None:
-            return signed
-    return None
+            uses.append(signed)
+    return uses
 
 
-def _signed_rendition_path(*, sha256: str, filter_spec: str, focal_point_key: str,
-                           name: str) -> Path:
+def public_image_filters() -> frozenset[str]:
+    """The rendition specs readers may ask for (the public templates'): no one makes the
+    server render an image in a thousand sizes."""
+    return frozenset(getattr(settings, "PUBLIC_IMAGE_FILTERS", ("width-800",)))
+
+
+def _signed_rendition_path(*, sha256: str, spec: str, focal_point_key: str) -> Path:
     """Where a rendition made from signed bytes is kept: under the signed hash, so that a
     replaced image never shares it."""
-    spec = hashlib.sha256(f"{filter_spec}|{focal_point_key}".encode()).hexdigest()[:16]
-    extension = os.path.splitext(name)[1].lower()
+    key = hashlib.sha256(f"{spec}|{focal_point_key}".encode()).hexdigest()[:16]
     root = Path(getattr(settings, "SIGNED_RENDITIONS_DIR", None)
                 or Path(settings.DATA_DIR) / "signed-renditions")
-    return root / sha256[:2] / sha256 / f"{spec}{extension}"
+    return root / sha256[:2] / sha256 / key
 
 
-def signed_rendition(*, rendition, signed: dict) -> Path:
-    """The rendition ``rendition`` describes, made from the signed original (once)."""
-    image = rendition.image
-    path = _signed_rendition_path(sha256=signed["sha256"], filter_spec=rendition.filter_spec,
-                                  focal_point_key=rendition.focal_point_key,
-                                  name=rendition.file.name)
-    if path.is_file():
-        return path
+def signed_rendition(*, image, spec: str, signed: dict) -> Path:
+    """The rendition ``spec`` of ``image`` made from its signed bytes (made once, then kept);
+    its extension names the format."""
+    filter_ = Filter(spec=spec)
+    base = _signed_rendition_path(sha256=signed["sha256"], spec=spec,
+                                  focal_point_key=filter_.get_cache_key(image))
+    existing = sorted(base.parent.glob(f"{base.name}.*")) if base.parent.is_dir() else []
+    if existing:
+        return existing[0]
     with open_signed(signed=signed, current_file=image.file) as source:
         generated = image.generate_rendition_file(
-            Filter(spec=rendition.filter_spec),
-            source=File(source, name=signed.get("filename") or image.file.name))
+            filter_, source=File(source, name=signed.get("filename") or image.file.name))
+    path = base.with_name(f"{base.name}{os.path.splitext(generated.name)[1].lower()}")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -170,6 +180,68 @@ def signed_rendition(*, rendition, signed: dict) -> Path:
             os.unlink(temporary)
         raise
     return path
+
+
+def _page_approval(request, page) -> dict | None:
+    """``signed_approval(page)``, once per request and page."""
+    cache = getattr(request, "_signed_approvals", None) if request is not None else None
+    if cache is None:
+        cache = {}
+        if request is not None:
+            request._signed_approvals = cache
+    if page.pk not in cache:
+        cache[page.pk] = signed_approval(page)
+    return cache[page.pk]
+
+
+def signed_image_tag(*, request, page, image, spec: str, attributes: dict) -> str:
+    """The ``<img>`` readers get for ``image`` on live ``page``: a rendition of the bytes
+    the page's approval signed, at an address naming that hash. Previews and drafts (staff
+    only) get Wagtail's own rendition of the image as it is now; a live page whose approval
+    does not name the image shows none."""
+    if image is None:
+        return ""
+    previewing = getattr(request, "is_preview", False)
+    if previewing or page is None or not getattr(page, "live", False):
+        return image.get_rendition(spec).img_tag(attributes)
+    signed = signed_file(_page_approval(request, page), kind=image._meta.model_name,
+                         file_id=image.pk)
+    if signed is None or spec not in public_image_filters():
+        logger.warning("线上页面 #%s 的图片 #%s 不在签名批准中（或规格 %s 不公开），未显示",
+                       page.pk, image.pk, spec)
+        return ""
+    try:
+        path = signed_rendition(image=image, spec=spec, signed=signed)
+    except SignedBytesUnavailable:
+        logger.error("签名批准的图片无法提供：图片 #%s（SHA-256 %s）", image.pk,
+                     signed["sha256"])
+        return ""
+    with path.open("rb") as handle:
+        width, height = willow.Image.open(handle).get_size()
+    url = reverse("signed_image", args=[image.pk, signed["sha256"], spec])
+    return format_html('<img src="{}" width="{}" height="{}"{}>', url, width, height,
+                       flatatt(attributes))
+
+
+def signed_image(request, image_id: int, sha256: str, spec: str):
+    """``/media/images/signed/<id>/<sha256>/<spec>``: the rendition of the signed bytes,
+    for the public only while live, public content of this site signed those bytes."""
+    image = get_image_model().objects.filter(pk=image_id).first()
+    if image is None or spec not in public_image_filters():
+        raise Http404("No such image.")
+    signed = next((item for item in signed_uses(site=Site.find_for_request(request),
+                                                image=image)
+                   if item.get("sha256") == sha256), None)
+    if signed is None:
+        raise Http404("No such image.")
+    try:
+        path = signed_rendition(image=image, spec=spec, signed=signed)
+    except SignedBytesUnavailable:
+        return unavailable(what=f"图片 #{image.pk}《{image.title}》", signed=signed)
+    response = _image_response(path.open("rb"), path.name)
+    # The address names the signed bytes: it never shows anything else.
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _image_response(handle, name: str) -> FileResponse:
@@ -192,11 +264,12 @@ def rendition(request, name: str):
         response = _image_response(row.file.open("rb"), name)
         response["Cache-Control"] = "private, no-store"
         return response
-    signed = signed_image(site=Site.find_for_request(request), image=image)
-    if signed is None:
+    uses = signed_uses(site=Site.find_for_request(request), image=image)
+    if not uses:
         raise Http404("No such image.")
+    signed = uses[0]
     try:
-        path = signed_rendition(rendition=row, signed=signed)
+        path = signed_rendition(image=image, spec=row.filter_spec, signed=signed)
     except SignedBytesUnavailable:
         return unavailable(what=f"图片 #{image.pk}《{image.title}》", signed=signed)
     return _image_response(path.open("rb"), name)

@@ -39,8 +39,12 @@ urlpatterns = [
     path("attachments/resources/<int:file_id>/<str:filename>", views.resource_file,
          name="resource_file"),
     # Images, also in production (nginx passes /media/ here): renditions for the public only
-    # of images live content uses, made from the signed bytes; originals for staff only.
+    # of images live content uses, made from the signed bytes (the public templates link to
+    # signed/<id>/<sha256>/<spec>, which names the bytes; Wagtail's rendition names serve the
+    # admin and pages rendered before); originals for staff only.
     # Nothing else under MEDIA_ROOT is ever served (documents go through the views above).
+    re_path(rf"^{_media}images/signed/(?P<image_id>[0-9]+)/(?P<sha256>[0-9a-f]{{64}})/"
+            r"(?P<spec>[A-Za-z0-9|.-]{1,100})$", signed_files.signed_image, name="signed_image"),
     re_path(rf"^{_media}images/(?P<name>[^/]+)$", signed_files.rendition,
             name="public_image_rendition"),
     re_path(rf"^{_media}original_images/(?P<name>[^/]+)$", signed_files.original,

@@ -17,3 +17,13 @@ def site_root(context):
 def network_name() -> str:
     """The education network's name (WAGTAIL_SITE_NAME), for the admin's title."""
     return settings.WAGTAIL_SITE_NAME
+
+
+@register.simple_tag(takes_context=True)
+def signed_image(context, image, spec: str, **attributes):
+    """``{% signed_image image "width-800" alt=… %}``: on a live page, the rendition of the
+    image bytes the page's approval signed (cms.signed_files); in previews, Wagtail's."""
+    from cms.signed_files import signed_image_tag  # loads cms.models: not at import
+
+    return signed_image_tag(request=context.get("request"), page=context.get("page"),
+                            image=image, spec=spec, attributes=attributes)

@@ -179,6 +179,9 @@ def test_a_live_pages_images_are_public_as_renditions_only(client, network):
     response = client.get(url, **A_HOST)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert size_of(body(response)) == (4, 3)
+    assert url.startswith(f"/media/images/signed/{image.pk}/")
+    # Another size than the templates' is not made for the public.
+    assert client.get(url.replace("width-800", "width-801"), **A_HOST).status_code == 404
     # The original is never public, live or not.
     assert client.get(image.file.url, **A_HOST).status_code == 404
     # Another site does not serve this school's image.
@@ -194,6 +197,8 @@ def test_a_replaced_image_shows_the_signed_one_until_approved_again(client, netw
     article.body = [("image", {"image": image, "alt_text": "校园", "decorative": False})]
     article.save_revision()
     publish(article)
+    (signed_url,) = image_urls(client.get(article.url, **A_HOST).content.decode())
+    assert f"/{hashlib.sha256(png_bytes(4, 3)).hexdigest()}/" in signed_url
 
     client.force_login(network.users["a_administrator"])
     response = client.post(reverse("wagtailimages:edit", args=[image.pk]), {
@@ -204,13 +209,22 @@ def test_a_replaced_image_shows_the_signed_one_until_approved_again(client, netw
 
     page = client.get(article.url, **A_HOST).content.decode()
     (url,) = image_urls(page)
-    assert size_of(body(client.get(url, **A_HOST))) == (4, 3)  # the signed image
+    # The address names the signed bytes: a page baked before the replacement still shows
+    # the signed image (the address did not change), and so does a fresh rendering.
+    assert url == signed_url and 'width="4" height="3"' in page
+    assert size_of(body(client.get(url, **A_HOST))) == (4, 3)
+    # Wagtail's rendition of the new file, by its name, gives the signed image too.
+    new_rendition = get_image_model().objects.get(pk=image.pk).get_rendition("width-800")
+    assert size_of(body(client.get(new_rendition.url, **A_HOST))) == (4, 3)
 
     article.save_revision()
     publish(article)
     page = client.get(article.url, **A_HOST).content.decode()
     (url,) = image_urls(page)
+    assert url != signed_url
     assert size_of(body(client.get(url, **A_HOST))) == (8, 6)
+    # The bytes no live page signs any more are not public.
+    assert client.get(signed_url, **A_HOST).status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/media/documents/x.pdf", "/media/other/x.png",
