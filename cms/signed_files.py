@@ -17,6 +17,7 @@ import logging
 import mimetypes
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import willow
@@ -203,6 +204,7 @@ def signed_image_tag(*, request, page, image, spec: str, attributes: dict) -> st
         return ""
     previewing = getattr(request, "is_preview", False)
     if previewing or page is None or not getattr(page, "live", False):
+        attributes.setdefault("alt", image.default_alt_text)
         return image.get_rendition(spec).img_tag(attributes)
     signed = signed_file(_page_approval(request, page), kind=image._meta.model_name,
                          file_id=image.pk)
@@ -216,11 +218,47 @@ def signed_image_tag(*, request, page, image, spec: str, attributes: dict) -> st
         logger.error("签名批准的图片无法提供：图片 #%s（SHA-256 %s）", image.pk,
                      signed["sha256"])
         return ""
+    if "alt" not in attributes:
+        attributes = {**attributes, "alt": signed.get("alt", image.default_alt_text)}
     with path.open("rb") as handle:
         width, height = willow.Image.open(handle).get_size()
     url = reverse("signed_image", args=[image.pk, signed["sha256"], spec])
     return format_html('<img src="{}" width="{}" height="{}"{}>', url, width, height,
                        flatatt(attributes))
+
+
+@dataclass(frozen=True)
+class ShownAttachment:
+    """An attachment as readers see it: the signed file name, size and title."""
+
+    url: str
+    filename: str
+    size: int | None
+    title: str
+
+    @property
+    def extension(self) -> str:
+        return os.path.splitext(self.filename)[1].lstrip(".")
+
+
+def shown_attachment(*, request, page, item) -> ShownAttachment | None:
+    """``item`` (an ArticleAttachment) on ``page`` as readers see it: on a live page, the
+    file name, size and title the approval signed (an approval made before titles were
+    signed gives the document's title); in previews, the document as it is now. None when a
+    live page's approval does not name the document (it is not offered)."""
+    document = item.document
+    signed = None
+    if not getattr(request, "is_preview", False) and getattr(page, "live", False):
+        signed = signed_file(_page_approval(request, page), kind=document._meta.model_name,
+                             file_id=document.pk)
+        if signed is None:
+            return None
+    filename = signed.get("filename") if signed else document.filename
+    size = signed.get("size") if signed else document.get_file_size()
+    title = item.title or (signed.get("title") if signed and "title" in signed
+                           else document.title)
+    return ShownAttachment(url=reverse("attachment", args=[item.pk, filename]),
+                           filename=filename, size=size, title=title)
 
 
 def signed_image(request, image_id: int, sha256: str, spec: str):

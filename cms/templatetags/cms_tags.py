@@ -27,3 +27,14 @@ def signed_image(context, image, spec: str, **attributes):
 
     return signed_image_tag(request=context.get("request"), page=context.get("page"),
                             image=image, spec=spec, attributes=attributes)
+
+
+@register.simple_tag(takes_context=True)
+def signed_attachment(context, item):
+    """``{% signed_attachment item as file %}``: an attachment's link, file name, size and
+    title as its approval signed them (cms.signed_files); None if the approval does not
+    name it."""
+    from cms.signed_files import shown_attachment
+
+    return shown_attachment(request=context.get("request"), page=context.get("page"),
+                            item=item)

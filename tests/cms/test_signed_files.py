@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from django.core.files.images import ImageFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
@@ -83,6 +84,10 @@ def test_a_replaced_attachment_goes_public_only_with_the_next_approval(client, n
         assert "xiaoli.pdf" in download["Content-Disposition"]
     assert client.get(reverse("attachment", args=[attachment.pk, "other.pdf"]),
                       **A_HOST).status_code == 404
+    # The page offers the signed file, by its signed name and size.
+    page = client.get(article.url, **A_HOST).content.decode()
+    assert f'href="{signed_link}"' in page and document.filename not in page
+    assert filesizeformat(len(b"%PDF-1.4 signed calendar")) in page
 
     # The leader approves the article again: the new bytes are signed, and served.
     article.save_revision()
@@ -91,6 +96,8 @@ def test_a_replaced_attachment_goes_public_only_with_the_next_approval(client, n
                           **A_HOST)
     assert body(download) == b"%PDF-1.4 unsigned replacement"
     assert document.filename in download["Content-Disposition"]
+    page = client.get(article.url, **A_HOST).content.decode()
+    assert document.filename in page and f'href="{signed_link}"' not in page
 
 
 def test_signed_bytes_that_are_gone_are_never_replaced_by_unsigned_ones(client, network,
