@@ -23,6 +23,7 @@ from wagtail.models import ModelLogEntry, PageLogEntry, Revision
 from backups.fetch import Limits, fetch
 from backups.models import Original, Retained, operator_name
 from backups.retention import retain_until, retention_days
+from backups.store import sha256_of
 from backups.stores import store
 
 
@@ -50,13 +51,30 @@ def capture(*, file_field, owner, category: str = "", source: str = Original.Sou
     return original
 
 
+def _already_kept(instance) -> bool:
+    """The file ``instance`` has now is kept as its original already. A file name alone does
+    not tell: storage reuses the name of a file deleted when it was replaced, so a later
+    replacement may carry an earlier one's name with other bytes (which readers may be
+    served, by their hash, once a leader signs them)."""
+    rows = Original.objects.filter(object_type=ContentType.objects.get_for_model(instance),
+                                   object_id=str(instance.pk),
+                                   filename=Path(instance.file.name).name)
+    try:
+        size = instance.file.size
+    except OSError:
+        return rows.exists()
+    digests = {row.sha256 for row in rows if row.size == size}
+    if not digests:
+        return False
+    with instance.file.open("rb") as handle:
+        return sha256_of(handle) in digests
+
+
 def capture_on_save(sender, instance, raw=False, **kwargs) -> None:
     """Receiver: a document or image was saved with a file."""
     if raw or not instance.file:
         return
-    if Original.objects.filter(object_type=ContentType.objects.get_for_model(instance),
-                               object_id=str(instance.pk),
-                               filename=Path(instance.file.name).name).exists():
+    if _already_kept(instance):
         return  # saved again without a new file (a title edit): nothing new to keep
     user = getattr(instance, "uploaded_by_user", None)
     source, source_url = getattr(instance, "original_source", (Original.Source.UPLOAD, ""))

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.decorators.cache import never_cache
@@ -8,7 +10,7 @@ from wagtail.api.v3.urls import api
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import views
+from cms import signed_files, views
 from cms.accounts import reports as confined_reports
 from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
@@ -17,6 +19,8 @@ from review.privacy import GuardedPrivacyView
 
 # Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
 api.add_router("/resources/", resources_api)
+
+_media = re.escape(settings.MEDIA_URL.lstrip("/"))
 
 urlpatterns = [
     # Wagtail's reports, confined to what the viewer may see, on their own addresses.
@@ -39,19 +43,25 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/<str:filename>", views.attachment, name="attachment"),
     path("attachments/resources/<int:file_id>/<str:filename>", views.resource_file,
          name="resource_file"),
+    # Images, also in production (nginx passes /media/ here): renditions for the public only
+    # of images live content uses, made from the signed bytes (the public templates link to
+    # signed/<id>/<sha256>/<spec>, which names the bytes; Wagtail's rendition names serve the
+    # admin and pages rendered before); originals for staff only.
+    # Nothing else under MEDIA_ROOT is ever served (documents go through the views above).
+    re_path(rf"^{_media}images/signed/(?P<image_id>[0-9]+)/(?P<sha256>[0-9a-f]{{64}})/"
+            r"(?P<spec>[A-Za-z0-9|.-]{1,100})$", signed_files.signed_image, name="signed_image"),
+    re_path(rf"^{_media}images/(?P<name>[^/]+)$", signed_files.rendition,
+            name="public_image_rendition"),
+    re_path(rf"^{_media}original_images/(?P<name>[^/]+)$", signed_files.original,
+            name="image_original"),
     path("sitemap.xml", sitemap, name="sitemap"),
     # A site's feed and its columns' (slugs never contain a dot: no page is called feed.xml).
     re_path(r"^(?P<folder>(?:[^/]+/)*)feed\.xml$", LatestArticlesFeed(), name="feed"),
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
-    # Images only: documents are private to their school and never served from media.
-    for folder in ("images", "original_images"):
-        urlpatterns += static(f"{settings.MEDIA_URL}{folder}/",
-                              document_root=settings.MEDIA_ROOT / folder)
 
 urlpatterns += [path("", include(wagtail_urls))]

@@ -1,9 +1,7 @@
 """Public views that are not pages: per-site search and attachment downloads."""
 
-import mimetypes
-
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from wagtail.models import Page, Site
 
@@ -11,6 +9,7 @@ from cms.cjk import query_tokens
 from cms.models import ArticleAttachment
 from cms.resources.models import ResourceFile
 from cms.resources.public import live_public_resources
+from cms.signed_files import serve_signed_download
 
 RESULTS_PER_PAGE = 20
 MAX_QUERY_LENGTH = 100
@@ -33,7 +32,9 @@ def search(request):
 
 
 def attachment(request, attachment_id: int, filename: str):
-    """Serve an article's attachment to the public, but only while the article is live.
+    """Serve an article's attachment to the public, but only while the article is live, and
+    only the bytes and file name its leader signed (cms.signed_files): a file replaced since
+    goes public with the next approval.
 
     Each organisation's document collection is restricted to its own staff, so Wagtail's
     document URLs never leak a draft's files; the public reaches a document only here.
@@ -41,25 +42,19 @@ def attachment(request, attachment_id: int, filename: str):
     item = get_object_or_404(
         ArticleAttachment.objects.select_related("document"), pk=attachment_id
     )
-    document = item.document
-    if document.filename != filename:
+    page = Page.objects.live().public().filter(pk=item.page_id).first()
+    if page is None:
         raise Http404("No such attachment.")
-    if not Page.objects.live().public().filter(pk=item.page_id).exists():
-        raise Http404("No such attachment.")
-    content_type = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
-    return FileResponse(document.file.open("rb"), content_type=content_type,
-                        as_attachment=True, filename=document.filename)
+    return serve_signed_download(obj=page, document=item.document, requested_name=filename,
+                                 what=f"页面 #{page.pk} 的附件 #{item.pk}")
 
 
 def resource_file(request, file_id: int, filename: str):
     """Serve a file of a teacher's resource to the public, only while the resource is live
     and public: never a draft's file (drafts are revisions; the row's files are the live
-    ones) nor an internal resource's."""
-    item = get_object_or_404(ResourceFile.objects.select_related("document"), pk=file_id,
-                             resource__in=live_public_resources())
-    document = item.document
-    if document.filename != filename:
-        raise Http404("No such file.")
-    content_type = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
-    return FileResponse(document.file.open("rb"), content_type=content_type,
-                        as_attachment=True, filename=document.filename)
+    ones) nor an internal resource's, and only the bytes and name its leader signed."""
+    item = get_object_or_404(ResourceFile.objects.select_related("document", "resource"),
+                             pk=file_id, resource__in=live_public_resources())
+    return serve_signed_download(obj=item.resource, document=item.document,
+                                 requested_name=filename,
+                                 what=f"资源 #{item.resource_id} 的文件 #{item.pk}")

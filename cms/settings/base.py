@@ -241,6 +241,12 @@ WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 REVIEW_SCREENER = "review.screening.objects.screen_object"
 # Originals (every uploaded file, write-once, content-addressed) and their retention.
 BACKUPS_ORIGINALS_DIR = DATA_DIR / "originals"
+# Image renditions readers get, made from the bytes the leader signed (cms.signed_files),
+# kept under the signed SHA-256.
+SIGNED_RENDITIONS_DIR = DATA_DIR / "signed-renditions"
+# The image sizes the public templates ask for ({% signed_image %}): no other is made for
+# anonymous readers.
+PUBLIC_IMAGE_FILTERS = ("width-800",)
 BACKUPS_RETENTION_DAYS = int(os.environ.get("BACKUPS_RETENTION_DAYS", "180"))
 # Production: S3-compatible buckets with Object Lock for the originals and for the off-site
 # copy of backups (credentials from boto3's usual chain: AWS_ACCESS_KEY_ID and

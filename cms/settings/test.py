@@ -12,6 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cms-test-media-"))
 BACKUPS_ORIGINALS_DIR = Path(tempfile.mkdtemp(prefix="cms-test-originals-"))
+SIGNED_RENDITIONS_DIR = Path(tempfile.mkdtemp(prefix="cms-test-renditions-"))
 REVIEW_LOG_KEY_FILE = Path(tempfile.mkdtemp(prefix="cms-test-keys-")) / "publication-log.pem"
 LOG_DIR = Path(tempfile.mkdtemp(prefix="cms-test-logs-"))
 LOGGING["handlers"]["file"]["filename"] = str(LOG_DIR / "cms.log")  # noqa: F405

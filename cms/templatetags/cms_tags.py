@@ -64,3 +64,24 @@ def clean_richtext(value) -> str:
     value or a rich-text field's string."""
     source = value.source if isinstance(value, RichText) else value
     return richtext(sanitise_rich_text(source or ""))
+
+
+@register.simple_tag(takes_context=True)
+def signed_image(context, image, spec: str, **attributes):
+    """``{% signed_image image "width-800" alt=… %}``: on a live page, the rendition of the
+    image bytes the page's approval signed (cms.signed_files); in previews, Wagtail's."""
+    from cms.signed_files import signed_image_tag  # loads cms.models: not at import
+
+    return signed_image_tag(request=context.get("request"), page=context.get("page"),
+                            image=image, spec=spec, attributes=attributes)
+
+
+@register.simple_tag(takes_context=True)
+def signed_attachment(context, item):
+    """``{% signed_attachment item as file %}``: an attachment's link, file name, size and
+    title as its approval signed them (cms.signed_files); None if the approval does not
+    name it."""
+    from cms.signed_files import shown_attachment
+
+    return shown_attachment(request=context.get("request"), page=context.get("page"),
+                            item=item)

@@ -15,6 +15,7 @@ be a 502.
 import http.client
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -34,7 +35,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connections
 
 from tests.baking.conftest import baked, url_of
-from tests.conftest import make_article
+from tests.conftest import make_article, png_bytes, publish
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MIME_TYPES = Path("/etc/nginx/mime.types")
@@ -416,12 +417,54 @@ def test_dot_files_and_documents_are_never_served(alone, bake_dir, settings):
     plant(media / "documents" / "plan.pdf", b"%PDF-1.4 private")
     plant(media / "images" / "logo.png", b"png")
     plant(media / ".secret", b"secret")
-    assert alone.request("/media/images/logo.png").body == b"png"
+    plant(media / "original_images" / "logo.png", b"original png")
+    # Nothing under media is read from disk: images are the application's to answer (here:
+    # no application, 502), documents are refused outright.
+    for path in ("/media/images/logo.png", "/media/original_images/logo.png",
+                 "/media/%6Friginal_images/logo.png", "/media/.secret"):
+        response = alone.request(path)
+        assert response.status == 502 and b"png" not in response.body, path
+        assert b"secret" not in response.body, path
     for path in ("/media/documents/plan.pdf", "/media/%64ocuments/plan.pdf",
-                 "/media//documents/plan.pdf", "/media/images/../documents/plan.pdf",
-                 "/media/.secret"):
+                 "/media//documents/plan.pdf", "/media/images/../documents/plan.pdf"):
         response = alone.request(path)
         assert response.status == 404 and b"private" not in response.body, path
+
+
+def test_images_reach_the_public_only_as_renditions_of_live_content(served, network):
+    """Issue 17 finding 7: through nginx, an image of a live article is served (a rendition,
+    by the application), its original and a draft's image are not."""
+    column = served.news
+    live_image = make_image(network, "live.png")
+    draft_image = make_image(network, "draft.png")
+    article = make_article(column, "有封面的文章", live=False)
+    article.cover_image = live_image
+    article.save_revision()
+    publish(article)
+    draft = make_article(column, "有封面的草稿", live=False)
+    draft.cover_image = draft_image
+    draft.save_revision()
+    page = served.nginx.request(url_of(article))
+    assert page.status == 200, served.nginx.error_log()
+    (rendition,) = re.findall(r'src="(/media/images/[^"]+)"', page.body.decode())
+    image = served.nginx.request(rendition)
+    assert image.status == 200 and image["Content-Type"] == "image/png"
+    assert image["X-Content-Type-Options"] == "nosniff"
+    for path in (live_image.file.url, draft_image.file.url,
+                 draft_image.get_rendition("width-800").url):
+        response = served.nginx.request(path)
+        assert response.status == 404, path
+        assert not response.body.startswith(b"\x89PNG"), path
+
+
+def make_image(network, name: str):
+    from django.core.files.images import ImageFile
+    from wagtail.images import get_image_model
+
+    image = get_image_model()(title=name, collection=network.school_a.collection)
+    image.file.save(name, ImageFile(io.BytesIO(png_bytes()), name=name), save=False)
+    image.save()
+    return image
 
 
 def test_static_files_are_served_with_a_long_cache(alone, settings):
@@ -454,7 +497,8 @@ def test_the_configuration_carries_the_settings(settings, tmp_path):
     assert "default_server" not in text
     assert f'root "{settings.BAKE_DIR}";' in text
     assert f'alias "{settings.STATIC_ROOT}/";' in text
-    assert f'alias "{settings.MEDIA_ROOT}/";' in text
+    assert str(settings.MEDIA_ROOT) not in text  # uploads are never read from disk
+    assert "location ^~ /media/ {" in text
     assert "{{" not in text and "{%" not in text
     for prefix in ("/admin/", "/api/", "/search/", "/documents/", "/attachments/",
                    "/django-admin/"):

@@ -189,7 +189,6 @@ def render(*, upstream: str, listen: str, tls_listen: str = "443",
         "default_server": default_server,
         "bake_dir": _directory("BAKE_DIR", settings.BAKE_DIR),
         "static_root": _directory("STATIC_ROOT", settings.STATIC_ROOT),
-        "media_root": _directory("MEDIA_ROOT", settings.MEDIA_ROOT),
         "static_url": static_url,
         "media_url": media_url,
         "proxied_prefixes": [prefix for prefix in paths.DYNAMIC_PREFIXES
@@ -211,8 +210,9 @@ def render(*, upstream: str, listen: str, tls_listen: str = "443",
 
 class Command(BaseCommand):
     help = ("生成生产环境的 nginx 配置（deploy/nginx/cms.conf.template）：匿名读者的公开页面"
-            "由 nginx 直接读取静态化文件，静态文件和图片由 nginx 提供，其余请求转发给 gunicorn。"
-            "路径取自当前设置（BAKE_DIR、STATIC_ROOT、MEDIA_ROOT）。")
+            "由 nginx 直接读取静态化文件，静态文件由 nginx 提供；上传的文件和图片从不由 nginx "
+            "直接读取（应用只提供线上内容签名批准的版本），其余请求转发给 gunicorn。"
+            "路径取自当前设置（BAKE_DIR、STATIC_ROOT）。")
 
     def add_arguments(self, parser):
         parser.add_argument("--upstream", default="127.0.0.1:8000", metavar="HOST:PORT",
