@@ -33,6 +33,15 @@ from review.register.livecheck import signed_objects
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "hr"]
 
 
+def read_back(value):
+    """A StreamValue as it reads back from storage: converted from its stored form, every
+    block's defaults filled in."""
+    block = value.stream_block
+    loaded = block.to_python(block.get_prep_value(value))
+    list(loaded)  # convert every block now, so that its prepared value is the normalised one
+    return loaded
+
+
 class ChineseSearchMixin:
     """Adds Han unigrams and bigrams of the page's text to the search index (cms.cjk), and
     declares the files the page uses to review/ (screened, signed, and allowed only from the
@@ -362,6 +371,13 @@ class ArticlePage(ChineseSearchMixin, Page):
 
     class Meta:
         verbose_name = "文章"
+
+    def save_revision(self, *args, **kwargs):
+        # The revision holds the body as its blocks read it back (TableBlock, for one, adds
+        # defaults when it loads a value): the page row published from the revision is then
+        # exactly what the revision was, and its hash equals the signed content_sha256.
+        self.body = read_back(self.body)
+        return super().save_revision(*args, **kwargs)
 
     def search_text(self) -> list[str]:
         body = self.body.stream_block.get_searchable_content(self.body)

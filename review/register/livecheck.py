@@ -190,7 +190,12 @@ def _signed_revision_object(entry: Expected):
     revision = Revision.objects.filter(pk=entry.revision_id).first()
     if revision is None or revision_content_sha256(revision) != entry.content_sha256:
         return None
-    return revision.as_object()
+    signed = revision.as_object()
+    # A revision's content names the live revision of its day (none, for a first
+    # publication); shown as signed, it is the live revision, and its files are looked up
+    # in the approval of that revision (cms.signed_files).
+    signed.live_revision_id = entry.revision_id
+    return signed
 
 
 _UNREAD = object()

@@ -243,3 +243,35 @@ def test_when_the_signed_revision_was_changed_too_readers_keep_the_baked_file(
     assert client.get(url_of(article), {"x": 1}, **A_HOST).content == before
     event = SecurityEvent.objects.get(event=ALARM_EVENT, subject=f"cms.articlepage:{article.pk}")
     assert "签名批准的版本也已被改动" in event.entry["data"]["reason"]
+
+
+def test_a_page_shown_as_signed_keeps_its_signed_images_and_tables(client, settings, network):
+    """A body written as code or the API writes it (a table without the header choice that
+    TableBlock adds when it loads) hashes as published, so no false alarm; and when the
+    title is tampered with, the signed revision shown still has its signed images."""
+    from io import BytesIO
+
+    from django.core.files.images import ImageFile
+    from wagtail.images.models import Image
+
+    from tests.conftest import png_bytes, publish
+
+    image = Image(title="运动会合影", collection=network.school_a.collection)
+    image.file.save("photo.png", ImageFile(BytesIO(png_bytes()), name="photo.png"), save=False)
+    image.save()
+    article = make_article(network.column(network.school_a, "news"), "运动会", live=False)
+    article.body = [
+        ("image", {"image": image, "alt_text": "高二学生冲线", "decorative": False}),
+        ("table", {"data": [["项目", "名次"]], "first_row_is_table_header": True,
+                   "first_col_is_header": False}),
+    ]
+    article.save_revision()
+    article = publish(article)
+    assert signed_object_for(ArticlePage.objects.get(pk=article.pk)).title == "运动会"
+    assert alarms(article) == 0
+
+    ArticlePage.objects.filter(pk=article.pk).update(title="篡改的标题")
+    settings.BAKE_SERVE = False
+    text = client.get(url_of(article), **A_HOST).content.decode()
+    assert "篡改" not in text and 'alt="高二学生冲线"' in text and "项目" in text
+    assert alarms(article) == 1
