@@ -3,6 +3,7 @@ live are not public (finding 1's file replacement, finding 7)."""
 
 import hashlib
 import re
+import uuid
 from io import BytesIO
 
 import pytest
@@ -62,26 +63,34 @@ def test_signed_file_finds_the_named_file_of_an_approval_only():
     assert signed_file({}, kind="document", file_id=3) is None
 
 
+def unique_name(name: str) -> str:
+    """A file name no earlier test on this worker stored (the media directory outlives each
+    test's rolled-back rows), so that storage keeps it as it is."""
+    stem, extension = name.rsplit(".", 1)
+    return f"{stem}-{uuid.uuid4().hex[:8]}.{extension}"
+
+
 # --- Attachments ---------------------------------------------------------------------------------
 
 def test_a_replaced_attachment_goes_public_only_with_the_next_approval(client, network):
     document = make_document(network.school_a, "校历", content=b"%PDF-1.4 signed calendar",
-                             filename="xiaoli.pdf")
+                             filename=unique_name("xiaoli.pdf"))
+    signed_name = document.filename
     article = make_article(network.column(network.school_a, "notices"), "校历",
                            attachments=[document])
     attachment = article.attachments.get()
-    signed_link = reverse("attachment", args=[attachment.pk, "xiaoli.pdf"])
+    signed_link = reverse("attachment", args=[attachment.pk, signed_name])
 
     replace_document(client, network.users["a_administrator"], document,
                      name="xiaoli-v2.pdf", content=b"%PDF-1.4 unsigned replacement")
-    assert document.filename != "xiaoli.pdf"
+    assert document.filename != signed_name
     # The page links to the document's current name; both names give the signed bytes and
     # name, never the replacement.
     for link in (signed_link, reverse("attachment", args=[attachment.pk, document.filename])):
         download = client.get(link, **A_HOST)
         assert download.status_code == 200, link
         assert body(download) == b"%PDF-1.4 signed calendar"
-        assert "xiaoli.pdf" in download["Content-Disposition"]
+        assert signed_name in download["Content-Disposition"]
     assert client.get(reverse("attachment", args=[attachment.pk, "other.pdf"]),
                       **A_HOST).status_code == 404
     # The page offers the signed file, by its signed name and size.
@@ -134,14 +143,15 @@ def test_an_attachment_the_approval_does_not_name_is_not_served(client, network)
 def test_a_replacement_that_reuses_an_earlier_files_name_is_kept_too(client, network):
     """Storage reuses the name of the file a replacement deleted: the bytes are kept as an
     original all the same, so that they can be served once signed."""
+    first_name = unique_name("kebiao.pdf")
     document = make_document(network.school_a, "课表", content=b"%PDF-1.4 one",
-                             filename="kebiao.pdf")
+                             filename=first_name)
     administrator = network.users["a_administrator"]
     replace_document(client, administrator, document, name="kebiao-2.pdf",
                      content=b"%PDF-1.4 two")
-    replace_document(client, administrator, document, name="kebiao.pdf",
+    replace_document(client, administrator, document, name=first_name,
                      content=b"%PDF-1.4 three")
-    assert document.file.name == "documents/kebiao.pdf"  # the first file's name again
+    assert document.file.name == f"documents/{first_name}"  # the first file's name again
     digests = {original.sha256 for original in originals_of(document)}
     assert digests == {hashlib.sha256(content).hexdigest()
                        for content in (b"%PDF-1.4 one", b"%PDF-1.4 two", b"%PDF-1.4 three")}
