@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "cms.security_headers.PermissionsPolicyMiddleware",
     # Before anything reads the database: an address sending bad API tokens is refused here.
     "cms.accounts.api_throttle.ApiTokenThrottleMiddleware",
+    "cms.accounts.page_passwords.PagePasswordThrottleMiddleware",
     # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
     "cms.baking.middleware.BakedFileMiddleware",
     "cms.baking.api_cache.ApiCacheMiddleware",
@@ -170,6 +171,10 @@ AXES_VERBOSE = False
 # several servers must share (Redis, see CACHES). A per-token request limit is off unless set.
 CMS_API_TOKEN_FAILURE_LIMIT = int(os.environ.get("CMS_API_TOKEN_FAILURE_LIMIT", "10"))
 CMS_API_TOKEN_FAILURE_WINDOW = int(os.environ.get("CMS_API_TOKEN_FAILURE_WINDOW", "60"))
+# Wrong passwords of password-protected pages an address may give within the window
+# (seconds) before it is refused for a window (cms.accounts.page_passwords).
+CMS_PAGE_PASSWORD_FAILURE_LIMIT = int(os.environ.get("CMS_PAGE_PASSWORD_FAILURE_LIMIT", "10"))
+CMS_PAGE_PASSWORD_FAILURE_WINDOW = int(os.environ.get("CMS_PAGE_PASSWORD_FAILURE_WINDOW", "900"))
 CMS_API_TOKEN_RATE_LIMIT = int(os.environ.get("CMS_API_TOKEN_RATE_LIMIT", "0")) or None
 CMS_THROTTLE_CACHE = "default"
 

@@ -48,6 +48,8 @@ EVENTS: dict[str, str] = {
     "redirect_saved": "设置站内跳转",
     "redirect_deleted": "删除站内跳转",
     "action_refused": "操作被拒绝",
+    "page_password_failed": "页面访问密码错误",
+    "page_password_blocked": "页面访问密码错误过多",
 }
 
 

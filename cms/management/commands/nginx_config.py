@@ -30,7 +30,8 @@ _UNSAFE = re.compile(r"[\"\\$\x00-\x1f\x7f]")
 _RATE = re.compile(r"^[1-9][0-9]{0,5}r/[sm]$")
 API_PREFIX = "/api/"
 # Where passwords are tried (and reset mails asked for): the login limit applies.
-LOGIN_PREFIXES = ("/admin/login/", "/admin/password_reset/")
+LOGIN_PREFIXES = ("/admin/login/", "/admin/password_reset/", "/_util/login/",
+                  "/_util/authenticate_with_password/")
 LOGIN_BURST = 10
 API_BURST = 50
 
