@@ -89,6 +89,25 @@ def test_the_account_administrator_makes_leaders_and_it_is_in_the_security_log(c
     assert granted.entry["data"]["role"] == Role.LEADER
 
 
+def test_superuser_flag_role_revocation_and_deletion_are_in_the_security_log(network):
+    """Maintainers' account changes are audited like everyone's, from any path (here a
+    script: no request, so the actor is the system)."""
+    user = User.objects.create_user(username="audited", password="Audited-pass-2026")
+    teachers = network.school_a.groups[Role.TEACHER]
+    user.groups.add(teachers)
+    user.is_superuser = True
+    user.save()
+    user.is_superuser = False
+    user.save()
+    user.groups.remove(teachers)
+    user.delete()
+    events = [(e.event, e.entry["data"].get("role", ""))
+              for e in SecurityEvent.objects.filter(subject="user:audited").order_by("seq")]
+    assert events == [("account_created", ""), ("role_granted", Role.TEACHER),
+                      ("role_granted", "superuser"), ("role_revoked", "superuser"),
+                      ("role_revoked", Role.TEACHER), ("account_deleted", "")]
+
+
 def test_nobody_grants_themselves_anything(client, network):
     accounts = network.users["county_accounts"]
     login(client, accounts)
