@@ -76,6 +76,8 @@ class Snapshot:
     created_at: str
     engine: str
     parts: list[Part] = field(default_factory=list)
+    # Files removed between the start of the snapshot and their reading (not in the manifest).
+    removed: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -199,12 +201,19 @@ class Repository:
         with self.locked():
             previous = self.snapshots()
             known = {part.name: part for part in previous[-1].parts} if previous else {}
+            # Each file as it is when the snapshot starts: a file growing meanwhile (a log)
+            # is read up to this size, so the backup ends.
+            started = []
+            for name, path in files:
+                try:
+                    started.append((name, path, path.stat()))
+                except FileNotFoundError:  # removed since it was listed: not in the snapshot
+                    continue
             with tempfile.TemporaryFile(dir=self._tmp()) as dump:
                 database(dump)
                 dump.seek(0)
                 snapshot.parts.append(self.store_stream("database", dump, progress=progress))
-            for name, path in files:
-                status = path.stat()
+            for name, path, status in started:
                 seen = known.get(f"files/{name}")
                 if seen is not None and seen.unchanged(status) and all(
                         self.objects.exists(digest) for digest in seen.chunks):
@@ -212,7 +221,11 @@ class Repository:
                     if progress:
                         progress(part.size)
                 else:
-                    part = self._store_file(name, path, status, progress=progress)
+                    try:
+                        part = self._store_file(name, path, status, progress=progress)
+                    except FileNotFoundError:  # removed since the start: as tar, go on
+                        snapshot.removed.append(name)
+                        continue
                 snapshot.parts.append(part)
             self.objects.sync()
             self.save_manifest(snapshot)

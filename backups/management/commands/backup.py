@@ -49,6 +49,13 @@ def excluded_paths() -> list[Path]:
     return excluded
 
 
+def size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # removed since it was listed
+        return 0
+
+
 def offsite_bucket() -> LockedBucket:
     alias = getattr(settings, "BACKUPS_OFFSITE_STORAGE", None)
     if not alias:
@@ -128,13 +135,15 @@ class Command(BaseCommand):
     def do_create(self, *, push=False, **_):
         bucket = offsite_bucket() if push else None  # a bad configuration fails first
         files = walk_files(state_dir(), exclude=excluded_paths())
-        total = database.size_estimate() + sum(path.stat().st_size for _, path in files)
+        total = database.size_estimate() + sum(size_of(path) for _, path in files)
         snapshot = repository().create(engine=database.engine(), database=database.dump,
                                        files=files, progress=self.progress("备份", total))
         self.stderr.write("")
         for name in snapshot.changed:
             self.stderr.write(self.style.WARNING(
                 f"注意：{name} 在读取时被修改，已备份开始时的内容（下次备份会重新读取）。"))
+        for name in snapshot.removed:
+            self.stderr.write(self.style.WARNING(f"注意：{name} 在备份过程中被删除，未备份。"))
         self.stdout.write(f"{snapshot.id}：{snapshot.files} 个文件，{snapshot.size / 1e6:,.1f} MB")
         if bucket is not None:
             self.push_one(bucket, snapshot)
