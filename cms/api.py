@@ -4,6 +4,8 @@ from django.db.models import ProtectedError
 from wagtail.api.v3.api import api
 from wagtail.api.v3.errors import problem_response
 
+from cms.full_disk import full_disk_problem
+
 
 def protected_content(request, exc: ProtectedError):
     # Published content is kept for tracing: its approvals and register entries protect it.
@@ -12,3 +14,5 @@ def protected_content(request, exc: ProtectedError):
 
 def register_api_error_handlers() -> None:
     api.add_exception_handler(ProtectedError, protected_content)
+    # A full disk: 507 with a Chinese problem, not a 500 (other OSErrors stay errors).
+    api.add_exception_handler(OSError, full_disk_problem)
