@@ -16,7 +16,7 @@ from django.urls import reverse
 from wagtail.documents import get_document_model
 
 from backups.models import Original
-from cms.full_disk import MediaStorage
+from cms.full_disk import MESSAGE, MediaStorage
 from tests.cms.test_confinement import bearer
 
 Document = get_document_model()
@@ -99,6 +99,19 @@ def test_an_admin_upload_on_a_full_disk_is_refused_cleanly(client, network, medi
     assert "服务器磁盘空间不足，文件没有保存" in page
     assert files_under(media) == []  # no partial file, no staged file
     assert (Document.objects.count(), Original.objects.count()) == (documents, originals)
+
+
+def test_a_multiple_upload_on_a_full_disk_answers_507(client, network, media, monkeypatch):
+    client.force_login(network.users["a_administrator"])
+    documents = Document.objects.count()
+    full_disk(monkeypatch, media, room=1000)
+    response = client.post(reverse("wagtaildocs:add_multiple"), {
+        "files[]": SimpleUploadedFile("plan.pdf", b"%PDF-1.4" + b"z" * 100_000),
+        "collection": network.school_a.collection.pk}, HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert response.status_code == 507
+    assert response.json() == {"success": False, "error_message": MESSAGE}
+    assert files_under(media) == []
+    assert Document.objects.count() == documents
 
 
 def test_an_api_upload_on_a_full_disk_answers_507(client, network, media, monkeypatch):
