@@ -1,6 +1,7 @@
 """backup create | list | verify | restore | prune, through the command; and a restore drill in
 a fresh state directory, with real processes, ending in a verified publication log."""
 
+import io
 import json
 import os
 import re
@@ -36,7 +37,6 @@ def test_create_list_and_an_unchanged_second_run(state, transactional_db):
 def test_a_log_growing_during_the_backup_does_not_keep_it_reading(state, transactional_db):
     """A log file under the state directory written to while ``backup create`` reads it: the
     backup ends, holds the log as of its start, and says it changed while read."""
-    import io
     import threading
 
     log = state / "logs" / "cms.log"
@@ -70,6 +70,31 @@ def test_a_log_growing_during_the_backup_does_not_keep_it_reading(state, transac
     part = next(p for p in snapshot.parts if p.name == "files/logs/cms.log")
     assert b"".join(repository.read_part(part)) == log.read_bytes()[:part.size]
     assert 800_000 <= part.size < log.stat().st_size
+
+
+def test_a_full_disk_stops_the_backup_with_a_message_and_no_snapshot(state, transactional_db,
+                                                                     monkeypatch):
+    import errno
+
+    from django.core.management.base import CommandError
+
+    from backups.store import ContentStore
+
+    write_temporary = ContentStore._write_temporary
+
+    def filling(self, write):
+        def half_then_full(out):
+            out.write(b"half a chunk")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write_temporary(self, half_then_full)
+
+    monkeypatch.setattr(ContentStore, "_write_temporary", filling)
+    with pytest.raises(CommandError, match="磁盘空间不足，已停止") as raised:
+        call_command("backup", "create", stdout=io.StringIO(), stderr=io.StringIO())
+    assert raised.value.returncode == 2
+    repository = state / "backups"
+    assert listing() == []
+    assert [p for p in (repository / "objects").rglob("*") if p.is_file()] == []
 
 
 def test_verify_names_the_damaged_part(state, transactional_db):

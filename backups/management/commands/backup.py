@@ -3,6 +3,7 @@
 
 import contextlib
 import datetime
+import errno
 import fcntl
 import json
 import re
@@ -108,8 +109,14 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         try:
             code = getattr(self, "do_" + action)(**options)
-        except (SnapshotError, database.DatabaseBackupError, ObjectStoreError,
-                OSError) as error:
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise CommandError(
+                    f"磁盘空间不足，已停止（{error.filename or error.strerror}）：没有生成不完整的"
+                    "快照或文件；清理空间后重新运行同一命令即可继续。",
+                    returncode=EXIT_ERROR) from error
+            raise CommandError(str(error), returncode=EXIT_ERROR) from error
+        except (SnapshotError, database.DatabaseBackupError, ObjectStoreError) as error:
             raise CommandError(str(error), returncode=EXIT_ERROR) from error
         if code:
             sys.exit(code)
