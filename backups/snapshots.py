@@ -452,12 +452,16 @@ def put_in_place(staging: Path, root: Path) -> int:
     return moved
 
 
-def restore_debris(root: Path, *, keep: Path | None = None) -> list[Path]:
-    """What interrupted restores left under ``root``: staging directories (but ``keep``) and
-    temporary ``.restore-*`` files (earlier versions wrote them beside each target)."""
+def restore_debris(root: Path, *, keep: Path | None = None,
+                   skip: Iterable[Path] = ()) -> list[Path]:
+    """What interrupted restores left under ``root`` (not looking under ``skip``: the
+    repository's many chunks): staging directories (but ``keep``) and temporary
+    ``.restore-*`` files (earlier versions wrote them beside each target)."""
+    skipped = {Path(p).resolve() for p in skip}
     found = []
     for directory, subdirectories, names in os.walk(root):
         here = Path(directory)
+        subdirectories[:] = [d for d in subdirectories if (here / d).resolve() not in skipped]
         for name in list(subdirectories):
             if name.startswith(RESTORE_PREFIX):
                 subdirectories.remove(name)

@@ -85,12 +85,13 @@ def test_a_killed_backup_is_cleaned_up_and_prune_reclaims_its_orphans(migrated, 
     gone = site / "media" / "documents" / "gone.bin"
     gone.write_bytes(os.urandom(2 * CHUNK_SIZE + 1000))
     repository = site / "backups"
-    # Chunks in order: the dump (1), a.pdf (1), big.bin (3), gone.bin (3): killed half-way
-    # through the 7th, the first of gone.bin's stored, the second half-written.
-    manage("backup", "create", data_dir=site, kill=("chunk", 7))
+    # Chunks in order: the dump's, a.pdf (1), big.bin (3), gone.bin (3): killed half-way
+    # through gone.bin's second, its first stored.
+    dump = -(-(site / "db.sqlite3").stat().st_size // CHUNK_SIZE)
+    manage("backup", "create", data_dir=site, kill=("chunk", dump + 6))
     debris = list((repository / "objects" / "tmp").iterdir())
     assert [p.stat().st_size for p in debris] == [CHUNK_SIZE // 2]
-    assert len(chunk_files(repository)) == 6
+    assert len(chunk_files(repository)) == dump + 5
     assert not list((repository / "snapshots").glob("*.json"))  # no manifest: no snapshot
 
     gone_pieces = pieces(gone)

@@ -235,7 +235,7 @@ class Command(BaseCommand):
             resuming = staging.is_dir()
             self.check_empty(repo, root, staging=staging if resuming else None,
                              ours=set(targets.values()), force=force)
-            for debris in restore_debris(root, keep=staging):
+            for debris in restore_debris(root, keep=staging, skip=[repo.root]):
                 self.stderr.write(f"清除上次中断的恢复留下的 {debris.relative_to(root)}")
                 shutil.rmtree(debris) if debris.is_dir() else debris.unlink()
             if resuming:
@@ -256,8 +256,10 @@ class Command(BaseCommand):
             overwrite = force or loading.exists()
             loading.touch()
             database.restore(staging / "database", force=overwrite)
+            # Before the staging directory goes: a restore killed while collecting is resumed
+            # too, not left without static files.
+            self.collect_static()
             shutil.rmtree(staging)
-        self.collect_static()
         self.stdout.write(f"已恢复 {snapshot.id}：{snapshot.files} 个文件和数据库。")
 
     @staticmethod
