@@ -1,5 +1,6 @@
 """API v3 wiring: answer refusals that Wagtail's API does not map with RFC 7807 problems."""
 
+from django.db import DatabaseError
 from django.db.models import ProtectedError
 from wagtail.api.v3.api import api
 from wagtail.api.v3.errors import problem_response
@@ -14,5 +15,6 @@ def protected_content(request, exc: ProtectedError):
 
 def register_api_error_handlers() -> None:
     api.add_exception_handler(ProtectedError, protected_content)
-    # A full disk: 507 with a Chinese problem, not a 500 (other OSErrors stay errors).
+    # A full disk: 507 with a Chinese problem, not a 500 (other errors stay errors).
     api.add_exception_handler(OSError, full_disk_problem)
+    api.add_exception_handler(DatabaseError, full_disk_problem)

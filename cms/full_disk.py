@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.core.management.base import CommandError
+from django.db import DatabaseError, connections, transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.html import escape
 
@@ -32,7 +33,15 @@ STAGING_PREFIX = ".upload-"
 
 
 def is_full_disk(error: BaseException) -> bool:
-    return isinstance(error, OSError) and error.errno in FULL
+    if isinstance(error, OSError):
+        return error.errno in FULL
+    # The database's disk: SQLite says "database or disk is full", PostgreSQL DiskFull (53100).
+    if isinstance(error, DatabaseError):
+        cause = error.__cause__
+        return ("disk is full" in str(error)
+                or getattr(cause, "sqlstate", None) == "53100"
+                or getattr(cause, "pgcode", None) == "53100")
+    return False
 
 
 class _Staged(File):
@@ -87,6 +96,8 @@ class FullDiskMiddleware:
     def process_exception(self, request, exception):
         if not is_full_disk(exception):
             return None
+        if request.path.startswith("/api/"):
+            return problem()
         if request.headers.get("x-requested-with") == "XMLHttpRequest":  # multiple upload
             return JsonResponse({"success": False, "error_message": MESSAGE}, status=507)
         if request.method == "POST" and request.path.startswith("/admin/"):
@@ -96,12 +107,21 @@ class FullDiskMiddleware:
                             f"<p>{escape(MESSAGE)}</p>", status=507)
 
 
-def full_disk_problem(request, exc: OSError):
+def problem() -> HttpResponse:
     from wagtail.api.v3.errors import problem_response
 
+    return problem_response(status=507, title="存储空间不足", detail=MESSAGE)
+
+
+def full_disk_problem(request, exc: Exception):
+    """API v3's handler: it runs inside the request's transaction, which answering would
+    commit (a document row without its original, say): roll it back first."""
     if not is_full_disk(exc):
         raise exc
-    return problem_response(status=507, title="存储空间不足", detail=MESSAGE)
+    for alias in connections:
+        if connections[alias].in_atomic_block:
+            transaction.set_rollback(True, using=alias)
+    return problem()
 
 
 def refuses_full_disk(handle):

@@ -129,6 +129,22 @@ def test_an_api_upload_on_a_full_disk_answers_507(client, network, media, monkey
     assert Document.objects.count() == documents
 
 
+def test_an_api_upload_whose_original_finds_the_disk_full_leaves_no_row(
+        client, network, media, settings, monkeypatch):
+    """The document's row is inserted before its original is kept: answering 507 must not
+    commit that row without its original."""
+    documents, originals = Document.objects.count(), Original.objects.count()
+    full_disk(monkeypatch, settings.BACKUPS_ORIGINALS_DIR, room=10)
+    response = client.post("/api/v3/documents/", {
+        "title": "无原件", "collection": network.school_a.collection.pk,
+        "file": SimpleUploadedFile("kept.pdf", b"%PDF-1.4" + b"k" * 10_000)},
+        **bearer(network.users["a_administrator"]))
+    assert response.status_code == 507, response.content[:300]
+    assert (Document.objects.count(), Original.objects.count()) == (documents, originals)
+    assert [p for p in files_under(settings.BACKUPS_ORIGINALS_DIR)
+            if "tmp" in p.parts] == []
+
+
 def test_an_upload_with_room_is_stored_whole(client, network, media):
     client.force_login(network.users["a_administrator"])
     content = b"%PDF-1.4" + os.urandom(BIG)
@@ -166,3 +182,18 @@ def test_bake_on_a_full_disk_stops_with_a_message(network, settings, tmp_path, m
     for path in left:  # every file there is whole (the bake state a readable JSON)
         if path.suffix == ".json":
             json.loads(path.read_text())
+
+
+def test_a_full_database_disk_is_recognised():
+    import sqlite3
+
+    from django.db import OperationalError
+
+    from cms.full_disk import is_full_disk
+
+    error = OperationalError("database or disk is full")
+    error.__cause__ = sqlite3.OperationalError("database or disk is full")
+    assert is_full_disk(error)
+    assert is_full_disk(OSError(errno.EDQUOT, "quota"))
+    assert not is_full_disk(OperationalError("no such table: x"))
+    assert not is_full_disk(OSError(errno.EACCES, "denied"))
