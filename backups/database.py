@@ -101,9 +101,15 @@ def restore(dump_file: Path, *, force: bool) -> None:
         if path is None:
             raise DatabaseBackupError("内存数据库无法恢复到文件。")
         connection.close()
-        for suffix in ("-wal", "-shm"):
+        # Copied beside the database, then renamed over it: a restore killed meanwhile leaves
+        # the old file whole (and a ".restore-" file that backups skip and a retry replaces).
+        copy = path.with_name(f".restore-{path.name}")
+        shutil.copyfile(dump_file, copy)
+        with copy.open("rb") as handle:
+            os.fsync(handle.fileno())
+        for suffix in ("-wal", "-shm"):  # they belong to the file being replaced
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(dump_file, path)
+        os.replace(copy, path)
         return
     if engine() == "postgresql":
         args, environment = _pg_environment()

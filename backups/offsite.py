@@ -85,6 +85,13 @@ def pull(*, repository: Repository, bucket: LockedBucket, snapshot_id: str,
         raise SnapshotError(f"异地备份中没有 {snapshot_id}：{error}") from error
     except (ValueError, KeyError, TypeError) as error:
         raise SnapshotError(f"异地备份 {snapshot_id} 的清单已损坏：{error}") from error
+    with repository.locked():  # a prune must not remove chunks fetched but not yet named
+        return _pull(repository=repository, bucket=bucket, snapshot=snapshot,
+                     progress=progress)
+
+
+def _pull(*, repository: Repository, bucket: LockedBucket, snapshot: Snapshot,
+          progress: Progress | None) -> Transfer:
     transfer = Transfer(snapshot)
     for digest, size in _chunk_sizes(snapshot).items():
         if repository.objects.holds(digest):

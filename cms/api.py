@@ -3,6 +3,7 @@ serve anonymous readers live pages only as signed."""
 
 from functools import wraps
 
+from django.db import DatabaseError
 from django.db.models import ProtectedError
 from django.http import Http404
 from ninja.errors import HttpError
@@ -11,6 +12,7 @@ from wagtail.api.v3.errors import problem_response
 from wagtail.api.v3.routers.pages import router as pages_router
 from wagtail.models import Page, RevisionMixin
 
+from cms.full_disk import full_disk_problem
 from cms.resources.api import router as resources_router
 from review.register.livecheck import SignedRevisionUnavailable, signed_object_for, signed_objects
 
@@ -22,6 +24,9 @@ def protected_content(request, exc: ProtectedError):
 
 def register_api_error_handlers() -> None:
     api.add_exception_handler(ProtectedError, protected_content)
+    # A full disk: 507 with a Chinese problem, not a 500 (other errors stay errors).
+    api.add_exception_handler(OSError, full_disk_problem)
+    api.add_exception_handler(DatabaseError, full_disk_problem)
     pages_router.add_decorator(signed_for_anonymous_readers)
     resources_router.add_decorator(signed_for_anonymous_readers)
 

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # A full disk answers 507 with a message, after the request's transaction rolled back.
+    "cms.full_disk.FullDiskMiddleware",
     # Last: turns a locked-out login into the login page with the lockout message.
     "axes.middleware.AxesMiddleware",
 ]
@@ -227,7 +229,9 @@ STATICFILES_DIRS = [BASE_DIR / "site" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads are written beside their place and renamed in whole: a full disk leaves no
+    # partial file (cms.full_disk).
+    "default": {"BACKEND": "cms.full_disk.MediaStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Teachers upload courseware and video; the bureau's cap, not Django's 2.5 MB default.

@@ -1,8 +1,10 @@
 """backup create | list | verify | restore | prune, through the command; and a restore drill in
 a fresh state directory, with real processes, ending in a verified publication log."""
 
+import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -30,6 +32,69 @@ def test_create_list_and_an_unchanged_second_run(state, transactional_db):
     assert snapshots[0]["created_at"] < snapshots[1]["created_at"]
     assert snapshots[0]["files"] == 2
     assert again - stored < 200_000  # next to nothing: at most the database dump changed
+
+
+def test_a_log_growing_during_the_backup_does_not_keep_it_reading(state, transactional_db):
+    """A log file under the state directory written to while ``backup create`` reads it: the
+    backup ends, holds the log as of its start, and says it changed while read."""
+    import threading
+
+    log = state / "logs" / "cms.log"
+    log.parent.mkdir()
+    log.write_bytes(b"started\n" * 100_000)
+    stop = threading.Event()
+
+    def append():
+        with log.open("ab") as out:
+            while not stop.is_set():
+                out.write(b"request\n" * 1000)
+                out.flush()
+
+    writer = threading.Thread(target=append, daemon=True)
+    writer.start()
+    err = io.StringIO()
+    done = threading.Thread(target=call_command, args=("backup", "create"),
+                            kwargs={"stdout": io.StringIO(), "stderr": err})
+    done.start()
+    done.join(60)
+    finished = not done.is_alive()
+    stop.set()
+    writer.join(5)
+    done.join(60)
+    assert finished
+    assert "logs/cms.log 在读取时被修改" in err.getvalue()
+    progress = [int(m) for m in re.findall(r"(\d+)%", err.getvalue())]
+    assert progress and max(progress) <= 100
+    repository = Repository(state / "backups")
+    (snapshot,) = repository.snapshots()
+    part = next(p for p in snapshot.parts if p.name == "files/logs/cms.log")
+    assert b"".join(repository.read_part(part)) == log.read_bytes()[:part.size]
+    assert 800_000 <= part.size < log.stat().st_size
+
+
+def test_a_full_disk_stops_the_backup_with_a_message_and_no_snapshot(state, transactional_db,
+                                                                     monkeypatch):
+    import errno
+
+    from django.core.management.base import CommandError
+
+    from backups.store import ContentStore
+
+    write_temporary = ContentStore._write_temporary
+
+    def filling(self, write):
+        def half_then_full(out):
+            out.write(b"half a chunk")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write_temporary(self, half_then_full)
+
+    monkeypatch.setattr(ContentStore, "_write_temporary", filling)
+    with pytest.raises(CommandError, match="磁盘空间不足，已停止") as raised:
+        call_command("backup", "create", stdout=io.StringIO(), stderr=io.StringIO())
+    assert raised.value.returncode == 2
+    repository = state / "backups"
+    assert listing() == []
+    assert [p for p in (repository / "objects").rglob("*") if p.is_file()] == []
 
 
 def test_verify_names_the_damaged_part(state, transactional_db):
@@ -90,9 +155,15 @@ def test_restore_drill(tmp_path):
                    "DJANGO_SETTINGS_MODULE": "cms.settings.dev"}
     environment.pop("DATABASE_URL", None)
 
-    def manage(*args, data_dir=source):
+    # The restore runs as production does (the manifest static files storage, which answers
+    # 500 for a page naming a static file that was not collected).
+    production = {"DJANGO_SETTINGS_MODULE": "cms.settings.production", "CMS_TLS": "0",
+                  "DJANGO_SECRET_KEY": "drill-" * 10, "DJANGO_ALLOWED_HOSTS": "*"}
+
+    def manage(*args, data_dir=source, settings=None):
         result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
-                                env={**environment, "CMS_DATA_DIR": str(data_dir)},
+                                env={**environment, "CMS_DATA_DIR": str(data_dir),
+                                     **(settings or {})},
                                 capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stdout
@@ -103,7 +174,15 @@ def test_restore_drill(tmp_path):
     snapshot_id = json.loads(manage("backup", "list", "--format", "json"))[-1]["id"]
     target.mkdir()
     shutil.copytree(source / "backups", target / "backups")
-    manage("backup", "restore", snapshot_id, data_dir=target)
+    manage("backup", "restore", snapshot_id, data_dir=target, settings=production)
+
+    # Serving works at once: the restore collected the static files (they are not in a
+    # snapshot; they come with the code).
+    answers = manage("shell", "-c", "from django.test import Client; client = Client(); "
+                     "print([client.get(path).status_code for path in "
+                     "('/admin/login/', '/search/?q=通知')])",
+                     data_dir=target, settings=production)
+    assert answers.strip().splitlines()[-1] == "[200, 200]"
 
     kept = sorted(p.relative_to(source) for folder in ("media", "originals", "keys")
                   for p in (source / folder).rglob("*") if p.is_file())

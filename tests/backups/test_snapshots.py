@@ -92,3 +92,96 @@ def test_prune_waits_for_a_running_backup(tmp_path):
         assert not pruned.wait(0.3)  # held off while the backup runs
     worker.join(5)
     assert pruned.is_set()
+
+
+def test_a_file_growing_while_read_is_taken_as_of_the_start(tmp_path, monkeypatch):
+    """A log written to while the backup reads it: the snapshot holds the bytes it had when
+    the backup started and is marked changed (read again next time); the backup ends."""
+    monkeypatch.setattr(snapshots, "CHUNK_SIZE", 64 * 1024)
+    repository, source = make_repository(tmp_path)
+    log = source / "app.log"
+    log.write_bytes(b"line\n" * 200_000)  # 1 MB: 16 chunks at this size
+    at_start = log.read_bytes()
+    appended, stop = threading.Event(), threading.Event()
+
+    def append():
+        with log.open("ab") as out:
+            while not stop.is_set():
+                out.write(b"more\n" * 20_000)
+                out.flush()
+                appended.set()
+
+    def progress(size):  # the writer runs between the backup's reads
+        appended.clear()
+        appended.wait(1)
+
+    writer = threading.Thread(target=append, daemon=True)
+
+    def dump(out):  # the snapshot has started: the log starts growing
+        writer.start()
+        appended.wait(1)
+        out.write(b"dump")
+
+    result = []
+    backup = threading.Thread(target=lambda: result.append(repository.create(
+        engine="sqlite", database=dump, files=[("app.log", log)], progress=progress)))
+    backup.start()
+    backup.join(60)
+    stop.set()  # (else a backup reading for ever would never end)
+    writer.join(5)
+    backup.join(60)
+    assert log.stat().st_size > len(at_start)  # it did grow while read
+    (snapshot,) = result
+    part = next(p for p in snapshot.parts if p.name == "files/app.log")
+    assert part.size == len(at_start) and part.changed and snapshot.changed == ["app.log"]
+    assert part.inode == 0  # the next run reads it again
+    target = tmp_path / "restored.log"
+    repository.restore({part.name: target}, snapshot)
+    assert target.read_bytes() == at_start
+
+
+def test_a_backup_removes_debris_only_when_no_other_writer_runs(tmp_path):
+    repository, source = make_repository(tmp_path)
+    (source / "a.txt").write_bytes(b"a")
+    take(repository, source)
+    debris = repository.objects.root / "tmp" / "tmpkilled"
+    debris.write_bytes(b"half a chunk")
+    with repository.locked():  # another backup is running: its temporary files look alike
+        take(repository, source)
+        assert debris.exists()
+    take(repository, source)
+    assert not debris.exists()
+
+
+def test_prune_reclaims_orphans_but_waits_for_a_backup_in_progress(tmp_path):
+    """A backup half-way has stored chunks no manifest names yet: prune must not take them
+    for orphans."""
+    repository, source = make_repository(tmp_path)
+    (source / "a.txt").write_bytes(os.urandom(1000))
+    (source / "b.txt").write_bytes(os.urandom(1000))
+    repository.objects.put_bytes(b"orphan", snapshots.hashlib.sha256(b"orphan").hexdigest())
+    paused, go = threading.Event(), threading.Event()
+
+    def progress(size):
+        if not paused.is_set():  # after the dump: chunks stored, no manifest yet
+            paused.set()
+            go.wait(10)
+
+    backup = threading.Thread(target=lambda: repository.create(
+        engine="sqlite", database=no_database, progress=progress,
+        files=[(p.name, p) for p in sorted(source.iterdir())]))
+    backup.start()
+    assert paused.wait(10)
+    result = []
+    prune = threading.Thread(target=lambda: result.append(repository.prune(
+        older_than=snapshots.datetime.datetime(2000, 1, 1, tzinfo=snapshots.datetime.UTC))))
+    prune.start()
+    prune.join(0.5)
+    assert not result  # waiting for the backup
+    go.set()
+    backup.join(10)
+    prune.join(10)
+    (reclaimed,) = result
+    assert (reclaimed.snapshots, reclaimed.chunks) == ([], 1)  # only the orphan
+    (snapshot,) = repository.snapshots()
+    assert repository.verify(snapshot) == []

@@ -8,6 +8,7 @@ from wagtail.models import Site
 
 from cms.baking import engine
 from cms.baking.plan import Plan, plan_events, site_targets
+from cms.full_disk import refuses_full_disk
 
 
 class ProgressBar:
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                             help="并行进程数（默认为处理器核数）")
 
+    @refuses_full_disk
     def handle(self, *args, site=None, full=False, jobs=1, **options):
         if jobs < 1:
             raise CommandError("--jobs 至少为 1")
