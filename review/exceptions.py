@@ -18,6 +18,9 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
         ``SignatureRefused``: the leader's signature could not be made or did not verify
         (``review.pipeline.workflow``).
 
+        ``FileInUse``: a document or image that live content's signed approval names would
+        be deleted (``review.pipeline.files``); ``uses`` lists that content.
+
     ``CannotMask``: a personal number cannot be masked (the screener did not find it, or the
     content is locked in review) (``review.pipeline.actions``).
 
@@ -78,6 +81,17 @@ class SignatureRefused(Refused):
     """The leader's signature could not be made or did not verify; nothing was approved."""
 
     heading = "签名未通过"
+
+
+class FileInUse(Refused):
+    """Refused: live content uses this file (its signed approval names it); ``uses`` lists
+    that content (``review.pipeline.files.LiveUse``)."""
+
+    heading = "删除被拒绝"
+
+    def __init__(self, reason: str, *, uses: list):
+        super().__init__(reason)
+        self.uses = uses
 
 
 class CannotMask(ReviewError):
