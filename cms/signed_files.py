@@ -28,6 +28,7 @@ from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 from wagtail.models import Page, ReferenceIndex, Site
@@ -341,3 +342,96 @@ def original(request, name: str):
     response = _image_response(image.file.open("rb"), name)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- check-live: the bytes readers get of each signed file ------------------------------------
+
+
+def _file_label(*, kind: str, file_id: int, signed: dict) -> str:
+    what = "图片" if kind == get_image_model()._meta.model_name else "文档"
+    return f"{what} #{file_id}《{signed.get('title') or signed.get('filename') or ''}》"
+
+
+class SignedOriginal:
+    """What readers get of a signed file is what ``open_signed`` serves: the original kept
+    under the signed SHA-256 (a file replaced since is a new version waiting for approval,
+    and is neither a finding nor reverted), else the current file while it still has those
+    bytes. The answer of the ``review_signed_file`` hook (review.register.filecheck)."""
+
+    def __init__(self, *, kind: str, file_id: int, signed: dict):
+        self.kind, self.file_id, self.signed = kind, file_id, signed
+        self.sha256 = signed["sha256"]
+
+    def _current(self):
+        model = {get_image_model()._meta.model_name: get_image_model(),
+                 get_document_model()._meta.model_name: get_document_model()}.get(self.kind)
+        return model.objects.filter(pk=self.file_id).first() if model else None
+
+    def _current_holds_signed_bytes(self, current) -> bool:
+        if current is None or not current.file:
+            return False
+        try:
+            with current.file.open("rb") as handle:
+                return _hash_of(handle) == self.sha256
+        except OSError:
+            return False
+
+    def _stored_digest(self) -> str | None:
+        """The SHA-256 of what the originals store holds under the signed one (None: it
+        holds nothing there)."""
+        originals = store()
+        if not originals.exists(self.sha256):
+            return None
+        with originals.open(self.sha256) as handle:
+            return _hash_of(handle)
+
+    def problem(self) -> str | None:
+        try:
+            digest = self._stored_digest()
+        except Exception as error:  # a bucket that does not answer is a finding, not a crash
+            return f"原件库无法读取（{type(error).__name__}）"
+        if digest == self.sha256:
+            return None
+        if digest is not None:
+            return f"原件库中签名批准的原件已被改动（现在的 SHA-256 为 {digest[:12]}…）"
+        current = self._current()
+        if self._current_holds_signed_bytes(current):
+            return "原件库中缺少签名批准的原件（读者暂由当前文件得到签名的字节）"
+        if current is None:
+            return "原件库中缺少签名批准的原件，文件本身也已被删除：读者得不到它"
+        return "原件库中缺少签名批准的原件，当前文件也已不同：读者得不到签名批准的文件"
+
+    def restore(self) -> str:
+        from backups.originals import capture
+        from backups.store import ContentStore
+        from review.exceptions import CannotRestore
+
+        label = _file_label(kind=self.kind, file_id=self.file_id, signed=self.signed)
+        digest = self._stored_digest()
+        if digest == self.sha256:
+            return "原件完好，无需恢复"
+        current = self._current()
+        if not self._current_holds_signed_bytes(current):
+            raise CannotRestore(
+                f"{label}签名批准的字节（SHA-256 {self.sha256}）在原件库中"
+                f"{'已被改动' if digest else '缺失'}，当前文件也不是这些字节。请从站点备份"
+                "（manage.py backup pull / restore）或对象存储的锁定版本中取回这个原件，"
+                "放回原件库；或重新提交使用它的内容审批（审批将签名当前文件）。")
+        originals = store()
+        if digest is not None:
+            if not isinstance(originals, ContentStore):
+                raise CannotRestore(
+                    f"{label}在对象锁定的原件库中的原件已被改动，不能覆盖：请在存储桶中恢复"
+                    f"对象 {self.sha256} 的锁定版本。")
+            # A local copy whose bytes are not its name is no original: the signed bytes,
+            # from the current file, take its place.
+            originals.remove(self.sha256)
+        capture(file_field=current.file, owner=current)
+        return "已用当前文件（字节与签名一致）把签名批准的原件放回原件库"
+
+
+def signed_original(*, kind: str, file_id: int, signed: dict) -> SignedOriginal | None:
+    """``review_signed_file``: cms serves documents and images by their signed SHA-256."""
+    if kind not in (get_image_model()._meta.model_name, get_document_model()._meta.model_name):
+        return None
+    return SignedOriginal(kind=kind, file_id=file_id, signed=signed)

@@ -33,6 +33,10 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
     ``AppendOnlyError``: a register entry or checkpoint would be changed or removed
     (``review.register.models``).
 
+    ``CannotRestore``: ``check-live --restore`` cannot put back what readers should get;
+    the message says what a person must do (``review.register.filecheck``,
+    ``review.register.livecheck``).
+
     ``ExportError``: an audit bundle cannot be written as asked (``review.register.export``).
 
     ``ExtractionError``: an attachment cannot be read safely and completely
@@ -108,6 +112,10 @@ class PassphraseError(ReviewError, ValueError):
 
 class AppendOnlyError(ReviewError):
     """Register entries and checkpoints are never changed or removed."""
+
+
+class CannotRestore(ReviewError):
+    """check-live --restore cannot repair this; the message says what a person must do."""
 
 
 class ExportError(ReviewError):

@@ -22,6 +22,7 @@ from review.pipeline.actions import TakedownAction
 from review.pipeline.files import live_uses
 from review.register.models import RegisterEntry
 from tests.conftest import png_bytes
+from tests.review.support.tamper import run_command
 from tests.review.world import make_bulletin, publish
 
 Document = get_document_model()
@@ -140,3 +141,102 @@ def test_the_approval_signs_titles_and_alt_text(world):
     assert files["document"]["title"] == "学生名单"
     assert (files["image"]["title"], files["image"]["alt"]) == ("操场", "新修的操场")
     assert files["document"]["sha256"] == hashlib.sha256(b"%PDF-1.4 list").hexdigest()
+
+
+# --- check-live: the bytes readers get ----------------------------------------------------------
+
+@pytest.fixture
+def own_store(world, settings, tmp_path):
+    """An originals store of this test's own, which it may damage; and a world check-live
+    passes on (Wagtail's welcome page, live unregistered, is taken down first)."""
+    settings.BACKUPS_ORIGINALS_DIR = tmp_path / "originals"
+    run("check-live", "--restore")
+    assert run("check-live")[0] == 0
+    return settings.BACKUPS_ORIGINALS_DIR
+
+
+def run(*args) -> tuple[int, str]:
+    return run_command("publication_log", *args)
+
+
+def replace_file(file, content: bytes):
+    file.file.save(unique("v2.pdf"), ContentFile(content), save=False)
+    file._set_document_file_metadata()
+    file.save()
+
+
+def damage(own_store, sha256: str, content: bytes):
+    path = own_store / sha256[:2] / sha256[2:4] / sha256
+    path.chmod(0o644)
+    path.write_bytes(content)
+
+
+def test_check_live_hashes_what_is_served_not_a_new_version_waiting(world, own_store):
+    content = f"%PDF-1.4 {uuid.uuid4()}".encode()
+    document = make_file(content=content)
+    bulletin_with(world, "通知", document=document)
+    assert run("check-live")[0] == 0
+    # A new version, not yet approved: readers still get the signed bytes (the original).
+    replace_file(document, b"%PDF-1.4 new version")
+    assert run("check-live") == (0, "线上内容与签名批准的内容一致。\n")
+    assert run("check-live", "--restore")[0] == 0
+    assert Document.objects.get(pk=document.pk).file.read() == b"%PDF-1.4 new version"
+
+
+def test_a_damaged_original_is_reported_and_put_back_from_the_current_file(world, own_store):
+    content = f"%PDF-1.4 {uuid.uuid4()}".encode()
+    document = make_file(content=content)
+    page = bulletin_with(world, "招生", document=document)
+    sha256 = hashlib.sha256(content).hexdigest()
+    damage(own_store, sha256, b"not what was signed")
+    code, out = run("check-live")
+    assert code == 1
+    assert f"文档 #{document.pk}《名单》" in out and f"《{page.title}》" in out
+    assert "原件库中签名批准的原件已被改动" in out
+    code, out = run("check-live", "--restore")
+    assert code == 1 and "把签名批准的原件放回原件库" in out
+    path = own_store / sha256[:2] / sha256[2:4] / sha256
+    assert path.read_bytes() == content
+    assert run("check-live")[0] == 0
+
+
+def test_signed_bytes_found_nowhere_are_left_to_a_person_without_a_traceback(world,
+                                                                            own_store):
+    content = f"%PDF-1.4 {uuid.uuid4()}".encode()
+    document = make_file(content=content)
+    bulletin_with(world, "作息", document=document)
+    replace_file(document, b"%PDF-1.4 other")
+    sha256 = hashlib.sha256(content).hexdigest()
+    path = own_store / sha256[:2] / sha256[2:4] / sha256
+    path.chmod(0o644)
+    path.unlink()
+    code, out = run("check-live", "--restore")
+    assert code == 1
+    assert "原件库中缺少签名批准的原件，当前文件也已不同" in out
+    assert "须人工处理：" in out and sha256 in out
+    assert run("check-live")[0] == 1  # nothing was pretended
+
+
+def test_a_deleted_file_restores_to_a_clear_instruction_not_a_traceback(world, own_store):
+    """A document deleted before deletion was guarded (or by SQL): the live page no longer
+    shows what was signed, and its signed revision refers to a file that is gone."""
+    from django.db.models.signals import pre_delete
+
+    from review.pipeline.files import refuse_deleting_used
+
+    document = make_file(title="旧文件")
+    page = bulletin_with(world, "旧通知", document=document)
+    pre_delete.disconnect(refuse_deleting_used, sender=Document,
+                          dispatch_uid="review_keep_used_wagtaildocs.document")
+    try:
+        Document.objects.get(pk=document.pk).delete()
+    finally:
+        pre_delete.connect(refuse_deleting_used, sender=Document,
+                           dispatch_uid="review_keep_used_wagtaildocs.document")
+    code, out = run("check-live")
+    assert code == 1 and f"《{page.title}》：线上内容与签名批准的内容不符" in out
+    code, out = run("check-live", "--restore")
+    assert code == 1
+    assert f"须人工处理：testapp.bulletinpage #{page.pk}《{page.title}》签名批准的版本所用的文档 " \
+           f"#{document.pk}《旧文件》" in out
+    assert "已被删除" in out and "请从备份恢复" in out
