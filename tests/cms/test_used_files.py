@@ -222,3 +222,36 @@ def test_an_approval_signed_before_titles_were_gives_the_current_title(client, n
     Document.objects.filter(pk=document.pk).update(title="作息时间（新）")
     assert attachment_titles(client, article) == ["作息时间（新）"]
     assert ">作息时间（新）</a>" in client.get(article.url, **A_HOST).content.decode()
+
+
+# --- check-live after a deletion that skipped the guard ----------------------------------------
+
+def test_check_live_restore_after_a_document_deletion_says_what_to_do(network, used, capsys):
+    """The issue's case: a document a live article used was deleted (``DELETE
+    /api/v3/documents/3/`` answered 204 before deletion was guarded; SQL still can), the
+    attachment went with it, and ``check-live --restore`` ended in a traceback
+    (PublicationRefused). Now it says what a person must do, and exits 1."""
+    from django.db.models.signals import pre_delete
+
+    from review.pipeline.files import refuse_deleting_used
+    from tests.review.support.tamper import run_command
+
+    run_command("publication_log", "check-live", "--restore")  # the demo-free network's pages
+    article, document = used["article"], used["document"]
+    uid = f"review_keep_used_{Document._meta.label_lower}"
+    pre_delete.disconnect(refuse_deleting_used, sender=Document, dispatch_uid=uid)
+    try:
+        Document.objects.get(pk=document.pk).delete()
+    finally:
+        pre_delete.connect(refuse_deleting_used, sender=Document, dispatch_uid=uid)
+    assert not article.attachments.exists()
+    code, out = run_command("publication_log", "check-live", "--restore")
+    print(out)
+    assert code == 1
+    line = next(line for line in out.splitlines() if f"#{article.pk}" in line)
+    assert "线上内容与签名批准的内容不符" in line
+    assert f"须人工处理：cms.articlepage #{article.pk}《新学期校历》签名批准的版本所用的文档 " \
+           f"#{document.pk}《校历》" in line
+    assert "PublicationRefused" not in out and "Traceback" not in out
+    # Nothing was half-done: the article is as it was, still without its attachment.
+    assert not ArticlePage.objects.get(pk=article.pk).attachments.exists()
