@@ -246,7 +246,6 @@ def test_check_live_restore_after_a_document_deletion_says_what_to_do(network, u
         pre_delete.connect(refuse_deleting_used, sender=Document, dispatch_uid=uid)
     assert not article.attachments.exists()
     code, out = run_command("publication_log", "check-live", "--restore")
-    print(out)
     assert code == 1
     line = next(line for line in out.splitlines() if f"#{article.pk}" in line)
     assert "线上内容与签名批准的内容不符" in line
