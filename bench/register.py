@@ -62,6 +62,9 @@ def run(args) -> None:
     from django.conf import settings
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # quiet
+    # No static publishing: the demo's pages would be baked in background threads while the
+    # register is timed (and still be baking when the database is dropped).
+    settings.BAKE_ON_PUBLICATION = False
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
