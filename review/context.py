@@ -64,6 +64,19 @@ def _note_refusal(sender, *, reason: str, **kwargs) -> None:
     note_refusal(reason)
 
 
+def _record_refusal(request, *, reason: str) -> None:
+    """A refused attempt goes into the security log (等保: failed operations are audited),
+    after the rollback of what it tried, so the record itself is kept."""
+    from review.register.security import record_security_event  # models: not at import
+
+    user = getattr(request, "user", None)
+    record_security_event(
+        event="action_refused", outcome="failure",
+        actor=user if user is not None and user.is_authenticated else None,
+        address=current_address(), subject=request.path[:255],
+        data={"method": request.method, "reason": reason})
+
+
 class ActorMiddleware:
     """Must come after MessageMiddleware, so the refusal message is stored with the response.
 
@@ -85,8 +98,10 @@ class ActorMiddleware:
                 if _refusal.get():
                     transaction.set_rollback(True)
             reason = _refusal.get()
-            if reason and hasattr(request, "_messages"):
-                messages.error(request, reason)
+            if reason:
+                _record_refusal(request, reason=reason)
+                if hasattr(request, "_messages"):
+                    messages.error(request, reason)
             return response
         finally:
             _request.reset(request_token)

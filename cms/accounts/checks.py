@@ -31,3 +31,19 @@ def no_demo_secret_in_production(app_configs, **kwargs):
         return [Warning("ACCOUNTS_REQUIRE_SECOND_FACTOR 为 False：管理员和领导登录不需要第二因子。",
                         id="accounts.W002")]
     return []
+
+
+@register()
+def trusted_proxies(app_configs, **kwargs):
+    """``CMS_TRUSTED_PROXIES`` must parse, and its middleware come first (cms.proxy)."""
+    from cms.proxy import parse_networks
+
+    try:
+        parse_networks(getattr(settings, "CMS_TRUSTED_PROXIES", ()))
+    except ValueError as error:
+        return [Error(str(error), id="accounts.E002")]
+    middleware = list(settings.MIDDLEWARE)
+    if middleware and middleware[0] != "cms.proxy.TrustedProxyMiddleware":
+        return [Error("MIDDLEWARE 的第一项须为 cms.proxy.TrustedProxyMiddleware，否则锁定、限流和"
+                      "安全审计日志会把反向代理当作客户端。", id="accounts.E003")]
+    return []

@@ -3,7 +3,6 @@ import functools
 from django import forms
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from wagtail import hooks
@@ -27,6 +26,7 @@ from cms.resources.permissions import (
 )
 from cms.resources.public import resources_listed_by
 from review.pipeline.panels import ScreeningFindingsPanel
+from review.register.livecheck import signed_objects
 
 register_permission_policy(Resource, ResourcePermissionPolicy(Resource))
 register_permission_policy(Semester, SemesterPermissionPolicy(Semester))
@@ -263,7 +263,8 @@ def register_resource_log_actions(actions):
 
 
 @hooks.register("column_listing_resources")
-def public_resources_of_column(*, column: ColumnPage) -> QuerySet[Resource]:
+def public_resources_of_column(*, column: ColumnPage) -> list[Resource]:
     """A school's public resources, listed below the articles of its column for their kind
-    (cms.baking.listing)."""
-    return resources_listed_by(column=column)
+    (cms.baking.listing), each as signed (a row changed past ``save()`` shows its signed
+    revision; one put online without a publication is left out)."""
+    return signed_objects(list(resources_listed_by(column=column)))

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address behind nginx, for everything that counts or logs it.
+    "cms.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything that may answer early (baked files), so every response carries them.
     "cms.security_headers.ContentSecurityPolicyMiddleware",
@@ -148,6 +150,10 @@ AUTHENTICATION_BACKENDS = [
 # unlock early (cms.accounts.views). Attempts while locked do not extend the lock, and a
 # successful login does not wipe the count (it would wipe the address's count of attempts
 # on other accounts too).
+# Reverse proxies whose X-Forwarded-For names the client (cms.proxy), comma-separated
+# addresses or networks: none in front of the embedded server; production's nginx.
+CMS_TRUSTED_PROXIES = [value.strip() for value in
+                       os.environ.get("CMS_TRUSTED_PROXIES", "").split(",") if value.strip()]
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -38,6 +38,9 @@ DEBUG = False
 TLS = _flag("CMS_TLS", True)
 # nginx overwrites X-Forwarded-Proto on every proxied request (deploy/nginx): trust it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# nginx on the same machine (deploy/nginx) names the client in X-Forwarded-For (cms.proxy):
+# without it, lockouts, throttles and the security log would count nginx as one client.
+CMS_TRUSTED_PROXIES = CMS_TRUSTED_PROXIES or ["127.0.0.1", "::1"]  # noqa: F405
 # Credentials only over TLS (等保 8.1.4.1), and browsers told to come back only over it.
 SECURE_SSL_REDIRECT = TLS
 SESSION_COOKIE_SECURE = TLS

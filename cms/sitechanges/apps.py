@@ -11,7 +11,7 @@ class SiteChangesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.db.models.signals import pre_delete, pre_save
+        from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
         from wagtail.contrib.redirects.models import Redirect
         from wagtail.models import Site
         from wagtail.signals import published
@@ -25,5 +25,9 @@ class SiteChangesConfig(AppConfig):
                            dispatch_uid="sitechanges_site_delete")
         pre_save.connect(guards.refuse_unapproved_external_redirect, sender=Redirect,
                          dispatch_uid="sitechanges_redirect_save")
+        post_save.connect(guards.register_redirect_saved, sender=Redirect,
+                          dispatch_uid="sitechanges_redirect_saved")
+        post_delete.connect(guards.register_redirect_deleted, sender=Redirect,
+                            dispatch_uid="sitechanges_redirect_deleted")
         published.connect(guards.apply_approved_change, sender=SiteChange,
                           dispatch_uid="sitechanges_apply")

@@ -8,9 +8,10 @@ from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Site
 
 from cms.sitechanges.models import SiteChange, is_external, network_hosts
-from review.context import Refused
+from review.context import Refused, current_address, current_user
 from review.register.entries import latest_entry_for
 from review.register.models import RegisterEntry
+from review.register.security import command_actor, record_security_event
 
 SITE_FIELDS = ("hostname", "port", "root_page_id")
 
@@ -73,7 +74,7 @@ def refuse_unapproved_site_delete(sender, instance, **kwargs) -> None:
 
 def refuse_unapproved_external_redirect(sender, instance, *, raw=False, **kwargs) -> None:
     """``pre_save`` on Redirect: a school's own internal redirects stay with its
-    administrators (Wagtail's log records them); one that sends readers to another host is
+    administrators (the security log records them); one that sends readers to another host is
     a change of what they get, signed by the bureau leader."""
     if raw or not is_external(instance.redirect_link, internal_hosts=network_hosts()):
         return
@@ -82,6 +83,32 @@ def refuse_unapproved_external_redirect(sender, instance, *, raw=False, **kwargs
         old_path=instance.old_path, redirect_link=instance.redirect_link)
     if instance.site_id is None or not _signed(changes):
         raise Refused("跳转到外部网站须提交“站点与跳转变更”，经局领导签名审批后生效。")
+
+
+def _describe_redirect(redirect) -> dict:
+    target = redirect.redirect_link or (redirect.redirect_page.url if redirect.redirect_page
+                                        else "")
+    return {"site": redirect.site.hostname if redirect.site_id else "（所有站点）",
+            "old_path": redirect.old_path, "target": target,
+            "permanent": redirect.is_permanent}
+
+
+def register_redirect_saved(sender, instance, *, raw=False, **kwargs) -> None:
+    """``post_save`` on Redirect: every redirect set (a school's own internal ones, which
+    need no approval, included) goes into the security log, chained, with who set it —
+    whatever the path: the admin, the API or code."""
+    if raw:
+        return
+    record_security_event(event="redirect_saved", actor=current_user(),
+                          actor_name=command_actor(), address=current_address(),
+                          subject=f"redirect:{instance.pk}", data=_describe_redirect(instance))
+
+
+def register_redirect_deleted(sender, instance, **kwargs) -> None:
+    """``post_delete`` on Redirect."""
+    record_security_event(event="redirect_deleted", actor=current_user(),
+                          actor_name=command_actor(), address=current_address(),
+                          subject=f"redirect:{instance.pk}", data=_describe_redirect(instance))
 
 
 def apply_approved_change(sender, instance, **kwargs) -> None:

@@ -45,6 +45,9 @@ EVENTS: dict[str, str] = {
     "audit_log_pruned": "清理过期的操作日志",
     "audience_changed": "修改已公开页面的访问范围",
     "live_content_mismatch": "线上内容与签名不符",
+    "redirect_saved": "设置站内跳转",
+    "redirect_deleted": "删除站内跳转",
+    "action_refused": "操作被拒绝",
 }
 
 

@@ -275,3 +275,25 @@ def test_a_page_shown_as_signed_keeps_its_signed_images_and_tables(client, setti
     text = client.get(url_of(article), **A_HOST).content.decode()
     assert "篡改" not in text and 'alt="高二学生冲线"' in text and "项目" in text
     assert alarms(article) == 1
+
+
+def test_anonymous_api_readers_get_pages_only_as_signed(client, network):
+    news = network.column(network.school_a, "news")
+    article = make_article(news, "签名批准的标题")
+    draft = make_article(news, "未经审批的草稿", live=False)
+    ArticlePage.objects.filter(pk=article.pk).update(title="篡改的标题")
+    tamper_body(article, f'<p data-block-key="x">篡改的正文</p>{SCRIPT}')
+    ArticlePage.objects.filter(pk=draft.pk).update(live=True)
+
+    detail = client.get(f"/api/v3/pages/{article.pk}/", **A_HOST)
+    assert detail.status_code == 200
+    text = json.dumps(detail.json(), ensure_ascii=False)
+    assert detail.json()["title"] == "签名批准的标题" and "篡改" not in text
+    assert client.get(f"/api/v3/pages/{draft.pk}/", **A_HOST).status_code == 404
+    listed = client.get("/api/v3/pages/", {"type": "cms.ArticlePage", "limit": 100},
+                        **A_HOST).json()["items"]
+    titles = {item["title"] for item in listed}
+    assert "签名批准的标题" in titles and "篡改的标题" not in titles
+    assert "未经审批的草稿" not in titles
+    listed = client.get("/api/v3/pages/", {"limit": 100}, **A_HOST).json()["items"]
+    assert {"篡改的标题", "未经审批的草稿"}.isdisjoint(item["title"] for item in listed)

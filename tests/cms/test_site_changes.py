@@ -14,6 +14,7 @@ from cms.publishing import publish_through_pipeline
 from cms.sitechanges.models import SiteChange
 from review.context import Refused
 from review.register.entries import latest_entry_for
+from review.register.models import SecurityEvent
 from tests.shared import LEADER_PASSPHRASE
 
 
@@ -60,6 +61,10 @@ def test_external_redirects_need_the_bureau_leaders_signature(client, network):
         "old_path": "/zhaosheng/", "site": site_a.pk, "is_permanent": "on",
         "redirect_link": "https://casino.example.com/"})
     assert not Redirect.objects.filter(redirect_link__contains="casino").exists()
+    # The attempt is in the security log, with who tried and why it was refused.
+    attempt = SecurityEvent.objects.filter(event="action_refused").latest("seq")
+    assert attempt.actor == network.users["superuser"].get_username()
+    assert attempt.outcome == "failure" and "局领导签名审批" in attempt.entry["data"]["reason"]
     _, token = APIToken.create_token(user=network.users["superuser"], name="t")
     response = client.post("/api/v3/redirects/", json.dumps({
         "old_path": "/zhaosheng/", "site": site_a.pk,
@@ -124,3 +129,24 @@ def test_what_counts_as_external():
     assert is_external("javascript:alert(1)", internal_hosts=hosts)
     assert not is_external("http://JIA.test/news/", internal_hosts=hosts)
     assert not is_external("/news/", internal_hosts=hosts)
+
+
+def test_internal_redirects_are_registered_in_the_security_log(client, network):
+    """A school's administrator sets its own internal redirects without approval; each one
+    set or deleted, through the admin or by code, is in the chained security log."""
+    site_a = network.school_a.site
+    news = network.column(network.school_a, "news")
+    client.force_login(network.users["superuser"])
+    client.post(reverse("wagtailredirects:add"), {
+        "old_path": "/old-news/", "site": site_a.pk, "is_permanent": "on",
+        "redirect_page": news.pk})
+    redirect = Redirect.objects.get(old_path="/old-news")
+    saved = SecurityEvent.objects.get(event="redirect_saved", subject=f"redirect:{redirect.pk}")
+    assert saved.actor == network.users["superuser"].get_username()
+    assert saved.entry["data"]["old_path"] == "/old-news"
+    assert saved.entry["data"]["target"] == news.url
+
+    Redirect.objects.filter(pk=redirect.pk).get().delete()
+    deleted = SecurityEvent.objects.get(event="redirect_deleted",
+                                        subject=f"redirect:{redirect.pk}")
+    assert deleted.actor.startswith("系统账户") and deleted.seq > saved.seq

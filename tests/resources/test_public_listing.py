@@ -199,3 +199,25 @@ def test_the_headless_api_lists_live_public_resources_of_the_site(client, networ
     Resource.objects.get(pk=live.pk).unpublish()
     assert client.get("/api/v3/resources/", HTTP_HOST=school_a).json()["items"] == []
     assert client.get(f"/api/v3/resources/{live.pk}/", HTTP_HOST=school_a).status_code == 404
+
+
+def test_resources_changed_past_save_reach_neither_the_listing_nor_the_api(
+        client, settings, network, semester):
+    """Defence in depth (issue 17, invariant 7): a title written by ``update()`` is not
+    shown; a resource put online by ``update()`` is listed nowhere."""
+    settings.BAKE_SERVE = False
+    live = approve(network, file_resource(network, semester, title="公开课件"))
+    draft = file_resource(network, semester, title="未审草稿")
+    Resource.objects.filter(pk=live.pk).update(title="篡改的标题")
+    Resource.objects.filter(pk=draft.pk).update(live=True)
+    cache.clear()
+    school_a = network.school_a.site.hostname
+    client.logout()
+    listing = client.get("/api/v3/resources/", HTTP_HOST=school_a).json()["items"]
+    assert [item["title"] for item in listing] == ["公开课件"]
+    assert client.get(f"/api/v3/resources/{live.pk}/", HTTP_HOST=school_a).json()["title"] \
+        == "公开课件"
+    assert client.get(f"/api/v3/resources/{draft.pk}/", HTTP_HOST=school_a).status_code == 404
+    column = public_get(client, network, url_of(network.column(network.school_a, "resources")))
+    text = column.content.decode()
+    assert "公开课件" in text and "篡改的标题" not in text and "未审草稿" not in text
