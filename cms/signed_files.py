@@ -206,15 +206,17 @@ def signed_rendition(*, image, spec: str, signed: dict) -> Path:
 
 
 def _page_approval(request, page) -> dict | None:
-    """``signed_approval(page)``, once per request and page."""
+    """``signed_approval(page)`` (or of a snippet: a resource), once per request and
+    object."""
     cache = getattr(request, "_signed_approvals", None) if request is not None else None
     if cache is None:
         cache = {}
         if request is not None:
             request._signed_approvals = cache
-    if page.pk not in cache:
-        cache[page.pk] = signed_approval(page)
-    return cache[page.pk]
+    key = (page._meta.label_lower, page.pk, getattr(page, "live_revision_id", None))
+    if key not in cache:
+        cache[key] = signed_approval(page)
+    return cache[key]
 
 
 def signed_image_tag(*, request, page, image, spec: str, attributes: dict) -> str:
@@ -281,6 +283,21 @@ def shown_attachment(*, request, page, item) -> ShownAttachment | None:
                            else document.title)
     return ShownAttachment(url=reverse("attachment", args=[item.pk, filename]),
                            filename=filename, size=size, title=title)
+
+
+def shown_resource_file(*, request, resource, item) -> ShownAttachment | None:
+    """``item`` (a ResourceFile) of live ``resource`` as readers see it in a listing: the
+    file name and size its approval signed, whatever replaced the document since. None when
+    the approval does not name the document (it is not offered)."""
+    document = item.document
+    signed = signed_file(_page_approval(request, resource), kind=document._meta.model_name,
+                         file_id=document.pk)
+    if signed is None:
+        return None
+    filename = signed.get("filename") or document.filename
+    return ShownAttachment(url=reverse("resource_file", args=[item.pk, filename]),
+                           filename=filename, size=signed.get("size"),
+                           title=signed.get("title") or document.title)
 
 
 def signed_image(request, image_id: int, sha256: str, spec: str):

@@ -254,3 +254,46 @@ def test_check_live_restore_after_a_document_deletion_says_what_to_do(network, u
     assert "PublicationRefused" not in out and "Traceback" not in out
     # Nothing was half-done: the article is as it was, still without its attachment.
     assert not ArticlePage.objects.get(pk=article.pk).attachments.exists()
+
+
+def test_a_resource_listing_offers_the_signed_file_name_and_size(client, network):
+    """A teacher's live public resource whose document was replaced since: the column lists
+    the signed name and size, and the link gives the signed bytes."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cms.resources.models import Semester
+    from cms.resources.rules import ResourceKind, Visibility
+    from cms.resources.services import BatchFields, upload_batch
+    from tests.conftest import blank_pdf
+    from tests.resources.test_public_listing import approve
+
+    today = timezone.localdate()
+    semester = Semester.objects.create(start_year=today.year, term=1,
+                                       start_date=today - datetime.timedelta(days=30),
+                                       end_date=today + datetime.timedelta(days=60))
+    signed_bytes = blank_pdf()  # readable: screening reads it
+    [resource] = upload_batch(
+        teacher=network.users["a_teacher"], school=network.school_a.home_page,
+        fields=BatchFields(semester=semester, kind=ResourceKind.COURSEWARE, subject="物理",
+                           grade="初二", source_channel="made", visibility=Visibility.PUBLIC),
+        files=[SimpleUploadedFile(unique("kejian.pdf"), signed_bytes)],
+        one_resource_title="电路课件")
+    resource = approve(network, resource)
+    assert resource.live
+    document = resource.files.get().document
+    signed_name = document.filename
+    document.file.save(unique("kejian-v2.pdf"), ContentFile(b"%PDF-1.4 unsigned, longer one"),
+                       save=False)
+    document._set_document_file_metadata()
+    document.save()
+
+    column = network.column(network.school_a, "resources")
+    page = client.get(column.url, **A_HOST).content.decode()
+    assert signed_name in page and document.filename not in page
+    link = reverse("resource_file", args=[resource.files.get().pk, signed_name])
+    assert f'href="{link}" download' in page
+    download = client.get(link, **A_HOST)
+    assert b"".join(download.streaming_content) == signed_bytes
