@@ -14,6 +14,7 @@ from wagtail.models import Page, RevisionMixin
 
 from cms.full_disk import full_disk_problem
 from cms.resources.api import router as resources_router
+from review.exceptions import FileInUse
 from review.register.livecheck import SignedRevisionUnavailable, signed_object_for, signed_objects
 
 
@@ -22,8 +23,14 @@ def protected_content(request, exc: ProtectedError):
     return problem_response(status=409, detail="该内容曾经发布并已登记，不能删除；请改为紧急撤稿。")
 
 
+def file_in_use(request, exc: FileInUse):
+    # Live content's signed approval names the file: it stays while that content is live.
+    return problem_response(status=409, title="文件正在使用", detail=str(exc))
+
+
 def register_api_error_handlers() -> None:
     api.add_exception_handler(ProtectedError, protected_content)
+    api.add_exception_handler(FileInUse, file_in_use)
     # A full disk: 507 with a Chinese problem, not a 500 (other errors stay errors).
     api.add_exception_handler(OSError, full_disk_problem)
     api.add_exception_handler(DatabaseError, full_disk_problem)

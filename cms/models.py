@@ -26,6 +26,7 @@ from cms.file_scope import referenced_files, same_file
 from cms.forms import CmsPageForm
 from review.pipeline.panels import ScreeningFindingsPanel
 from review.register.livecheck import signed_objects
+from review.register.signed import signed_approval, signed_file
 
 # Only what a school site needs; no embeds, no code, no raw HTML.
 # Documents are linked as attachments, not inline: the public reaches a document only as an
@@ -421,16 +422,30 @@ class ArticleAttachment(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = "附件"
 
+    @cached_property
+    def signed(self) -> dict | None:
+        """On a live page, the document as the page's approval signed it (file name, size,
+        title: what readers get, whatever was edited since); None otherwise."""
+        if not getattr(self.page, "live", False):
+            return None
+        return signed_file(signed_approval(self.page), kind=self.document._meta.model_name,
+                           file_id=self.document_id)
+
     @property
     def display_title(self) -> str:
-        return self.title or self.document.title
+        # Approvals signed before titles were name none: the document's title then.
+        signed = self.signed
+        return self.title or (signed["title"] if signed and "title" in signed
+                              else self.document.title)
 
     @property
     def filename(self) -> str:
-        return self.document.filename
+        return (self.signed or {}).get("filename") or self.document.filename
 
     @property
     def file_size(self) -> int | None:
+        if self.signed and self.signed.get("size") is not None:
+            return self.signed["size"]
         return self.document.get_file_size()
 
     @property

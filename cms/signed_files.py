@@ -28,6 +28,7 @@ from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 from wagtail.models import Page, ReferenceIndex, Site
@@ -205,15 +206,17 @@ def signed_rendition(*, image, spec: str, signed: dict) -> Path:
 
 
 def _page_approval(request, page) -> dict | None:
-    """``signed_approval(page)``, once per request and page."""
+    """``signed_approval(page)`` (or of a snippet: a resource), once per request and
+    object."""
     cache = getattr(request, "_signed_approvals", None) if request is not None else None
     if cache is None:
         cache = {}
         if request is not None:
             request._signed_approvals = cache
-    if page.pk not in cache:
-        cache[page.pk] = signed_approval(page)
-    return cache[page.pk]
+    key = (page._meta.label_lower, page.pk, getattr(page, "live_revision_id", None))
+    if key not in cache:
+        cache[key] = signed_approval(page)
+    return cache[key]
 
 
 def signed_image_tag(*, request, page, image, spec: str, attributes: dict) -> str:
@@ -282,6 +285,21 @@ def shown_attachment(*, request, page, item) -> ShownAttachment | None:
                            filename=filename, size=size, title=title)
 
 
+def shown_resource_file(*, request, resource, item) -> ShownAttachment | None:
+    """``item`` (a ResourceFile) of live ``resource`` as readers see it in a listing: the
+    file name and size its approval signed, whatever replaced the document since. None when
+    the approval does not name the document (it is not offered)."""
+    document = item.document
+    signed = signed_file(_page_approval(request, resource), kind=document._meta.model_name,
+                         file_id=document.pk)
+    if signed is None:
+        return None
+    filename = signed.get("filename") or document.filename
+    return ShownAttachment(url=reverse("resource_file", args=[item.pk, filename]),
+                           filename=filename, size=signed.get("size"),
+                           title=signed.get("title") or document.title)
+
+
 def signed_image(request, image_id: int, sha256: str, spec: str):
     """``/media/images/signed/<id>/<sha256>/<spec>``: the rendition of the signed bytes,
     for the public only while live, public content of this site signed those bytes."""
@@ -341,3 +359,96 @@ def original(request, name: str):
     response = _image_response(image.file.open("rb"), name)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- check-live: the bytes readers get of each signed file ------------------------------------
+
+
+def _file_label(*, kind: str, file_id: int, signed: dict) -> str:
+    what = "图片" if kind == get_image_model()._meta.model_name else "文档"
+    return f"{what} #{file_id}《{signed.get('title') or signed.get('filename') or ''}》"
+
+
+class SignedOriginal:
+    """What readers get of a signed file is what ``open_signed`` serves: the original kept
+    under the signed SHA-256 (a file replaced since is a new version waiting for approval,
+    and is neither a finding nor reverted), else the current file while it still has those
+    bytes. The answer of the ``review_signed_file`` hook (review.register.filecheck)."""
+
+    def __init__(self, *, kind: str, file_id: int, signed: dict):
+        self.kind, self.file_id, self.signed = kind, file_id, signed
+        self.sha256 = signed["sha256"]
+
+    def _current(self):
+        model = {get_image_model()._meta.model_name: get_image_model(),
+                 get_document_model()._meta.model_name: get_document_model()}.get(self.kind)
+        return model.objects.filter(pk=self.file_id).first() if model else None
+
+    def _current_holds_signed_bytes(self, current) -> bool:
+        if current is None or not current.file:
+            return False
+        try:
+            with current.file.open("rb") as handle:
+                return _hash_of(handle) == self.sha256
+        except OSError:
+            return False
+
+    def _stored_digest(self) -> str | None:
+        """The SHA-256 of what the originals store holds under the signed one (None: it
+        holds nothing there)."""
+        originals = store()
+        if not originals.exists(self.sha256):
+            return None
+        with originals.open(self.sha256) as handle:
+            return _hash_of(handle)
+
+    def problem(self) -> str | None:
+        try:
+            digest = self._stored_digest()
+        except Exception as error:  # a bucket that does not answer is a finding, not a crash
+            return f"原件库无法读取（{type(error).__name__}）"
+        if digest == self.sha256:
+            return None
+        if digest is not None:
+            return f"原件库中签名批准的原件已被改动（现在的 SHA-256 为 {digest[:12]}…）"
+        current = self._current()
+        if self._current_holds_signed_bytes(current):
+            return "原件库中缺少签名批准的原件（读者暂由当前文件得到签名的字节）"
+        if current is None:
+            return "原件库中缺少签名批准的原件，文件本身也已被删除：读者得不到它"
+        return "原件库中缺少签名批准的原件，当前文件也已不同：读者得不到签名批准的文件"
+
+    def restore(self) -> str:
+        from backups.originals import capture
+        from backups.store import ContentStore
+        from review.exceptions import CannotRestore
+
+        label = _file_label(kind=self.kind, file_id=self.file_id, signed=self.signed)
+        digest = self._stored_digest()
+        if digest == self.sha256:
+            return "原件完好，无需恢复"
+        current = self._current()
+        if not self._current_holds_signed_bytes(current):
+            raise CannotRestore(
+                f"{label}签名批准的字节（SHA-256 {self.sha256}）在原件库中"
+                f"{'已被改动' if digest else '缺失'}，当前文件也不是这些字节。请从站点备份"
+                "（manage.py backup pull / restore）或对象存储的锁定版本中取回这个原件，"
+                "放回原件库；或重新提交使用它的内容审批（审批将签名当前文件）。")
+        originals = store()
+        if digest is not None:
+            if not isinstance(originals, ContentStore):
+                raise CannotRestore(
+                    f"{label}在对象锁定的原件库中的原件已被改动，不能覆盖：请在存储桶中恢复"
+                    f"对象 {self.sha256} 的锁定版本。")
+            # A local copy whose bytes are not its name is no original: the signed bytes,
+            # from the current file, take its place.
+            originals.remove(self.sha256)
+        capture(file_field=current.file, owner=current)
+        return "已用当前文件（字节与签名一致）把签名批准的原件放回原件库"
+
+
+def signed_original(*, kind: str, file_id: int, signed: dict) -> SignedOriginal | None:
+    """``review_signed_file``: cms serves documents and images by their signed SHA-256."""
+    if kind not in (get_image_model()._meta.model_name, get_document_model()._meta.model_name):
+        return None
+    return SignedOriginal(kind=kind, file_id=file_id, signed=signed)

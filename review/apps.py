@@ -25,6 +25,7 @@ class ReviewConfig(AppConfig):
         pre_save.connect(guard_pre_save, dispatch_uid="review_publication_guard")
         post_save.connect(register_post_save, dispatch_uid="review_publication_register")
         pre_delete.connect(guard_pre_delete, dispatch_uid="review_deletion_guard")
+        self._connect_used_files()
         pre_save.connect(guard_revision_schedule, sender=Revision,
                          dispatch_uid="review_schedule_guard")
         self._connect_audience()
@@ -33,6 +34,18 @@ class ReviewConfig(AppConfig):
         self._connect_screening()
         self._connect_credentials()
         checks.register(check_log_retention)
+
+    def _connect_used_files(self):
+        from wagtail.documents import get_document_model
+        from wagtail.images import get_image_model
+
+        from review.pipeline.files import refuse_deleting_used
+
+        # Every way of deleting a document or image — the admin's views and bulk action, API
+        # v3, ``delete()`` of an object or a queryset — sends pre_delete for each one first.
+        for model in (get_document_model(), get_image_model()):
+            pre_delete.connect(refuse_deleting_used, sender=model,
+                               dispatch_uid=f"review_keep_used_{model._meta.label_lower}")
 
     def _connect_audience(self):
         from review.pipeline.audience_guard import connect

@@ -18,6 +18,9 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
         ``SignatureRefused``: the leader's signature could not be made or did not verify
         (``review.pipeline.workflow``).
 
+        ``FileInUse``: a document or image that live content's signed approval names would
+        be deleted (``review.pipeline.files``); ``uses`` lists that content.
+
     ``CannotMask``: a personal number cannot be masked (the screener did not find it, or the
     content is locked in review) (``review.pipeline.actions``).
 
@@ -29,6 +32,10 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
 
     ``AppendOnlyError``: a register entry or checkpoint would be changed or removed
     (``review.register.models``).
+
+    ``CannotRestore``: ``check-live --restore`` cannot put back what readers should get;
+    the message says what a person must do (``review.register.filecheck``,
+    ``review.register.livecheck``).
 
     ``ExportError``: an audit bundle cannot be written as asked (``review.register.export``).
 
@@ -80,6 +87,17 @@ class SignatureRefused(Refused):
     heading = "签名未通过"
 
 
+class FileInUse(Refused):
+    """Refused: live content uses this file (its signed approval names it); ``uses`` lists
+    that content (``review.pipeline.files.LiveUse``)."""
+
+    heading = "删除被拒绝"
+
+    def __init__(self, reason: str, *, uses: list):
+        super().__init__(reason)
+        self.uses = uses
+
+
 class CannotMask(ReviewError):
     """A personal number cannot be masked now; the message says why."""
 
@@ -94,6 +112,10 @@ class PassphraseError(ReviewError, ValueError):
 
 class AppendOnlyError(ReviewError):
     """Register entries and checkpoints are never changed or removed."""
+
+
+class CannotRestore(ReviewError):
+    """check-live --restore cannot repair this; the message says what a person must do."""
 
 
 class ExportError(ReviewError):

@@ -85,3 +85,12 @@ def signed_attachment(context, item):
 
     return shown_attachment(request=context.get("request"), page=context.get("page"),
                             item=item)
+
+
+@register.simple_tag(takes_context=True)
+def signed_resource_file(context, resource, item):
+    """``{% signed_resource_file resource item as file %}``: a live resource's file link,
+    name and size as its approval signed them; None if the approval does not name it."""
+    from cms.signed_files import shown_resource_file
+
+    return shown_resource_file(request=context.get("request"), resource=resource, item=item)

@@ -58,10 +58,24 @@ def file_sha256(field_file) -> str:
 def describe_attachments(obj) -> list[dict]:
     """Files the object declares through ``review_attachments()`` (duck-typed: anything with
     ``pk``, ``filename`` and ``file``, such as Wagtail documents and images). ``kind`` tells
-    documents from images, whose ids are separate sequences."""
+    documents from images, whose ids are separate sequences.
+
+    What readers read of a file is signed with its bytes: its ``title`` (an attachment's
+    link text) and, for images, ``alt`` (the default alt text, from the description). An
+    edit of either goes public only with the next approval. Approvals signed before these
+    were added name neither; readers then get the file's current title."""
     files = getattr(obj, "review_attachments", lambda: [])()
-    return [{"kind": f._meta.model_name, "id": f.pk, "filename": f.filename,
-             "size": f.file.size, "sha256": file_sha256(f.file)} for f in files]
+    return [describe_file(f) for f in files]
+
+
+def describe_file(f) -> dict:
+    described = {"kind": f._meta.model_name, "id": f.pk, "filename": f.filename,
+                 "size": f.file.size, "sha256": file_sha256(f.file)}
+    if getattr(f, "title", None) is not None:
+        described["title"] = f.title
+    if hasattr(f, "default_alt_text"):
+        described["alt"] = f.default_alt_text
+    return described
 
 
 def _username(user) -> str | None:

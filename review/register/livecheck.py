@@ -21,13 +21,16 @@ from modelcluster.models import get_all_child_relations
 from wagtail import hooks
 from wagtail.models import DraftStateMixin, Page, PageViewRestriction, Revision
 
+from review.exceptions import CannotRestore, ReviewError
 from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
 from review.pipeline.approvals import object_content_sha256, revision_content_sha256
 from review.pipeline.audience import Rule, describe, effective_rules
 from review.pipeline.notifications import on_render_mismatch
 from review.register.entries import base_content_type
+from review.register.filecheck import check_signed_files, file_model, kind_label
 from review.register.models import RegisterEntry, SecurityEvent
 from review.register.security import record_security_event
+from review.register.signed import approval_of_entry
 
 LIVE_KINDS = (RegisterEntry.Kind.PUBLICATION, RegisterEntry.Kind.RESTORATION)
 
@@ -131,8 +134,11 @@ def check_live(*, progress: Callable[[int], None] | None = None) -> list[Mismatc
 
 
 def check_everything(*, progress: Callable[[int], None] | None = None) -> list:
-    """``check_live`` and every check other apps registered (``review_live_checks``)."""
+    """``check_live``, the bytes of every file live content signs
+    (``review.register.filecheck``) and every check other apps registered
+    (``review_live_checks``)."""
     findings: list = check_live(progress=progress)
+    findings.extend(check_signed_files(progress=progress))
     for extra_check in hooks.get_hooks("review_live_checks"):
         findings.extend(extra_check(progress=progress))
     return findings
@@ -309,10 +315,21 @@ def _objects(keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:
     return found
 
 
+MANUAL = "须人工处理："
+
+
 def restore(mismatch, *, user=None) -> str:
-    """Put back what the register says; returns what was done."""
-    if not isinstance(mismatch, Mismatch):  # another app's finding restores itself
-        return mismatch.restore(user=user)
+    """Put back what the register says; returns what was done, or, beginning with
+    ``MANUAL``, what a person must do when it cannot be done here."""
+    try:
+        if not isinstance(mismatch, Mismatch):  # another app's finding restores itself
+            return mismatch.restore(user=user)
+        return _restore(mismatch, user=user)
+    except ReviewError as error:  # a refusal or CannotRestore: nothing was changed
+        return f"{MANUAL}{error}"
+
+
+def _restore(mismatch: Mismatch, *, user=None) -> str:
     model = apps.get_model(mismatch.model)
     obj = model._default_manager.filter(pk=mismatch.object_id).first()
     if obj is None:
@@ -331,7 +348,26 @@ def restore(mismatch, *, user=None) -> str:
         TakedownAction(obj, user=user, reason="发布检查：在线内容没有有效的发布登记，已撤下"
                        ).execute(skip_permission_checks=True)
         return "已撤下（没有发布登记）"
+    if missing := _missing_files(entry):
+        raise CannotRestore(
+            f"{mismatch.model} #{mismatch.object_id}《{obj}》签名批准的版本所用的"
+            f"{'、'.join(missing)}已被删除，无法恢复该版本。请从备份恢复这些文件"
+            "（原件库按 SHA-256 保存了它们的字节），再运行 check-live --restore；"
+            "或撤稿后重新提交审批。")
     RestoreRegisteredAction(obj, entry=entry, user=user,
                             reason=f"发布检查：恢复发布登记第 {entry.seq} 条签名批准的内容"
                             ).execute()
     return f"已恢复为登记第 {entry.seq} 条的版本"
+
+
+def _missing_files(entry: RegisterEntry) -> list[str]:
+    """The files the approval that ``entry`` puts live names that no longer exist (the
+    signed revision refers to them: putting it back would fail)."""
+    missing = []
+    for item in (approval_of_entry(entry) or {}).get("attachments") or []:
+        model = file_model(item.get("kind", ""))
+        if model is not None and not model.objects.filter(pk=item.get("id")).exists():
+            missing.append(f"{kind_label(item['kind'])} #{item['id']}"
+                           f"《{item.get('title') or item.get('filename')}》"
+                           f"（SHA-256 {item.get('sha256')}）")
+    return missing

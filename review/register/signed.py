@@ -22,6 +22,12 @@ def signed_approval(obj) -> dict | None:
         return None
     if entry.revision_id != getattr(obj, "live_revision_id", None):
         return None
+    return approval_of_entry(entry)
+
+
+def approval_of_entry(entry: RegisterEntry) -> dict | None:
+    """The signed approval a publication or restoration entry puts live (a restoration's is
+    that of the publication it restores); None for anything else."""
     for _ in range(MAX_RESTORATIONS):
         if entry.kind == RegisterEntry.Kind.PUBLICATION:
             return entry.entry.get("approval")

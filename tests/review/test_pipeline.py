@@ -155,9 +155,9 @@ def test_the_approval_signs_the_hash_of_every_file_readers_get(world):
     entry = RegisterEntry.objects.get(object_id=str(article.pk))
     assert entry.entry["approval"]["attachments"] == [
         {"kind": "document", "id": document.pk, "filename": "list.pdf", "size": len(pdf),
-         "sha256": hashlib.sha256(pdf).hexdigest()},
+         "sha256": hashlib.sha256(pdf).hexdigest(), "title": "名单"},
         {"kind": "image", "id": image.pk, "filename": image.filename, "size": len(png_bytes()),
-         "sha256": hashlib.sha256(png_bytes()).hexdigest()},
+         "sha256": hashlib.sha256(png_bytes()).hexdigest(), "title": "封面", "alt": "封面"},
     ]
 
 

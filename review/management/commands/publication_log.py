@@ -4,6 +4,7 @@ Exit codes: 0 intact, 1 tampered (or live content differing from what was signed
 """
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -25,11 +26,13 @@ from review.register import merkle
 from review.register.chain import REGISTER
 from review.register.checkpoints import leaf_hashes, make_checkpoint
 from review.register.export import VERIFIER_FILES, export_bundle
-from review.register.livecheck import check_everything
+from review.register.livecheck import MANUAL, check_everything
 from review.register.livecheck import restore as restore_one
 from review.register.models import Checkpoint
 from review.register.security import command_actor, record_security_event
 from review.register.verification import verify_register
+
+logger = logging.getLogger(__name__)
 
 
 class Command(LogCommand):
@@ -112,15 +115,30 @@ class Command(LogCommand):
             self.stdout.write(self.style.SUCCESS("线上内容与签名批准的内容一致。"))
             return EXIT_INTACT
         lines = []
+        manual = 0
         for mismatch in mismatches:
             line = str(mismatch)
             if restore:
-                line += f" → {restore_one(mismatch)}"
+                done = self.restore_one(mismatch)
+                manual += done.startswith(MANUAL)
+                line += f" → {done}"
             lines.append(line)
             self.stdout.write(self.style.ERROR(line))
+        if manual:
+            self.stderr.write(self.style.ERROR(f"有 {manual} 项无法自动恢复，须人工处理（见上）。"))
         if notify:
             self.notify(mismatches, lines)
         return EXIT_TAMPERED
+
+    def restore_one(self, mismatch) -> str:
+        """What restoring did; never a traceback for the operator: a failure nobody foresaw
+        goes to the log, and the line says what a person must do."""
+        try:
+            return restore_one(mismatch)
+        except Exception as error:
+            logger.exception("check-live --restore 失败：%s", mismatch)
+            return (f"{MANUAL}自动恢复时出错（{type(error).__name__}: {error}），未作更改；"
+                    "详情见日志，请检查后手工恢复。")
 
     def notify(self, mismatches, lines) -> None:
         findings = []
