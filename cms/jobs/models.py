@@ -1,6 +1,7 @@
 """Runs of scheduled jobs, workers' heartbeats and tasks waiting to be enqueued."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class JobRun(models.Model):
@@ -35,7 +36,7 @@ class JobRun(models.Model):
                    models.Index(fields=["status", "created_at"], name="jobs_run_status")]
 
     def __str__(self):
-        return f"{self.job} @ {self.period:%Y-%m-%d %H:%M}"
+        return f"{self.job} @ {timezone.localtime(self.period):%Y-%m-%d %H:%M:%S}"
 
 
 class WorkerHeartbeat(models.Model):

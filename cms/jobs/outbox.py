@@ -12,6 +12,7 @@ are one transaction.
 import datetime
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -23,7 +24,7 @@ from cms.jobs.models import PendingEnqueue
 logger = logging.getLogger(__name__)
 # A record older than this has lost the process that wrote it (its commit's callbacks run
 # within milliseconds).
-STALE_AFTER = datetime.timedelta(seconds=30)
+STALE_AFTER = datetime.timedelta(seconds=getattr(settings, "JOBS_OUTBOX_STALE_SECONDS", 30))
 Call = tuple[Task, list]
 
 

@@ -14,6 +14,7 @@ import datetime
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from cms.jobs.runs import run_job
 from cms.jobs.schedule import Job, all_jobs
 
 logger = logging.getLogger(__name__)
-PENDING_GRACE = datetime.timedelta(seconds=30)
+PENDING_GRACE = datetime.timedelta(seconds=getattr(settings, "JOBS_OUTBOX_STALE_SECONDS", 30))
 
 
 def tick(*, now: datetime.datetime | None = None, jobs: Iterable[Job] | None = None

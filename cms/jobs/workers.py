@@ -15,14 +15,15 @@ import os
 import socket
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from cms.jobs.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
-BEAT = datetime.timedelta(seconds=5)
-DEAD_AFTER = datetime.timedelta(seconds=30)
+BEAT = datetime.timedelta(seconds=getattr(settings, "JOBS_WORKER_BEAT_SECONDS", 5))
+DEAD_AFTER = datetime.timedelta(seconds=getattr(settings, "JOBS_WORKER_DEAD_SECONDS", 30))
 MAX_DELIVERIES = 3
 
 
