@@ -28,6 +28,10 @@ BAKE_DIR = Path(tempfile.mkdtemp(prefix="cms-test-public-"))
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS.get(  # noqa: F405
     os.environ.get("CMS_TASKS_BACKEND", ""), os.environ.get("CMS_TASKS_BACKEND") or
     "django_tasks.backends.immediate.ImmediateBackend")}}
+# A worker run inside a test (call_command("db_worker", "--batch")) beats without a thread of
+# its own: another connection would wait on the test's transaction (tests/jobs' processes
+# have theirs).
+JOBS_WORKER_HEARTBEAT_THREAD = False
 # RQ's tests use a Redis database of their own.
 RQ_QUEUES = {"default": {"URL": os.environ.get("CMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")}}
 STORAGES = {

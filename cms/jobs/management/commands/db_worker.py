@@ -2,6 +2,7 @@
 (cms.jobs.workers). Being listed before django_tasks_db in INSTALLED_APPS, this is the
 ``db_worker`` that `manage.py` runs."""
 
+from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from cms.jobs import outbox, workers
@@ -15,7 +16,8 @@ class Command(DbWorkerCommand):
         workers.recover_stale()
         outbox.flush_stale()
         heartbeat = workers.Heartbeat(worker_id)
-        heartbeat.start()
+        if getattr(settings, "JOBS_WORKER_HEARTBEAT_THREAD", True):
+            heartbeat.start()
         try:
             return super().handle(*args, worker_id=worker_id, **options)
         finally:
