@@ -52,7 +52,14 @@ def run_job(run_id: int) -> dict:
     return {"run": run_id, "ran": True, "job": run.job}
 
 
+def plain_output(output: str) -> str:
+    """A command's output as a terminal would end up showing it: of a line redrawn with
+    carriage returns (a progress bar), only its last state."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in output.split("\n"))
+
+
 def finish(run: JobRun, *, status: str, output: str, error: str = "") -> None:
+    output = plain_output(output)
     run.status, run.output, run.error = status, output[-OUTPUT_LIMIT:], error[-OUTPUT_LIMIT:]
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "output", "error", "finished_at"])

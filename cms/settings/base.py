@@ -302,9 +302,10 @@ TASKS_BACKENDS = {
 _tasks_backend = os.environ.get("CMS_TASKS_BACKEND", "").strip() or "db"
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS.get(_tasks_backend, _tasks_backend)}}
 CMS_REDIS_URL = os.environ.get("CMS_REDIS_URL", "redis://127.0.0.1:6379/0")
-# django-rq's queues (used only when CMS_TASKS_BACKEND=rq). A job killed with its worker is
-# found by RQ's own clean-up and re-queued by cms.jobs (see cms/jobs/rq.py).
+# django-rq's queues (used only when CMS_TASKS_BACKEND=rq).
 RQ_QUEUES = {"default": {"URL": CMS_REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600}}
+# django-tasks-rq's job class, so that a plain `manage.py rqworker default` runs tasks.
+RQ = {"JOB_CLASS": "django_tasks_rq.backend.Job"}
 # Finished task results (and job runs) older than this are deleted by the scheduled job
 # "prune_results" (cms.jobs).
 TASKS_RESULTS_KEEP_DAYS = int(os.environ.get("CMS_TASKS_RESULTS_KEEP_DAYS", "30"))

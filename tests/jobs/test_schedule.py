@@ -65,6 +65,12 @@ def test_the_backup_is_pushed_off_site_only_when_configured(settings):
     assert all_jobs()["backup"].argv() == ("backup", "create", "--push")
 
 
+def test_a_progress_bar_is_stored_as_its_last_state():
+    from cms.jobs.runs import plain_output
+
+    assert plain_output("\r备份 [#  ] 10%\r备份 [###] 100%\n完成\n") == "备份 [###] 100%\n完成\n"
+
+
 # The scheduler, with tasks run where they are enqueued.
 
 CALLS = []
