@@ -63,7 +63,7 @@ serve() {
   }
   trap stop_all INT TERM EXIT
   case "${CMS_TASKS_BACKEND:-db}" in
-    rq) "$python" manage.py rqworker default & pids+=($!) ;;
+    rq) "$python" manage.py rqworker default --worker-class rq.worker.SimpleWorker & pids+=($!) ;;
     *) "$python" manage.py db_worker --no-reload --interval 0.2 & pids+=($!) ;;
   esac
   "$python" manage.py scheduler & pids+=($!)

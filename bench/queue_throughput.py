@@ -7,7 +7,8 @@
 
 For each backend (``db``: django-tasks-db on the database — SQLite in a fresh CMS_DATA_DIR,
 the embedded default, or a throwaway PostgreSQL database with --database-url; ``rq``:
-django-tasks-rq on Redis) it
+django-tasks-rq on Redis, with RQ's forking worker; ``rq-simple``: the same with
+SimpleWorker, which runs jobs in the worker process) it
 
 * enqueues ``--tasks`` trivial tasks one by one, each in its own transaction (how the
   application enqueues: one per publication), and prints the enqueue rate;
@@ -47,8 +48,11 @@ TRIVIAL = "tests.jobs.tasks.trivial"  # importable by the workers (PYTHONPATH is
 
 def write_settings(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
+    # Both queues under aliases of their own, so that one process enqueues on either.
     (directory / "bench_queue_settings.py").write_text(
-        "from cms.settings.dev import *  # noqa\nDEBUG = False\n")
+        "from cms.settings.dev import *  # noqa\nDEBUG = False\n"
+        "TASKS = {**TASKS, 'db': {'BACKEND': TASKS_BACKENDS['db']},\n"
+        "         'rq': {'BACKEND': TASKS_BACKENDS['rq']}}\n")
 
 
 def environment(*, data_dir: Path, settings_dir: Path, backend: str, database_url: str | None,
@@ -73,9 +77,12 @@ def manage(env: dict, *args: str, log: Path) -> None:
 
 def start_workers(env: dict, backend: str, count: int, log: Path) -> list[subprocess.Popen]:
     if backend == "db":
-        argv = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05"]
-    else:
+        argv = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05",
+                "--backend", "db"]
+    elif backend == "rq":
         argv = ["rqworker", "default", "--burst"]
+    else:  # rq-simple: no fork per job
+        argv = ["rqworker", "default", "--burst", "--worker-class", "rq.worker.SimpleWorker"]
     with open(log, "a") as handle:
         return [subprocess.Popen([PYTHON, "manage.py", *argv], cwd=ROOT, env=env,
                                  stdout=handle, stderr=subprocess.STDOUT,
@@ -161,103 +168,74 @@ def drain(*, queue, env: dict, backend: str, workers: int, total: int, log: Path
     return elapsed
 
 
-def enqueue_trivial(count: int) -> float:
+def enqueue_trivial(count: int, backend: str) -> float:
     from django.utils.module_loading import import_string
 
-    task = import_string(TRIVIAL)
+    task = import_string(TRIVIAL).using(backend=backend)
     started = time.perf_counter()
     for n in range(count):
         task.enqueue(n)  # autocommit: one transaction each
     return time.perf_counter() - started
 
 
-def run_backend(args, backend: str, work: Path, settings_dir: Path) -> dict:
-    data_dir = work / f"data-{backend}"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    database_url = args.database_url_for_run
-    env = environment(data_dir=data_dir, settings_dir=settings_dir, backend=backend,
-                      database_url=database_url, redis_url=args.redis_url)
-    log = work / f"{backend}.log"
-    # Only the queue's tables: the trivial task touches nothing else.
-    for app in ("django_tasks_database", "jobs"):
-        manage(env, "migrate", app, "-v0", log=log)
+def setup(env: dict, settings_dir: Path) -> None:
+    """Django in this process, with the workers' settings and environment."""
     os.environ.update(env)
+    sys.path[:0] = [str(settings_dir), str(ROOT)]
     import django
 
-    if not getattr(run_backend, "set_up", False):
-        django.setup()
-        run_backend.set_up = True
-    from django.conf import settings
-    from django.db import connections
+    django.setup()
 
-    # Django is set up once: point it at this backend's database and queue.
-    connections.close_all()
-    settings.TASKS = {"default": {"BACKEND": settings.TASKS_BACKENDS[backend]}}
-    from django_tasks import task_backends
 
-    task_backends._settings = None
-    with contextlib.suppress(AttributeError):
-        del task_backends.settings
-    task_backends._connections = type(task_backends._connections)()
+def run_backend(args, backend: str, env: dict, log: Path) -> dict:
     queue = DbQueue() if backend == "db" else RqQueue()
     figures = {}
-    print(f"\n{backend}: {describe(backend, database_url, data_dir, args.redis_url)}", flush=True)
+    print(f"\n{backend}: {describe(backend, args)}", flush=True)
     for workers in args.workers:
         queue.clear()
-        seconds = enqueue_trivial(args.tasks)
+        seconds = enqueue_trivial(args.tasks, "db" if backend == "db" else "rq")
         figures["enqueue"] = args.tasks / seconds
         print(f"  enqueued {args.tasks:,} trivial tasks one by one in {seconds:.1f} s = "
               f"{args.tasks / seconds:7.0f} tasks/s", flush=True)
-        figures[workers] = drain(queue=queue, env=env, backend=backend, workers=workers,
-                                 total=args.tasks, log=log)
+        figures[workers] = drain(queue=queue, env={**env, "CMS_TASKS_BACKEND": backend[:2]},
+                                 backend=backend, workers=workers, total=args.tasks, log=log)
     queue.clear()
     return figures
 
 
-def describe(backend: str, database_url: str | None, data_dir: Path, redis_url: str) -> str:
+def describe(backend: str, args) -> str:
     if backend == "rq":
-        return f"RQ on Redis {redis_url}"
-    if database_url:
+        return f"RQ on Redis {args.redis_url} (rqworker: one forked work horse per job)"
+    if backend == "rq-simple":
+        return f"RQ on Redis {args.redis_url} (rqworker --worker-class SimpleWorker: no fork)"
+    if args.database_url:
         return "the database queue on PostgreSQL"
-    return f"the database queue on SQLite ({data_dir / 'db.sqlite3'})"
+    return "the database queue on SQLite (WAL)"
 
 
-def run_rerender(args, work: Path, settings_dir: Path) -> None:
+def run_rerender(args, env: dict, log: Path) -> None:
     """N re-render tasks on the demo directory's database queue."""
-    env = environment(data_dir=args.demo_dir, settings_dir=settings_dir, backend="db",
-                      database_url=None, redis_url=args.redis_url)
-    os.environ.update(env)
-    import django
-
-    if not getattr(run_backend, "set_up", False):
-        django.setup()
-        run_backend.set_up = True
-    from django.db import connections
-
-    connections.close_all()
-    from django.conf import settings
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     from cms.baking.tasks import bake_publication_events
     from cms.models import ArticlePage
 
     queue = DbQueue()
+    task = bake_publication_events.using(backend="db")
     articles = list(ArticlePage.objects.live().values_list("pk", flat=True)[:500])
-    print(f"\nre-render: {args.rerender} tasks (one article each, of {len(articles)}) on "
-          f"{args.demo_dir}", flush=True)
+    print(f"\nre-render: {args.rerender} tasks (one article each, of {len(articles)}: the "
+          f"article, its listings, homes, feeds, sitemap) on {args.demo_dir}", flush=True)
     for workers in args.workers:
         queue.clear()
         for n in range(args.rerender):
-            bake_publication_events.enqueue([articles[n % len(articles)]], [])
-        drain(queue=queue, env=env, backend="db", workers=workers, total=args.rerender,
-              log=work / "rerender.log")
+            task.enqueue([articles[n % len(articles)]], [])
+        drain(queue=queue, env={**env, "CMS_TASKS_BACKEND": "db"}, backend="db",
+              workers=workers, total=args.rerender, log=log)
     queue.clear()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=10_000)
-    parser.add_argument("--backends", default="db,rq")
+    parser.add_argument("--backends", default="db,rq,rq-simple")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--database-url", help="a PostgreSQL server: a throwaway database")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
@@ -270,18 +248,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-queue-"))
     settings_dir = work / "settings"
     write_settings(settings_dir)
-    args.database_url_for_run = None
-    created = None
-    if args.database_url:
-        created = create_database(args.database_url)
-        args.database_url_for_run = created
+    data_dir = args.demo_dir or work / "data"
+    created = create_database(args.database_url) if args.database_url else None
+    env = environment(data_dir=data_dir, settings_dir=settings_dir, backend="db",
+                      database_url=created, redis_url=args.redis_url)
+    log = work / "workers.log"
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.1f}; work in {work}", flush=True)
     try:
-        for backend in args.backends.split(","):
-            run_backend(args, backend, work, settings_dir)
+        if not args.demo_dir:  # only the queue's tables: the trivial task touches nothing else
+            for app in ("django_tasks_database", "jobs"):
+                manage(env, "migrate", app, "-v0", log=log)
+        setup(env, settings_dir)
+        for backend in [b for b in args.backends.split(",") if b]:
+            run_backend(args, backend, env, log)
         if args.rerender:
-            run_rerender(args, work, settings_dir)
+            run_rerender(args, env, log)
     finally:
         if created:
             from django.db import connections

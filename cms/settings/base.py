@@ -292,7 +292,8 @@ BAKE_DIR = Path(os.environ.get("CMS_BAKE_DIR") or DATA_DIR / "public")
 # enqueued them. CMS_TASKS_BACKEND selects the queue: "db" (default: the database itself,
 # SQLite embedded, PostgreSQL in production; `manage.py db_worker` runs it, and a task enqueued
 # inside a transaction commits or rolls back with it), "rq" (Redis at CMS_REDIS_URL, for
-# several application servers; `manage.py rqworker default`), "immediate" (run where enqueued)
+# several application servers; `manage.py rqworker default --worker-class
+# rq.worker.SimpleWorker`), "immediate" (run where enqueued)
 # or a backend's dotted path.
 TASKS_BACKENDS = {
     "db": "django_tasks_db.DatabaseBackend",
