@@ -13,11 +13,12 @@ command=("my_command", "--flag"))`` in ``DEFAULT_JOBS``, or from another app::
 
     @hooks.register("register_scheduled_jobs")
     def my_jobs():
-        return [Job(...)]
+        return [Job(...)]   # or, from an app that must not import cms, a dict of its fields:
+        # [{"name": "x", "title": "…", "every": datetime.timedelta(days=1), "command": (...)}]
 """
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -118,10 +119,13 @@ DEFAULT_JOBS: tuple[Job, ...] = (
 
 def all_jobs() -> dict[str, Job]:
     """Every declared job by name: the defaults, then each ``register_scheduled_jobs``
-    hook's (a hook's job of the same name replaces a default)."""
+    hook's (a hook's job of the same name replaces a default). A hook returns ``Job``s, or
+    plain mappings of ``Job``'s fields: apps that must not import cms (review, backups)
+    declare their jobs without it."""
     jobs = {job.name: job for job in DEFAULT_JOBS}
     for hook in hooks.get_hooks("register_scheduled_jobs"):
-        found: Iterable[Job] = hook() or ()
+        found: Iterable[Job | Mapping] = hook() or ()
         for job in found:
+            job = job if isinstance(job, Job) else Job(**job)
             jobs[job.name] = job
     return jobs

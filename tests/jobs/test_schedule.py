@@ -93,6 +93,14 @@ def test_a_hook_adds_a_job_in_one_line(extra_jobs):
     assert all_jobs()["echo_test"] is ECHO
 
 
+def test_an_app_that_may_not_import_cms_declares_its_job_as_a_mapping():
+    declared = {"name": "verify_backups", "title": "核验备份", "every": DAY,
+                "at": datetime.time(5, 0), "command": ("backup", "verify")}
+    with hooks.register_temporarily("register_scheduled_jobs", lambda: [declared]):
+        job = all_jobs()["verify_backups"]
+    assert job.argv() == ("backup", "verify") and job.at == datetime.time(5, 0)
+
+
 def test_each_period_runs_once_however_many_schedulers_tick(db, extra_jobs):
     now = at(2026, 3, 1, 10, 17, 5)
     first = scheduler.tick(now=now, jobs=[ECHO])
