@@ -3,6 +3,7 @@ recovery of dead workers' tasks) and RQ on Redis (DB 2 of the local Redis)."""
 
 import datetime
 import io
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -28,8 +29,11 @@ def echo_job():
 
 
 def run_db_worker() -> None:
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0,
-                 stdout=io.StringIO())
+    # The worker closes connections not in autocommit mode between tasks, as a request
+    # does: that would be the test's own (on PostgreSQL; SQLite's in-memory one is spared).
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload",
+                     verbosity=0, stdout=io.StringIO())
 
 
 # The database backend.
