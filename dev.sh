@@ -70,7 +70,7 @@ serve() {
   "$python" manage.py runserver "127.0.0.1:$port" & pids+=($!)
   local status=0
   wait -n || status=$?
-  echo "a process exited (status $status): stopping the others" >&2
+  echo "stopping the web server, the worker and the scheduler" >&2
   stop_all
   exit "$status"
 }
