@@ -22,6 +22,7 @@ from cms.baking.api_cache import invalidate
 from cms.baking.engine import bake_plan
 from cms.baking.plan import plan_listings
 from cms.baking.tasks import bake_publication_events
+from cms.jobs import outbox
 from cms.resources.models import Resource
 from cms.resources.public import listing_column_ids
 
@@ -29,21 +30,33 @@ logger = logging.getLogger(__name__)
 
 
 class _Batch:
-    """Events of one transaction, baked by one task once it commits."""
+    """Events of one transaction, baked by one task once it commits. The task is recorded in
+    the transaction (cms.jobs.outbox), so a process killed right after the commit loses no
+    re-rendering: the scheduler enqueues what it recorded."""
 
     def __init__(self):
         self.page_ids: set[int] = set()
         self.site_ids: set[int] = set()
         self.listing_ids: set[int] = set()
+        self.pending = None
+
+    def calls(self) -> list:
+        calls = []
+        if self.page_ids or self.site_ids or not self.listing_ids:
+            calls.append((bake_publication_events, [sorted(self.page_ids),
+                                                    sorted(self.site_ids)]))
+        if self.listing_ids:
+            calls.append((bake_listings, [sorted(self.listing_ids)]))
+        return calls
+
+    def record(self) -> None:
+        if getattr(settings, "BAKE_ON_PUBLICATION", True):
+            self.pending = outbox.record(self.calls(), pending=self.pending)
 
     def __call__(self) -> None:
         invalidate()
-        if not getattr(settings, "BAKE_ON_PUBLICATION", True):
-            return
-        if self.page_ids or self.site_ids or not self.listing_ids:
-            bake_publication_events.enqueue(sorted(self.page_ids), sorted(self.site_ids))
-        if self.listing_ids:
-            bake_listings.enqueue(sorted(self.listing_ids))
+        if self.pending is not None:
+            outbox.dispatch(self.pending)
 
 
 @task()
@@ -71,12 +84,14 @@ def _queue(*, page_ids=(), site_ids=(), listing_ids=()) -> None:
     current = set(connection.savepoint_ids)
     batch = next((func for sids, func, _ in reversed(connection.run_on_commit)
                   if isinstance(func, _Batch) and sids and sids == current), None)
-    if batch is None:
-        batch = _Batch()
-        transaction.on_commit(batch, robust=True)
+    joined = batch is not None
+    batch = batch or _Batch()
     batch.page_ids.update(page_ids)
     batch.site_ids.update(site_ids)
     batch.listing_ids.update(listing_ids)
+    batch.record()
+    if not joined:  # registered last: outside a transaction it runs at once, complete
+        transaction.on_commit(batch, robust=True)
 
 
 def queue_pages(*, page_ids) -> None:

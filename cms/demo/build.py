@@ -107,9 +107,26 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
             for number, item in enumerate(items, start=1):
                 _add_article(column, item, users, key, documents, slug=f"{item[1]}-{number}")
                 articles += 1
+    scheduled = _add_scheduled_article(organisations["portal"], users)
     build_resource_demo(organisations=organisations, users=users)
     return {"organisations": len(organisations), "users": len(users), "articles": articles,
-            "documents": len(documents)}
+            "documents": len(documents), "scheduled": scheduled}
+
+
+def _add_scheduled_article(organisation, users) -> ArticlePage:
+    """A notice signed now to go live ``content.SCHEDULED_AFTER`` later: the scheduler
+    (``./dev.sh start`` runs it) publishes it on time."""
+    title, source, author, paragraphs = content.SCHEDULED_ARTICLE
+    column = ColumnPage.objects.child_of(organisation.home_page).get(slug="notices")
+    editor = users["county_editor"]
+    article = ArticlePage(title=title, slug="scheduled-notice", live=False, source=source,
+                          author=author, owner=editor, date=timezone.localdate(),
+                          go_live_at=timezone.now() + content.SCHEDULED_AFTER,
+                          body=[("paragraph", "".join(f"<p>{p}</p>" for p in paragraphs))])
+    column.add_child(instance=article)
+    article.save_revision(user=editor)
+    return publish_through_pipeline(article, submitter=editor,
+                                    **_reviewers("portal", users))
 
 
 def _import_starter_lexicon() -> None:

@@ -1,5 +1,7 @@
 """The demo network: a county bureau and two schools, their people and articles (plain data)."""
 
+import datetime
+
 DEMO_PASSWORD = "demo-2026-edu"
 # Leaders sign approvals with passphrase keys (at least 12 characters).
 DEMO_SIGNING_PASSPHRASE = "demo-signing-2026"
@@ -68,6 +70,15 @@ ABOUT = {
 
 # Articles: organisation slug -> column slug -> list of
 # (title, date, source, author, [paragraphs], attachment file names)
+# A notice the demo signs to go live a few minutes after it is built: `./dev.sh start` runs the
+# scheduler, which publishes it on time.
+SCHEDULED_AFTER = datetime.timedelta(minutes=3)
+SCHEDULED_ARTICLE = (
+    "（定时发布示例）关于做好寒假安全教育工作的通知", "县教育局安全股", "王建国",
+    ["本通知由领导签名批准、设定了上线时间：演示数据建好几分钟后，由定时任务自动发布。",
+     "各学校要在放假前开展一次安全教育，重点提醒防溺水、防火、交通安全和网络安全。"],
+)
+
 ARTICLES = {
     "portal": {
         "news": [

@@ -50,7 +50,11 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "simple_history",
-    "django_tasks",  # background re-rendering after publication (cms.baking)
+    "cms.jobs",  # the schedule, its runs, workers' heartbeats (label: jobs); before
+    # django_tasks_db so that its `db_worker` (with stale-claim recovery) is the one run
+    "django_tasks",  # background work: re-rendering after publication (cms.baking), ...
+    "django_tasks_db",  # ... on a persistent queue in the database (CMS_TASKS_BACKEND=db)
+    "django_rq",  # ... or on Redis (CMS_TASKS_BACKEND=rq): rqworker
     "axes",  # login lockout (cms.accounts.lockout)
     "modelcluster",
     "taggit",
@@ -278,8 +282,8 @@ for _alias, _bucket, _prefix in (("originals", "BACKUPS_ORIGINALS_S3_BUCKET", "o
         }}
 BACKUPS_ORIGINALS_STORAGE = "originals" if "originals" in STORAGES else None
 BACKUPS_OFFSITE_STORAGE = "backups_offsite" if "backups_offsite" in STORAGES else None
-# A lexicon change rescans live content in a background thread of the process that made it;
-# `manage.py rescan_live` (cron) runs whatever is still queued.
+# A lexicon change enqueues a rescan of live content on the task queue; the scheduled job
+# "rescan_live" (cms.jobs) runs whatever is still queued.
 REVIEW_RESCAN_IN_BACKGROUND = True
 # The publication register's checkpoints: the log's name (origin) and its signing key file.
 REVIEW_LOG_ORIGIN = os.environ.get(
@@ -298,10 +302,29 @@ REVIEW_WEBAUTHN_ORIGINS = os.environ.get("REVIEW_WEBAUTHN_ORIGINS",
 # Static publishing (静态化): the baked public files of every site, re-rendered in the
 # background on publication events (cms.baking); the embedded server serves them.
 BAKE_DIR = Path(os.environ.get("CMS_BAKE_DIR") or DATA_DIR / "public")
-# Background work (django-tasks): re-rendering after a publication runs in a thread of the
-# process that published, so the leader's approval returns at once (cms.tasks_backend).
-TASKS = {"default": {"BACKEND": os.environ.get("CMS_TASKS_BACKEND",
-                                               "cms.tasks_backend.ThreadBackend")}}
+# Background work (django-tasks) on a persistent queue (cms.jobs): re-rendering after a
+# publication, lexicon rescans and the scheduled jobs survive a crash of the process that
+# enqueued them. CMS_TASKS_BACKEND selects the queue: "db" (default: the database itself,
+# SQLite embedded, PostgreSQL in production; `manage.py db_worker` runs it, and a task enqueued
+# inside a transaction commits or rolls back with it), "rq" (Redis at CMS_REDIS_URL, for
+# several application servers; `manage.py rqworker default --worker-class
+# rq.worker.SimpleWorker`), "immediate" (run where enqueued)
+# or a backend's dotted path.
+TASKS_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = os.environ.get("CMS_TASKS_BACKEND", "").strip() or "db"
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS.get(_tasks_backend, _tasks_backend)}}
+CMS_REDIS_URL = os.environ.get("CMS_REDIS_URL", "redis://127.0.0.1:6379/0")
+# django-rq's queues (used only when CMS_TASKS_BACKEND=rq).
+RQ_QUEUES = {"default": {"URL": CMS_REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600}}
+# django-tasks-rq's job class, so that a plain `manage.py rqworker default` runs tasks.
+RQ = {"JOB_CLASS": "django_tasks_rq.backend.Job"}
+# Finished task results (and job runs) older than this are deleted by the scheduled job
+# "prune_results" (cms.jobs).
+TASKS_RESULTS_KEEP_DAYS = int(os.environ.get("CMS_TASKS_RESULTS_KEEP_DAYS", "30"))
 # API v3 anonymous reads are cached (invalidated on publication). One process needs no more
 # than Django's in-memory cache; several processes or servers share one, e.g.
 # CMS_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache CMS_CACHE_LOCATION=redis://…

@@ -1,5 +1,6 @@
 """Test settings: fast hashing, in-memory mail, media in a throwaway directory."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -21,9 +22,18 @@ LOGGING["handlers"]["file"]["filename"] = str(LOG_DIR / "cms.log")  # noqa: F405
 BAKE_ON_PUBLICATION = False
 BAKE_SERVE = False
 BAKE_DIR = Path(tempfile.mkdtemp(prefix="cms-test-public-"))
-# Tasks run where they are enqueued, so a test sees their effect (tests of the thread backend
-# switch to it).
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Tasks run where they are enqueued, so a test sees their effect; the queue's own tests
+# (tests/jobs) switch to the database and RQ backends, and the processes they start choose
+# theirs with CMS_TASKS_BACKEND.
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS.get(  # noqa: F405
+    os.environ.get("CMS_TASKS_BACKEND", ""), os.environ.get("CMS_TASKS_BACKEND") or
+    "django_tasks.backends.immediate.ImmediateBackend")}}
+# A worker run inside a test (call_command("db_worker", "--batch")) beats without a thread of
+# its own: another connection would wait on the test's transaction (tests/jobs' processes
+# have theirs).
+JOBS_WORKER_HEARTBEAT_THREAD = False
+# RQ's tests use a Redis database of their own.
+RQ_QUEUES = {"default": {"URL": os.environ.get("CMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")}}
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

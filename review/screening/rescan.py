@@ -1,10 +1,11 @@
 """Rescanning live content when the lexicon changes.
 
-A change to the lexicon or the allow list queues a rescan (once the change commits) and
-enqueues the django-tasks task ``rescan_lexicon`` with its id, the way the project's other
-background work is enqueued (``REVIEW_RESCAN_IN_BACKGROUND``, on by default; off, the rescan
-is only queued). ``python manage.py rescan_live`` runs whatever is queued (commands such as
-``import_lexicon`` only queue). Claiming a queued rescan is one conditional UPDATE, so two
+A change to the lexicon or the allow list queues a rescan (in the change's transaction) and,
+once it commits, enqueues the django-tasks task ``rescan_lexicon`` with its id on the
+persistent task queue (``REVIEW_RESCAN_IN_BACKGROUND``, on by default; off, the rescan is only
+queued). ``python manage.py rescan_live`` runs whatever is queued (commands such as
+``import_lexicon`` only queue); it is a scheduled job, so a queued rescan whose task was lost
+still runs. Claiming a queued rescan is one conditional UPDATE, so two
 workers never run the same rescan and a task run twice does nothing the second time; a rescan
 left running by a process that died is claimed again after ``STALE_AFTER``. Results list
 every live page and snippet that now matches.
@@ -58,15 +59,15 @@ def on_lexicon_change(sender, instance, **kwargs) -> None:
 
 
 def request_rescan(*, reason: str, background: bool = True) -> None:
-    """Queue a rescan after the current transaction commits (one queued rescan is enough) and,
-    unless ``background`` or ``REVIEW_RESCAN_IN_BACKGROUND`` says not to, enqueue its task."""
-    def queue():
-        rescan = LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).first()
-        if rescan is None:
-            rescan = LexiconRescan.objects.create(reason=reason[:255])
-        if background and getattr(settings, "REVIEW_RESCAN_IN_BACKGROUND", True):
-            rescan_lexicon.enqueue(rescan.pk)
-    transaction.on_commit(queue)
+    """Queue a rescan in the current transaction (one queued rescan is enough) and, unless
+    ``background`` or ``REVIEW_RESCAN_IN_BACKGROUND`` says not to, enqueue its task once the
+    transaction commits. The queued rescan is a row of its own, so a process that dies between
+    the commit and the enqueue loses nothing: the scheduled ``rescan_live`` runs it."""
+    rescan = LexiconRescan.objects.filter(status=LexiconRescan.Status.PENDING).first()
+    if rescan is None:
+        rescan = LexiconRescan.objects.create(reason=reason[:255])
+    if background and getattr(settings, "REVIEW_RESCAN_IN_BACKGROUND", True):
+        transaction.on_commit(lambda: rescan_lexicon.enqueue(rescan.pk))
 
 
 @task()

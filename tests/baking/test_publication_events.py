@@ -1,5 +1,7 @@
 """Publication events re-render the affected files once their transaction commits."""
 
+import contextlib
+
 import pytest
 from django.urls import reverse
 
@@ -121,44 +123,52 @@ def test_an_approved_column_move_bakes_the_new_addresses_and_removes_the_old(
     assert not old_file.exists()
 
 
+DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_worker() -> None:
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_in_the_default_backend_the_approval_returns_before_the_bake_which_follows(
         network, news, bake_dir, settings):
-    """The thread backend (the default outside tests): the bake runs after the approval's
-    request, in the background, and writes the same files."""
-    import threading
-
-    from cms.tasks_backend import worker
+    """The database queue (the default outside tests): the approval commits the bake's task
+    with it; a worker bakes the same files afterwards."""
+    from django_tasks_db.models import DBTaskResult
 
     article = make_article(news, "后台生成的文章", live=False)
     page_file = baked(bake_dir, "jia.test", url_of(article))
-    settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
-    # Hold the worker: nothing it is given runs until released, so it never writes while
-    # this thread does (the test database, SQLite in memory, locks whole tables).
-    release = threading.Event()
-    worker.submit(lambda: release.wait(10))
+    settings.TASKS = DB_BACKEND
     publish_via_workflow(article)  # commits: the bake is queued, not done
     assert not page_file.exists()
-    release.set()
-    assert worker.wait(timeout=30)
+    assert DBTaskResult.objects.filter(
+        task_path="cms.baking.tasks.bake_publication_events", status="READY").exists()
+    run_worker()
     assert "后台生成的文章".encode() in page_file.read_bytes()
     assert "后台生成的文章".encode() in baked(bake_dir, "jia.test", url_of(news)).read_bytes()
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_in_the_default_backend_tasks_start_after_their_transaction_commits(
         client, network, news, settings):
-    """Wagtail's search index updates are tasks too: run in the background thread, they must
-    see the committed page (the thread's connection sees nothing else)."""
+    """Wagtail's search index updates are tasks too: run by the worker, they see the
+    committed page; a transaction rolled back leaves no task behind."""
     from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
 
-    from cms.tasks_backend import worker
-
-    settings.TASKS = {"default": {"BACKEND": "cms.tasks_backend.ThreadBackend"}}
-    settings.BAKE_ON_PUBLICATION = False  # only the index updates run in the thread
+    settings.TASKS = DB_BACKEND
+    settings.BAKE_ON_PUBLICATION = False  # only the index updates are queued
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        publish_via_workflow(make_article(news, "撤回的文章", live=False))
+        raise RuntimeError("rolled back")
+    assert not DBTaskResult.objects.exists()
     with transaction.atomic():
         article = make_article(news, "运动会圆满落幕", live=False)
         publish_via_workflow(article)
-    assert worker.wait(timeout=30)
+    run_worker()
     response = client.get("/search/", {"q": "运动会"}, HTTP_HOST="jia.test")
     assert "运动会圆满落幕" in response.content.decode()

@@ -22,7 +22,7 @@ User = get_user_model()
 
 def test_the_demo_network(demo, client, capsys):
     assert SchoolHomePage.objects.count() == 2
-    assert ArticlePage.objects.count() == 24 + 30
+    assert ArticlePage.objects.count() == 24 + 1 + 30  # one of them scheduled
 
     # A portal, two schools, their people, all able to sign in, straight into the admin (no
     # forced password change for accounts made by the demo command).
@@ -105,3 +105,31 @@ def test_demo_teachers_some_complete_some_not(demo):
                                         object_id=str(public.pk)).exists()
     # Unapproved ones are still with the web administrator.
     assert Resource.objects.filter(school__slug="yizhong", approved_at=None).count() == 3
+
+
+def test_the_demos_scheduled_notice_goes_live_on_time_through_the_schedule(demo):
+    """Signed with a go-live time a few minutes after the build: not live before, published
+    by the schedule's every-minute job once it is due."""
+    import datetime
+    from unittest import mock
+
+    from cms.jobs import scheduler
+    from cms.jobs.models import JobRun
+    from cms.jobs.schedule import all_jobs
+
+    notice = ArticlePage.objects.get(slug="scheduled-notice")
+    assert not notice.live and "定时发布示例" in notice.title
+    due = notice.latest_revision.approved_go_live_at
+    assert due is not None and "自动上线" in demo
+    every_minute = [all_jobs()["publish_scheduled"]]
+    early = due - datetime.timedelta(minutes=1)
+    with mock.patch("django.utils.timezone.now", return_value=early):
+        scheduler.tick(now=early, jobs=every_minute)
+    notice.refresh_from_db()
+    assert not notice.live
+    on_time = due + datetime.timedelta(seconds=5)
+    with mock.patch("django.utils.timezone.now", return_value=on_time):
+        scheduler.tick(now=on_time, jobs=every_minute)
+    notice.refresh_from_db()
+    assert notice.live
+    assert list(JobRun.objects.values_list("status", flat=True)) == ["succeeded"] * 2

@@ -2,6 +2,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from cms.accounts.demo import give_demo_second_factors
 from cms.accounts.factors import base32_secret, demo_totp_key
@@ -40,6 +41,10 @@ class Command(BaseCommand):
                 f"{summary['articles']} 篇文章，{summary['documents']} 个附件"
                 f"（{time.monotonic() - started:.1f} 秒）。"
             ))
+            scheduled = summary["scheduled"]
+            self.stdout.write(f"定时发布示例《{scheduled.title}》将于 "
+                              f"{timezone.localtime(scheduled.go_live_at):%H:%M} 自动上线"
+                              "（须运行调度进程和工作进程：./dev.sh start 会一并启动）。")
         if articles:
             self._add_articles(articles)
         # Demo accounts made before second factors existed get the demo's device too.
