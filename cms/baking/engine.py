@@ -25,7 +25,7 @@ from wagtail.models import Page, Site, get_default_page_content_type
 
 from cms.baking import files, paths
 from cms.baking.audience import write_restricted
-from cms.baking.models import BakedFile
+from cms.baking.models import DELETING, BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
 from cms.models import ColumnPage
@@ -36,6 +36,9 @@ Progress = Callable[[int, int], None]
 STATE_FILE = ".bake-state.json"
 RECORD_BATCH = 1000
 CHUNK = 250  # targets loaded together (and handed to a worker process) at a time
+# A record announced this long ago without being completed was left by a crash, not by a bake
+# still running (a bake renders a file in well under a second; a chunk in well under this).
+PENDING_GRACE = datetime.timedelta(minutes=10)
 
 
 @dataclass
@@ -102,10 +105,11 @@ class _Baker:
 
     def put(self, *, site_id: int, url_path: str, page_number: int = 1,
             page: Page | None = None, page_id: int | None = None,
-            serve_kwargs: Mapping[str, Any] | None = None) -> None:
+            serve_kwargs: Mapping[str, Any] | None = None, inputs: str = "") -> None:
         """Render ``url_path`` and write its file; ``page``, when given, is the specific page
         at ``url_path`` itself (not at a feed of it), which spares routing to it, and
-        ``serve_kwargs`` what its ``serve`` (and ``get_context``) are given (render)."""
+        ``serve_kwargs`` what its ``serve`` (and ``get_context``) are given (render), and
+        ``inputs`` the fingerprint of what an archive page shows (recorded with it)."""
         relative = paths.file_for_url(url_path=url_path, page_number=page_number)
         if relative is None:
             return
@@ -123,21 +127,46 @@ class _Baker:
         if rendered.status != 200:  # a redirect (link column), gone, refused: not a file
             self.drop(site_id=site_id, relative=relative)
             return
-        if files.write_atomically(path=target, data=rendered.content):
+        self.write(site_id=site_id, relative=relative, data=rendered.content, page_id=page_id,
+                   inputs=inputs)
+
+    def write(self, *, site_id: int, relative: PurePosixPath, data: bytes,
+              page_id: int | None, inputs: str = "") -> None:
+        """Put the file in place, recorded before it is renamed there (``announce``)."""
+        target = self.site_dir(site_id) / relative
+        sha256 = files.sha256_bytes(data)
+        announce = functools.partial(self.announce, site_id=site_id, relative=relative,
+                                     sha256=sha256, page_id=page_id)
+        if files.write_atomically(path=target, data=data, before_replace=announce):
             self.report.written += 1
         else:
             self.report.unchanged += 1
         self.report.current.add(target)
-        self.record(site_id=site_id, relative=relative, data=rendered.content, page_id=page_id)
+        self.record(site_id=site_id, relative=relative, sha256=sha256, size=len(data),
+                    page_id=page_id, inputs=inputs)
 
-    def record(self, *, site_id: int, relative: PurePosixPath, data: bytes,
-               page_id: int | None) -> None:
+    def announce(self, *, site_id: int, relative: PurePosixPath, sha256: str,
+                 page_id: int | None) -> None:
+        """Record the file as about to become ``sha256`` (committed before the rename): a
+        crash between this and the completed record leaves a row that says so, which
+        ``reconcile_pending`` settles by what is on disk. A new file's row claims no
+        bytes yet; an existing one keeps its own until completed."""
+        BakedFile.objects.bulk_create(
+            [BakedFile(site=self.site_name(site_id), path=str(relative), sha256="", size=0,
+                       page_id=page_id, entry_id=self.entry_id, baked_at=timezone.now(),
+                       pending_sha256=sha256)],
+            update_conflicts=True, unique_fields=["site", "path"],
+            update_fields=["pending_sha256", "page", "entry", "baked_at"])
+
+    def record(self, *, site_id: int, relative: PurePosixPath, sha256: str, size: int,
+               page_id: int | None, inputs: str = "") -> None:
         """Remember the file's hash, written with the next batch (an unchanged file's row
         too: its ``entry`` moves on to the register state it was just rendered from)."""
         key = (self.site_name(site_id), str(relative))
-        self.records[key] = BakedFile(site=key[0], path=key[1], sha256=files.sha256_bytes(data),
-                                      size=len(data), page_id=page_id, entry_id=self.entry_id,
-                                      baked_at=timezone.now())
+        self.records[key] = BakedFile(site=key[0], path=key[1], sha256=sha256, size=size,
+                                      page_id=page_id, entry_id=self.entry_id,
+                                      baked_at=timezone.now(), pending_sha256="",
+                                      inputs=inputs)
         if len(self.records) >= RECORD_BATCH:
             self.flush()
 
@@ -146,16 +175,21 @@ class _Baker:
             BakedFile.objects.bulk_create(
                 list(self.records.values()), update_conflicts=True,
                 unique_fields=["site", "path"],
-                update_fields=["sha256", "size", "page", "entry", "baked_at"])
+                update_fields=["sha256", "size", "page", "entry", "baked_at", "pending_sha256",
+                               "inputs"])
             self.records.clear()
 
     def drop(self, *, site_id: int, relative: PurePosixPath) -> None:
+        """Remove the file and its record: the record marked first, deleted once the file is
+        gone (a crash between leaves a row ``reconcile_pending`` settles)."""
         site_dir = self.site_dir(site_id)
         key = (self.site_name(site_id), str(relative))
         self.records.pop(key, None)
-        BakedFile.objects.filter(site=key[0], path=key[1]).delete()
+        rows = BakedFile.objects.filter(site=key[0], path=key[1])
+        rows.update(pending_sha256=DELETING)
         if files.remove_file(path=site_dir / relative, stop_at=site_dir):
             self.report.removed += 1
+        rows.delete()
 
     def bake_many(self, targets: list[Target], progress: Callable[[], None] | None = None
                   ) -> None:
@@ -215,23 +249,60 @@ class _Baker:
         records of files it no longer has."""
         self.flush()
         site_dir = self.site_dir(site_id)
-        for path in files.files_under(site_dir):
-            if path not in self.report.current:
-                files.remove_file(path=path, stop_at=site_dir)
-                self.report.removed += 1
+        # Records of files this bake did not produce are marked first (as ``drop`` does).
         current = {str(path.relative_to(site_dir)) for path in self.report.current
                    if site_dir in path.parents}
         stale = [pk for pk, path in BakedFile.objects.filter(site=site_dir.name)
                  .values_list("pk", "path").iterator() if path not in current]
         for start in range(0, len(stale), RECORD_BATCH):
+            BakedFile.objects.filter(pk__in=stale[start:start + RECORD_BATCH]).update(
+                pending_sha256=DELETING)
+        for path in files.files_under(site_dir):
+            if path not in self.report.current:
+                files.remove_file(path=path, stop_at=site_dir)
+                self.report.removed += 1
+        for start in range(0, len(stale), RECORD_BATCH):
             BakedFile.objects.filter(pk__in=stale[start:start + RECORD_BATCH]).delete()
+
+
+def reconcile_pending(*, root: Path, older_than: datetime.timedelta = PENDING_GRACE) -> int:
+    """Settle the records a crash left pending (announced, not completed) by what is on
+    disk; rows announced less than ``older_than`` ago belong to a bake still running. The
+    new bytes in place: the record is completed. The old bytes still there: the record
+    keeps them but claims no register entry any more (check-live reports the file stale if a
+    publication affects it, and the next bake rewrites it). No file (never created, or
+    removed): the record goes. A file that is neither is left for check-live to report."""
+    settled = 0
+    cutoff = timezone.now() - older_than
+    rows = BakedFile.objects.exclude(pending_sha256="").filter(baked_at__lte=cutoff)
+    for record in rows.iterator():
+        path = root / record.site / record.path
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            data = None
+        actual = files.sha256_bytes(data) if data is not None else None
+        if actual is None:
+            BakedFile.objects.filter(pk=record.pk).delete()
+        elif actual == record.pending_sha256:
+            BakedFile.objects.filter(pk=record.pk).update(sha256=actual, size=len(data),
+                                                         pending_sha256="")
+        elif actual == record.sha256:
+            BakedFile.objects.filter(pk=record.pk).update(entry=None, pending_sha256="")
+        else:
+            continue
+        settled += 1
+    if settled:
+        logger.warning("静态化：%s 个文件的记录在中断后已按磁盘上的文件更正", settled)
+    return settled
 
 
 def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None,
               jobs: int = 1) -> BakeReport:
     """Bake the plan's targets — in order, or shared among ``jobs`` processes — and prune the
-    sites it rebuilds whole."""
+    sites it rebuilds whole. Records a crashed bake left pending are settled first."""
     root = root or bake_root()
+    reconcile_pending(root=root)
     report = BakeReport()
     total = len(plan.targets)
     chunks = [plan.targets[start:start + CHUNK] for start in range(0, total, CHUNK)]
