@@ -28,7 +28,7 @@ from cms.baking.audience import write_restricted
 from cms.baking.models import DELETING, BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
-from cms.models import ColumnPage
+from cms.models import ArticlePage, ColumnPage
 from review.models import RegisterEntry, RegisterHead
 
 logger = logging.getLogger(__name__)
@@ -84,9 +84,12 @@ def page_url_path(page: Page, site_id: int) -> str | None:
 
 
 class _Baker:
-    def __init__(self, *, root: Path, report: BakeReport):
+    def __init__(self, *, root: Path, report: BakeReport,
+                 full_sites: frozenset[int] = frozenset()):
         self.root = root
         self.report = report
+        # Sites rebuilt whole: every file rendered again (their chrome may have changed).
+        self.full_sites = full_sites
         self.sites: dict[int, Site] = {}
         # Read before rendering anything: what is rendered reflects at least this entry.
         self.entry_id = register_head_entry_id()
@@ -228,19 +231,47 @@ class _Baker:
 
     def bake_listing_rest(self, *, page: Page, site_id: int, url_path: str,
                           public: bool) -> None:
-        """Pages 2..N of a column's listing; pagination files beyond N removed."""
-        pages = 1
+        """A column's archive pages (``cms.baking.listing``: numbered from the oldest), those
+        beyond the newest removed. Outside a whole-site rebuild, an archive page is rendered
+        only when what it shows changed (``Listing.archive_inputs`` differs from its
+        record's): a publication in a long column renders the newest page or two, not every
+        page. A page left as it is has its record moved on to the register head (it was
+        checked against it)."""
+        numbers = range(0)
+        name = self.site_name(site_id)
+        folder = paths.file_for_url(url_path=url_path).parent
+        prefix = "" if str(folder) == "." else f"{folder}/"
         if public and isinstance(page, ColumnPage):
             listing = page.listing().read()  # the column's list read once for all its pages
-            pages = listing.page_count
-            for number in range(2, pages + 1):
+            numbers = listing.archive_pages
+            force = site_id in self.full_sites
+            recorded = {} if force else dict(
+                BakedFile.objects.filter(site=name, path__startswith=f"{prefix}index-page",
+                                         pending_sha256="")
+                .values_list("path", "inputs"))
+            revisions = dict(ArticlePage.objects.descendant_of(page).live()
+                             .values_list("pk", "live_revision_id"))
+            kept = []
+            for number in numbers:
+                relative = paths.file_for_url(url_path=url_path, page_number=number)
+                inputs = listing.archive_inputs(number=number, article_revisions=revisions)
+                target = self.site_dir(site_id) / relative
+                if recorded.get(str(relative)) == inputs and target.is_file():
+                    kept.append(str(relative))
+                    self.report.unchanged += 1
+                    self.report.current.add(target)
+                    continue
                 self.put(site_id=site_id, url_path=url_path, page_number=number, page=page,
-                         serve_kwargs={"listing": listing})
-        folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
-        if folder.is_dir():
-            for existing in list(folder.iterdir()):
+                         serve_kwargs={"listing": listing}, inputs=inputs)
+            for start in range(0, len(kept), RECORD_BATCH):
+                BakedFile.objects.filter(site=name, path__in=kept[start:start + RECORD_BATCH]
+                                         ).update(entry_id=self.entry_id, baked_at=timezone.now())
+        directory = self.site_dir(site_id) / folder
+        if directory.is_dir():
+            for existing in list(directory.iterdir()):
                 number = paths.listing_page_number(existing.name)
-                if number is not None and number > max(pages, 1) and existing.is_file():
+                if (number is not None and number > 1 and number not in numbers
+                        and existing.is_file()):
                     self.drop(site_id=site_id,
                               relative=existing.relative_to(self.site_dir(site_id)))
 
@@ -311,14 +342,14 @@ def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None
         connections.close_all()
         done = 0
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for baked, part in pool.imap_unordered(functools.partial(_bake_chunk, root),
-                                                   chunks):
+            for baked, part in pool.imap_unordered(
+                    functools.partial(_bake_chunk, root, plan.full_sites), chunks):
                 report.add(part)
                 done += baked
                 if progress is not None:
                     progress(done, total)
     else:
-        baker = _Baker(root=root, report=report)
+        baker = _Baker(root=root, report=report, full_sites=plan.full_sites)
         counter = iter(range(1, total + 1))
         tick = (lambda: progress(next(counter), total)) if progress is not None else None
         try:
@@ -343,12 +374,13 @@ def can_bake_in_parallel() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _bake_chunk(root: Path, targets: list[Target]) -> tuple[int, BakeReport]:
+def _bake_chunk(root: Path, full_sites: frozenset[int], targets: list[Target]
+                ) -> tuple[int, BakeReport]:
     """A worker process's share of a parallel bake: how many targets, and what came of them.
     (Renders are GET requests: on SQLite they read without the write lock, so the workers do
     not take turns; cms.middleware.SqliteReadsMiddleware.)"""
     report = BakeReport()
-    baker = _Baker(root=root, report=report)
+    baker = _Baker(root=root, report=report, full_sites=full_sites)
     try:
         baker.bake_many(targets)
     finally:

@@ -1,7 +1,8 @@
 """Where a public URL's baked file lives: plain functions, no Django.
 
 A site's tree is ``<bake dir>/<site directory>/``; a page at ``/a/b/`` is ``a/b/index.html``,
-page N (N ≥ 2) of a paginated listing, ``/a/b/?page=N``, is ``a/b/index-pageN.html``, its feed
+archive page N (N ≥ 2) of a column's listing, ``/a/b/?page=N``, is ``a/b/index-pageN.html``
+(numbered from the oldest: page 2 holds the oldest articles; cms.baking.listing), its feed
 ``/a/b/feed.xml`` is ``a/b/feed.xml`` (cms.feeds), and the sitemap is ``sitemap.xml``.
 Wagtail slugs never contain a dot, so file names (which all do) never collide with a child
 page's directory.
@@ -91,7 +92,7 @@ def file_for_request(*, path: str, query_string: str) -> PurePosixPath | None:
     """The file answering a GET of ``path?query_string``. Only ``page`` counts: readers get
     the baked file whatever else the query string holds (``?x=1``, tracking tags), so no
     query string makes the application render from the database for them. No ``page``, an
-    empty one or ``page=1`` is the first page, ``page=N`` a listing's Nth page; any other
+    empty one or ``page=1`` is the first page, ``page=N`` a listing's archive page N; any other
     value of it, or more than one, is left to the application."""
     pages = [value for name, value in parse_qsl(query_string, keep_blank_values=True)
              if name == "page"]
