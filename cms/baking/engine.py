@@ -85,9 +85,13 @@ def page_url_path(page: Page, site_id: int) -> str | None:
 
 class _Baker:
     def __init__(self, *, root: Path, report: BakeReport,
-                 full_sites: frozenset[int] = frozenset()):
+                 full_sites: frozenset[int] = frozenset(), fresh_since: int | None = None):
         self.root = root
         self.report = report
+        # A file whose record already reflects this register seq (another task rendered it
+        # after the events this bake is for) is left as it is: a burst of approvals does not
+        # render the same listings and homes once per approval.
+        self.fresh_since = fresh_since
         # Sites rebuilt whole: every file rendered again (their chrome may have changed).
         self.full_sites = full_sites
         self.sites: dict[int, Site] = {}
@@ -117,6 +121,10 @@ class _Baker:
         if relative is None:
             return
         target = self.site_dir(site_id) / relative
+        if self.fresh_since is not None and self.is_fresh(site_id=site_id, relative=relative):
+            self.report.unchanged += 1
+            self.report.current.add(target)
+            return
         rendered = render(site=self.site(site_id), url_path=url_path, page_number=page_number,
                           page=page, serve_kwargs=serve_kwargs)
         page_id = page.pk if page is not None else page_id
@@ -132,6 +140,13 @@ class _Baker:
             return
         self.write(site_id=site_id, relative=relative, data=rendered.content, page_id=page_id,
                    inputs=inputs)
+
+    def is_fresh(self, *, site_id: int, relative: PurePosixPath) -> bool:
+        """Whether the file exists and its record reflects ``fresh_since`` or later."""
+        row = (BakedFile.objects.filter(site=self.site_name(site_id), path=str(relative),
+                                        pending_sha256="", entry__seq__gte=self.fresh_since)
+               .exists())
+        return row and (self.site_dir(site_id) / relative).is_file()
 
     def write(self, *, site_id: int, relative: PurePosixPath, data: bytes,
               page_id: int | None, inputs: str = "") -> None:
@@ -208,7 +223,7 @@ class _Baker:
 
     def bake(self, target: Target, *, page: Page | None, public: bool) -> None:
         if target.kind == Kind.SITEMAP:
-            self.put(site_id=target.site_id, url_path=paths.SITEMAP_PATH)
+            self.bake_sitemap(site_id=target.site_id, page_id=target.page_id)
             return
         if page is None:
             return
@@ -275,6 +290,24 @@ class _Baker:
                     self.drop(site_id=site_id,
                               relative=existing.relative_to(self.site_dir(site_id)))
 
+    def bake_sitemap(self, *, site_id: int, page_id: int | None) -> None:
+        """The sitemap index and the part listing ``page_id`` (cms.sitemaps), or every part
+        (and no file for a part that lists nothing any more) when ``page_id`` is None."""
+        self.put(site_id=site_id, url_path=paths.SITEMAP_PATH)
+        if page_id is not None:
+            numbers = {paths.sitemap_part_of(page_id)}
+        else:
+            site = self.site(site_id)
+            pages = (Page.objects.live().public().descendant_of(site.root_page, inclusive=True)
+                     .values_list("pk", flat=True))
+            numbers = {paths.sitemap_part_of(pk) for pk in pages.iterator()}
+            for existing in self.site_dir(site_id).glob("sitemap-*.xml"):
+                number = paths.sitemap_part_number(f"/{existing.name}")
+                if number is not None and number not in numbers:
+                    self.drop(site_id=site_id, relative=PurePosixPath(existing.name))
+        for number in sorted(numbers):  # put drops the file of a part that lists nothing
+            self.put(site_id=site_id, url_path=paths.sitemap_part_path(number))
+
     def prune(self, site_id: int) -> None:
         """Remove every file of a fully rebuilt site that this bake did not produce, and the
         records of files it no longer has."""
@@ -329,9 +362,10 @@ def reconcile_pending(*, root: Path, older_than: datetime.timedelta = PENDING_GR
 
 
 def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None,
-              jobs: int = 1) -> BakeReport:
+              jobs: int = 1, fresh_since: int | None = None) -> BakeReport:
     """Bake the plan's targets — in order, or shared among ``jobs`` processes — and prune the
-    sites it rebuilds whole. Records a crashed bake left pending are settled first."""
+    sites it rebuilds whole. Records a crashed bake left pending are settled first.
+    ``fresh_since``: leave files whose records reflect this register seq or later."""
     root = root or bake_root()
     reconcile_pending(root=root)
     report = BakeReport()
@@ -343,13 +377,15 @@ def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None
         done = 0
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for baked, part in pool.imap_unordered(
-                    functools.partial(_bake_chunk, root, plan.full_sites), chunks):
+                    functools.partial(_bake_chunk, root, plan.full_sites, fresh_since),
+                    chunks):
                 report.add(part)
                 done += baked
                 if progress is not None:
                     progress(done, total)
     else:
-        baker = _Baker(root=root, report=report, full_sites=plan.full_sites)
+        baker = _Baker(root=root, report=report, full_sites=plan.full_sites,
+                       fresh_since=fresh_since)
         counter = iter(range(1, total + 1))
         tick = (lambda: progress(next(counter), total)) if progress is not None else None
         try:
@@ -374,13 +410,13 @@ def can_bake_in_parallel() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _bake_chunk(root: Path, full_sites: frozenset[int], targets: list[Target]
-                ) -> tuple[int, BakeReport]:
+def _bake_chunk(root: Path, full_sites: frozenset[int], fresh_since: int | None,
+                targets: list[Target]) -> tuple[int, BakeReport]:
     """A worker process's share of a parallel bake: how many targets, and what came of them.
     (Renders are GET requests: on SQLite they read without the write lock, so the workers do
     not take turns; cms.middleware.SqliteReadsMiddleware.)"""
     report = BakeReport()
-    baker = _Baker(root=root, report=report, full_sites=full_sites)
+    baker = _Baker(root=root, report=report, full_sites=full_sites, fresh_since=fresh_since)
     try:
         baker.bake_many(targets)
     finally:

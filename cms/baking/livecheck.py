@@ -136,6 +136,8 @@ class Freshness:
     beneath: dict[str, int]  # tree path → the latest seq of the page or any page beneath it
     site_latest: dict[str, int]  # site directory → the latest seq of any page of the site
     site_chrome: dict[str, int]  # site directory → the latest seq of a non-article page
+    # (site directory, sitemap part) → the latest seq of a page of the site the part lists
+    site_parts: dict[tuple[str, int], int]
     portal_id: int | None
     network_latest: int
 
@@ -151,6 +153,7 @@ class Freshness:
         beneath: dict[str, int] = {}
         site_latest: dict[str, int] = {}
         site_chrome: dict[str, int] = {}
+        site_parts: dict[tuple[str, int], int] = {}
         for pk, seq in latest.items():
             if pk not in pages:
                 continue  # deleted
@@ -160,15 +163,20 @@ class Freshness:
             site = next((name for root, name in roots if path.startswith(root)), None)
             if site is not None:
                 site_latest[site] = max(site_latest.get(site, 0), seq)
+                part = (site, paths.sitemap_part_of(pk))
+                site_parts[part] = max(site_parts.get(part, 0), seq)
                 if not is_article:
                     site_chrome[site] = max(site_chrome.get(site, 0), seq)
         return cls(latest=latest, pages=pages, beneath=beneath, site_latest=site_latest,
-                   site_chrome=site_chrome,
+                   site_chrome=site_chrome, site_parts=site_parts,
                    portal_id=PortalPage.objects.values_list("pk", flat=True).first(),
                    network_latest=max(latest.values(), default=0))
 
     def required(self, *, site: str, path: str, page_id: int | None) -> int:
-        if page_id is None:  # the sitemap (or its parts): every page of the site
+        if page_id is None:  # the sitemap index: every page of the site; a part: its pages
+            part = paths.sitemap_part_number(f"/{path}")
+            if part is not None:
+                return self.site_parts.get((site, part), 0)
             return self.site_latest.get(site, 0)
         if page_id == self.portal_id:
             return self.network_latest
@@ -237,7 +245,7 @@ def restore_file(*, site: str, path: str, root: Path | None = None) -> str:
     if site_obj is not None and url is not None:
         url_path, page_number = url
         baker.sites[site_obj.pk] = site_obj
-        if url_path == paths.SITEMAP_PATH:
+        if paths.is_sitemap(url_path):
             baker.put(site_id=site_obj.pk, url_path=url_path)
         else:
             page = _page_at(site=site_obj, url_path=paths.page_url_of(url_path))

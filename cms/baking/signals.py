@@ -19,7 +19,7 @@ from wagtail.models import Page, Site
 
 from cms.baking import audience
 from cms.baking.api_cache import invalidate
-from cms.baking.engine import bake_plan
+from cms.baking.engine import bake_plan, register_seq
 from cms.baking.plan import plan_listings
 from cms.baking.tasks import bake_publication_events
 from cms.resources.models import Resource
@@ -41,7 +41,8 @@ class _Batch:
         if not getattr(settings, "BAKE_ON_PUBLICATION", True):
             return
         if self.page_ids or self.site_ids or not self.listing_ids:
-            bake_publication_events.enqueue(sorted(self.page_ids), sorted(self.site_ids))
+            bake_publication_events.enqueue(sorted(self.page_ids), sorted(self.site_ids),
+                                            register_seq())
         if self.listing_ids:
             bake_listings.enqueue(sorted(self.listing_ids))
 

@@ -151,7 +151,8 @@ def test_killed_right_after_an_approval_commits_every_stale_file_is_found(
     stale = {line.split("：")[0].removeprefix("文件 ") for line in out.splitlines()
              if "之前" in line}
     assert stale == {"jia.test/index.html", "jia.test/feed.xml", "jia.test/news/index.html",
-                     "jia.test/news/feed.xml", "jia.test/sitemap.xml", "portal.test/index.html",
+                     "jia.test/news/feed.xml", "jia.test/sitemap.xml", "jia.test/sitemap-1.xml",
+                     "portal.test/index.html",
                      "portal.test/feed.xml"}
     article_path = url_of(fresh).strip("/") + "/index.html"
     assert f"jia.test/{article_path}：页面已发布，却没有静态文件" in out

@@ -139,7 +139,8 @@ def test_a_full_rebake_forgets_the_records_of_pruned_files(article, bake_dir):
 
 
 @pytest.mark.parametrize("url_path, page_number", [
-    ("/", 1), ("/news/", 1), ("/news/", 7), ("/学校/概况/", 1), ("/sitemap.xml", 1)])
+    ("/", 1), ("/news/", 1), ("/news/", 7), ("/学校/概况/", 1), ("/sitemap.xml", 1),
+    ("/sitemap-7.xml", 1)])
 def test_url_for_file_inverts_file_for_url(url_path, page_number):
     relative = paths.file_for_url(url_path=url_path, page_number=page_number)
     assert paths.url_for_file(relative) == (url_path, page_number)

@@ -1,9 +1,12 @@
 """Publication events re-render the affected files once their transaction commits."""
 
+import re
+from urllib.parse import unquote
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from wagtail.models import Site
+from wagtail.models import Page, Site
 
 from cms.baking import engine, paths
 from cms.baking.models import BakedFile
@@ -34,7 +37,7 @@ def test_approval_bakes_the_article_its_listings_homes_and_sitemap(
     assert title in baked(bake_dir, "jia.test", url_of(teaching)).read_bytes()
     assert title in baked(bake_dir, "jia.test", "/").read_bytes()
     assert title in baked(bake_dir, "portal.test", "/").read_bytes()
-    assert url_of(article).encode() in baked(bake_dir, "jia.test", "/sitemap.xml").read_bytes()
+    assert url_of(article).encode() in baked(bake_dir, "jia.test", "/sitemap-1.xml").read_bytes()
     assert not (bake_dir / "yi.test").exists()  # another school's site is not touched
 
 
@@ -223,3 +226,66 @@ def test_in_the_default_backend_tasks_start_after_their_transaction_commits(
     assert worker.wait(timeout=30)
     response = client.get("/search/", {"q": "运动会"}, HTTP_HOST="jia.test")
     assert "运动会圆满落幕" in response.content.decode()
+
+
+def test_the_sitemap_is_an_index_of_parts_and_a_publication_renders_one_part(
+        network, news, bake_dir, monkeypatch, django_capture_on_commit_callbacks):
+    """Parts by page id (a part never reaches 50,000 URLs: SITEMAP_PART_IDS is 5,000): here
+    ten ids a part, so the test network spans several."""
+    monkeypatch.setattr(paths, "SITEMAP_PART_IDS", 10)
+    for number in range(12):
+        make_article(news, f"地图文章{number}")
+    call_command("bake", "--all", stdout=None, stderr=None)
+    site = bake_dir / "jia.test"
+    parts = sorted(site.glob("sitemap-*.xml"), key=lambda p: len(p.name))
+    assert len(parts) >= 2
+    index = (site / "sitemap.xml").read_text()
+    home = Site.objects.get(hostname="jia.test").root_page
+    for part in parts:
+        assert f"<loc>http://jia.test/{part.name}</loc>" in index
+        number = paths.sitemap_part_number(f"/{part.name}")
+        for url in re.findall(r"<loc>http://jia\.test(/[^<]*)</loc>", part.read_text()):
+            page = Page.objects.get(url_path=home.url_path + unquote(url).lstrip("/"))
+            assert page.pk // 10 + 1 == number, (part.name, url)
+    before = {part.name: part.stat().st_mtime_ns for part in parts}
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = publish_via_workflow(make_article(news, "最新地图文章", live=False))
+    own = f"sitemap-{fresh.pk // 10 + 1}.xml"
+    assert url_of(fresh).encode() in (site / own).read_bytes()
+    assert f"<loc>http://jia.test/{own}</loc>" in (site / "sitemap.xml").read_text()
+    for name, mtime in before.items():
+        if name != own:
+            assert (site / name).stat().st_mtime_ns == mtime, name  # not rendered again
+    assert run("check-live")[0] == 0
+
+
+def test_a_burst_of_approvals_puts_every_article_file_first_and_renders_listings_once(
+        network, news, bake_dir):
+    from cms.baking.engine import register_seq
+    from cms.baking.tasks import bake_publication_events
+
+    call_command("bake", "--all", stdout=None, stderr=None)
+    # Two approvals commit before the first one's task starts (nothing runs on commit here).
+    first = make_article(news, "早八点第一条快讯")
+    first_seq = register_seq()
+    second = make_article(news, "早八点第二条快讯")
+    second_seq = register_seq()
+    rendered = []
+    real_render = engine.render
+
+    def render_and_note(**kwargs):
+        rendered.append(kwargs["url_path"])
+        return real_render(**kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "render", render_and_note)
+        bake_publication_events.call([first.pk], [], first_seq)
+        assert rendered[:2] == [url_of(first), url_of(second)]  # both articles, then the rest
+        assert rendered.count(url_of(news)) == 1
+        rendered.clear()
+        bake_publication_events.call([second.pk], [], second_seq)
+    assert rendered == []  # everything it affects is already current
+    for title, page in (("第一条", first), ("第二条", second)):
+        assert title.encode() in baked(bake_dir, "jia.test", url_of(page)).read_bytes()
+        assert title.encode() in baked(bake_dir, "jia.test", url_of(news)).read_bytes()
+    assert run("check-live")[0] == 0

@@ -114,10 +114,16 @@ def test_search_finds_chinese_substrings_in_live_pages_of_this_site_only(client,
 
 
 def test_sitemap_lists_live_pages_of_the_site(client, network, articles):
-    sitemap = html(client.get("/sitemap.xml", **A_HOST))
+    # /sitemap.xml is an index of the site's parts (cms.sitemaps); test pages are in part 1.
+    index = html(client.get("/sitemap.xml", **A_HOST))
+    assert "<sitemapindex" in index and "<loc>http://jia.test/sitemap-1.xml</loc>" in index
+    assert "sitemap-2.xml" not in index
+    sitemap = html(client.get("/sitemap-1.xml", **A_HOST))
     assert articles["live"].full_url in sitemap
     assert articles["draft"].slug not in sitemap
     assert "yi.test" not in sitemap
+    assert client.get("/sitemap-2.xml", **A_HOST).status_code == 404
+    assert client.get("/sitemap-0.xml", **A_HOST).status_code == 404
 
 
 def test_not_found_page_is_the_sites_own(client, network):
