@@ -249,7 +249,7 @@ def probe_worker() -> None:
     emit({"host": host_header(site), "hostname": site.hostname, "port": site.port,
           "site_dir": str(site_dir), "bake_dir": str(bake_root()),
           "column": {**where(column), "articles": count,
-                     "listing_pages": column.listing().page_count},
+                     "listing_pages": len(column.listing().archive_pages) + 1},
           "article": where(article), "api": f"/api/v3/pages/{article.pk}/",
           "debug": settings.DEBUG, "database": connection.vendor,
           "database_version": ".".join(map(str, connection.Database.sqlite_version_info))

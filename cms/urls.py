@@ -7,10 +7,9 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
 from wagtail.api.v3.urls import api
-from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import signed_files, views
+from cms import signed_files, sitemaps, views
 from cms.accounts import reports as confined_reports
 from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
@@ -54,7 +53,9 @@ urlpatterns = [
             name="public_image_rendition"),
     re_path(rf"^{_media}original_images/(?P<name>[^/]+)$", signed_files.original,
             name="image_original"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    # A sitemap index and its parts (cms.sitemaps).
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-<int:number>.xml", sitemaps.part, name="sitemap_part"),
     # A site's feed and its columns' (slugs never contain a dot: no page is called feed.xml).
     re_path(r"^(?P<folder>(?:[^/]+/)*)feed\.xml$", LatestArticlesFeed(), name="feed"),
 ]

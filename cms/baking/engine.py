@@ -25,10 +25,10 @@ from wagtail.models import Page, Site, get_default_page_content_type
 
 from cms.baking import files, paths
 from cms.baking.audience import write_restricted
-from cms.baking.models import BakedFile
+from cms.baking.models import DELETING, BakedFile
 from cms.baking.plan import Kind, Plan, Target
 from cms.baking.render import render
-from cms.models import ColumnPage
+from cms.models import ArticlePage, ColumnPage
 from review.models import RegisterEntry, RegisterHead
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ Progress = Callable[[int, int], None]
 STATE_FILE = ".bake-state.json"
 RECORD_BATCH = 1000
 CHUNK = 250  # targets loaded together (and handed to a worker process) at a time
+# A record announced this long ago without being completed was left by a crash, not by a bake
+# still running (a bake renders a file in well under a second; a chunk in well under this).
+PENDING_GRACE = datetime.timedelta(minutes=10)
 
 
 @dataclass
@@ -81,9 +84,16 @@ def page_url_path(page: Page, site_id: int) -> str | None:
 
 
 class _Baker:
-    def __init__(self, *, root: Path, report: BakeReport):
+    def __init__(self, *, root: Path, report: BakeReport,
+                 full_sites: frozenset[int] = frozenset(), fresh_since: int | None = None):
         self.root = root
         self.report = report
+        # A file whose record already reflects this register seq (another task rendered it
+        # after the events this bake is for) is left as it is: a burst of approvals does not
+        # render the same listings and homes once per approval.
+        self.fresh_since = fresh_since
+        # Sites rebuilt whole: every file rendered again (their chrome may have changed).
+        self.full_sites = full_sites
         self.sites: dict[int, Site] = {}
         # Read before rendering anything: what is rendered reflects at least this entry.
         self.entry_id = register_head_entry_id()
@@ -102,14 +112,19 @@ class _Baker:
 
     def put(self, *, site_id: int, url_path: str, page_number: int = 1,
             page: Page | None = None, page_id: int | None = None,
-            serve_kwargs: Mapping[str, Any] | None = None) -> None:
+            serve_kwargs: Mapping[str, Any] | None = None, inputs: str = "") -> None:
         """Render ``url_path`` and write its file; ``page``, when given, is the specific page
         at ``url_path`` itself (not at a feed of it), which spares routing to it, and
-        ``serve_kwargs`` what its ``serve`` (and ``get_context``) are given (render)."""
+        ``serve_kwargs`` what its ``serve`` (and ``get_context``) are given (render), and
+        ``inputs`` the fingerprint of what an archive page shows (recorded with it)."""
         relative = paths.file_for_url(url_path=url_path, page_number=page_number)
         if relative is None:
             return
         target = self.site_dir(site_id) / relative
+        if self.fresh_since is not None and self.is_fresh(site_id=site_id, relative=relative):
+            self.report.unchanged += 1
+            self.report.current.add(target)
+            return
         rendered = render(site=self.site(site_id), url_path=url_path, page_number=page_number,
                           page=page, serve_kwargs=serve_kwargs)
         page_id = page.pk if page is not None else page_id
@@ -123,21 +138,53 @@ class _Baker:
         if rendered.status != 200:  # a redirect (link column), gone, refused: not a file
             self.drop(site_id=site_id, relative=relative)
             return
-        if files.write_atomically(path=target, data=rendered.content):
+        self.write(site_id=site_id, relative=relative, data=rendered.content, page_id=page_id,
+                   inputs=inputs)
+
+    def is_fresh(self, *, site_id: int, relative: PurePosixPath) -> bool:
+        """Whether the file exists and its record reflects ``fresh_since`` or later."""
+        row = (BakedFile.objects.filter(site=self.site_name(site_id), path=str(relative),
+                                        pending_sha256="", entry__seq__gte=self.fresh_since)
+               .exists())
+        return row and (self.site_dir(site_id) / relative).is_file()
+
+    def write(self, *, site_id: int, relative: PurePosixPath, data: bytes,
+              page_id: int | None, inputs: str = "") -> None:
+        """Put the file in place, recorded before it is renamed there (``announce``)."""
+        target = self.site_dir(site_id) / relative
+        sha256 = files.sha256_bytes(data)
+        announce = functools.partial(self.announce, site_id=site_id, relative=relative,
+                                     sha256=sha256, page_id=page_id)
+        if files.write_atomically(path=target, data=data, before_replace=announce):
             self.report.written += 1
         else:
             self.report.unchanged += 1
         self.report.current.add(target)
-        self.record(site_id=site_id, relative=relative, data=rendered.content, page_id=page_id)
+        self.record(site_id=site_id, relative=relative, sha256=sha256, size=len(data),
+                    page_id=page_id, inputs=inputs)
 
-    def record(self, *, site_id: int, relative: PurePosixPath, data: bytes,
-               page_id: int | None) -> None:
+    def announce(self, *, site_id: int, relative: PurePosixPath, sha256: str,
+                 page_id: int | None) -> None:
+        """Record the file as about to become ``sha256`` (committed before the rename): a
+        crash between this and the completed record leaves a row that says so, which
+        ``reconcile_pending`` settles by what is on disk. A new file's row claims no
+        bytes yet; an existing one keeps its own until completed."""
+        BakedFile.objects.bulk_create(
+            [BakedFile(site=self.site_name(site_id), path=str(relative), sha256="", size=0,
+                       page_id=page_id, entry_id=self.entry_id, baked_at=timezone.now(),
+                       pending_sha256=sha256)],
+            update_conflicts=True, unique_fields=["site", "path"],
+            update_fields=["pending_sha256", "page", "entry", "baked_at"])
+
+    def record(self, *, site_id: int, relative: PurePosixPath, sha256: str, size: int,
+               page_id: int | None, inputs: str = "") -> None:
         """Remember the file's hash, written with the next batch (an unchanged file's row
         too: its ``entry`` moves on to the register state it was just rendered from)."""
         key = (self.site_name(site_id), str(relative))
-        self.records[key] = BakedFile(site=key[0], path=key[1], sha256=files.sha256_bytes(data),
-                                      size=len(data), page_id=page_id, entry_id=self.entry_id,
-                                      baked_at=timezone.now())
+        self.records[key] = BakedFile(site=key[0], path=key[1], sha256=sha256, size=size,
+                                      page_id=page_id, entry_id=self.entry_id,
+                                      baked_at=timezone.now(), pending_sha256="",
+                                      inputs=inputs)
         if len(self.records) >= RECORD_BATCH:
             self.flush()
 
@@ -146,16 +193,21 @@ class _Baker:
             BakedFile.objects.bulk_create(
                 list(self.records.values()), update_conflicts=True,
                 unique_fields=["site", "path"],
-                update_fields=["sha256", "size", "page", "entry", "baked_at"])
+                update_fields=["sha256", "size", "page", "entry", "baked_at", "pending_sha256",
+                               "inputs"])
             self.records.clear()
 
     def drop(self, *, site_id: int, relative: PurePosixPath) -> None:
+        """Remove the file and its record: the record marked first, deleted once the file is
+        gone (a crash between leaves a row ``reconcile_pending`` settles)."""
         site_dir = self.site_dir(site_id)
         key = (self.site_name(site_id), str(relative))
         self.records.pop(key, None)
-        BakedFile.objects.filter(site=key[0], path=key[1]).delete()
+        rows = BakedFile.objects.filter(site=key[0], path=key[1])
+        rows.update(pending_sha256=DELETING)
         if files.remove_file(path=site_dir / relative, stop_at=site_dir):
             self.report.removed += 1
+        rows.delete()
 
     def bake_many(self, targets: list[Target], progress: Callable[[], None] | None = None
                   ) -> None:
@@ -171,7 +223,7 @@ class _Baker:
 
     def bake(self, target: Target, *, page: Page | None, public: bool) -> None:
         if target.kind == Kind.SITEMAP:
-            self.put(site_id=target.site_id, url_path=paths.SITEMAP_PATH)
+            self.bake_sitemap(site_id=target.site_id, page_id=target.page_id)
             return
         if page is None:
             return
@@ -194,44 +246,128 @@ class _Baker:
 
     def bake_listing_rest(self, *, page: Page, site_id: int, url_path: str,
                           public: bool) -> None:
-        """Pages 2..N of a column's listing; pagination files beyond N removed."""
-        pages = 1
+        """A column's archive pages (``cms.baking.listing``: numbered from the oldest), those
+        beyond the newest removed. Outside a whole-site rebuild, an archive page is rendered
+        only when what it shows changed (``Listing.archive_inputs`` differs from its
+        record's): a publication in a long column renders the newest page or two, not every
+        page. A page left as it is has its record moved on to the register head (it was
+        checked against it)."""
+        numbers = range(0)
+        name = self.site_name(site_id)
+        folder = paths.file_for_url(url_path=url_path).parent
+        prefix = "" if str(folder) == "." else f"{folder}/"
         if public and isinstance(page, ColumnPage):
             listing = page.listing().read()  # the column's list read once for all its pages
-            pages = listing.page_count
-            for number in range(2, pages + 1):
+            numbers = listing.archive_pages
+            force = site_id in self.full_sites
+            recorded = {} if force else dict(
+                BakedFile.objects.filter(site=name, path__startswith=f"{prefix}index-page",
+                                         pending_sha256="")
+                .values_list("path", "inputs"))
+            revisions = dict(ArticlePage.objects.descendant_of(page).live()
+                             .values_list("pk", "live_revision_id"))
+            kept = []
+            for number in numbers:
+                relative = paths.file_for_url(url_path=url_path, page_number=number)
+                inputs = listing.archive_inputs(number=number, article_revisions=revisions)
+                target = self.site_dir(site_id) / relative
+                if recorded.get(str(relative)) == inputs and target.is_file():
+                    kept.append(str(relative))
+                    self.report.unchanged += 1
+                    self.report.current.add(target)
+                    continue
                 self.put(site_id=site_id, url_path=url_path, page_number=number, page=page,
-                         serve_kwargs={"listing": listing})
-        folder = self.site_dir(site_id) / paths.file_for_url(url_path=url_path).parent
-        if folder.is_dir():
-            for existing in list(folder.iterdir()):
+                         serve_kwargs={"listing": listing}, inputs=inputs)
+            for start in range(0, len(kept), RECORD_BATCH):
+                BakedFile.objects.filter(site=name, path__in=kept[start:start + RECORD_BATCH]
+                                         ).update(entry_id=self.entry_id, baked_at=timezone.now())
+        directory = self.site_dir(site_id) / folder
+        if directory.is_dir():
+            for existing in list(directory.iterdir()):
                 number = paths.listing_page_number(existing.name)
-                if number is not None and number > max(pages, 1) and existing.is_file():
+                if (number is not None and number > 1 and number not in numbers
+                        and existing.is_file()):
                     self.drop(site_id=site_id,
                               relative=existing.relative_to(self.site_dir(site_id)))
+
+    def bake_sitemap(self, *, site_id: int, page_id: int | None) -> None:
+        """The sitemap index and the part listing ``page_id`` (cms.sitemaps), or every part
+        (and no file for a part that lists nothing any more) when ``page_id`` is None."""
+        self.put(site_id=site_id, url_path=paths.SITEMAP_PATH)
+        if page_id is not None:
+            numbers = {paths.sitemap_part_of(page_id)}
+        else:
+            site = self.site(site_id)
+            pages = (Page.objects.live().public().descendant_of(site.root_page, inclusive=True)
+                     .values_list("pk", flat=True))
+            numbers = {paths.sitemap_part_of(pk) for pk in pages.iterator()}
+            for existing in self.site_dir(site_id).glob("sitemap-*.xml"):
+                number = paths.sitemap_part_number(f"/{existing.name}")
+                if number is not None and number not in numbers:
+                    self.drop(site_id=site_id, relative=PurePosixPath(existing.name))
+        for number in sorted(numbers):  # put drops the file of a part that lists nothing
+            self.put(site_id=site_id, url_path=paths.sitemap_part_path(number))
 
     def prune(self, site_id: int) -> None:
         """Remove every file of a fully rebuilt site that this bake did not produce, and the
         records of files it no longer has."""
         self.flush()
         site_dir = self.site_dir(site_id)
-        for path in files.files_under(site_dir):
-            if path not in self.report.current:
-                files.remove_file(path=path, stop_at=site_dir)
-                self.report.removed += 1
+        # Records of files this bake did not produce are marked first (as ``drop`` does).
         current = {str(path.relative_to(site_dir)) for path in self.report.current
                    if site_dir in path.parents}
         stale = [pk for pk, path in BakedFile.objects.filter(site=site_dir.name)
                  .values_list("pk", "path").iterator() if path not in current]
         for start in range(0, len(stale), RECORD_BATCH):
+            BakedFile.objects.filter(pk__in=stale[start:start + RECORD_BATCH]).update(
+                pending_sha256=DELETING)
+        for path in files.files_under(site_dir):
+            if path not in self.report.current:
+                files.remove_file(path=path, stop_at=site_dir)
+                self.report.removed += 1
+        for start in range(0, len(stale), RECORD_BATCH):
             BakedFile.objects.filter(pk__in=stale[start:start + RECORD_BATCH]).delete()
 
 
+def reconcile_pending(*, root: Path, older_than: datetime.timedelta = PENDING_GRACE) -> int:
+    """Settle the records a crash left pending (announced, not completed) by what is on
+    disk; rows announced less than ``older_than`` ago belong to a bake still running. The
+    new bytes in place: the record is completed. The old bytes still there: the record
+    keeps them but claims no register entry any more (check-live reports the file stale if a
+    publication affects it, and the next bake rewrites it). No file (never created, or
+    removed): the record goes. A file that is neither is left for check-live to report."""
+    settled = 0
+    cutoff = timezone.now() - older_than
+    rows = BakedFile.objects.exclude(pending_sha256="").filter(baked_at__lte=cutoff)
+    for record in rows.iterator():
+        path = root / record.site / record.path
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            data = None
+        actual = files.sha256_bytes(data) if data is not None else None
+        if actual is None:
+            BakedFile.objects.filter(pk=record.pk).delete()
+        elif actual == record.pending_sha256:
+            BakedFile.objects.filter(pk=record.pk).update(sha256=actual, size=len(data),
+                                                         pending_sha256="")
+        elif actual == record.sha256:
+            BakedFile.objects.filter(pk=record.pk).update(entry=None, pending_sha256="")
+        else:
+            continue
+        settled += 1
+    if settled:
+        logger.warning("静态化：%s 个文件的记录在中断后已按磁盘上的文件更正", settled)
+    return settled
+
+
 def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None = None,
-              jobs: int = 1) -> BakeReport:
+              jobs: int = 1, fresh_since: int | None = None) -> BakeReport:
     """Bake the plan's targets — in order, or shared among ``jobs`` processes — and prune the
-    sites it rebuilds whole."""
+    sites it rebuilds whole. Records a crashed bake left pending are settled first.
+    ``fresh_since``: leave files whose records reflect this register seq or later."""
     root = root or bake_root()
+    reconcile_pending(root=root)
     report = BakeReport()
     total = len(plan.targets)
     chunks = [plan.targets[start:start + CHUNK] for start in range(0, total, CHUNK)]
@@ -240,14 +376,16 @@ def bake_plan(*, plan: Plan, root: Path | None = None, progress: Progress | None
         connections.close_all()
         done = 0
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for baked, part in pool.imap_unordered(functools.partial(_bake_chunk, root),
-                                                   chunks):
+            for baked, part in pool.imap_unordered(
+                    functools.partial(_bake_chunk, root, plan.full_sites, fresh_since),
+                    chunks):
                 report.add(part)
                 done += baked
                 if progress is not None:
                     progress(done, total)
     else:
-        baker = _Baker(root=root, report=report)
+        baker = _Baker(root=root, report=report, full_sites=plan.full_sites,
+                       fresh_since=fresh_since)
         counter = iter(range(1, total + 1))
         tick = (lambda: progress(next(counter), total)) if progress is not None else None
         try:
@@ -272,12 +410,13 @@ def can_bake_in_parallel() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _bake_chunk(root: Path, targets: list[Target]) -> tuple[int, BakeReport]:
+def _bake_chunk(root: Path, full_sites: frozenset[int], fresh_since: int | None,
+                targets: list[Target]) -> tuple[int, BakeReport]:
     """A worker process's share of a parallel bake: how many targets, and what came of them.
     (Renders are GET requests: on SQLite they read without the write lock, so the workers do
     not take turns; cms.middleware.SqliteReadsMiddleware.)"""
     report = BakeReport()
-    baker = _Baker(root=root, report=report)
+    baker = _Baker(root=root, report=report, full_sites=full_sites, fresh_since=fresh_since)
     try:
         baker.bake_many(targets)
     finally:

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 # Readable by a web server running as another user (nginx), like any published file.
@@ -21,11 +22,14 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_atomically(*, path: Path, data: bytes, fsync: bool = False) -> bool:
+def write_atomically(*, path: Path, data: bytes, fsync: bool = False,
+                     before_replace: Callable[[], None] | None = None) -> bool:
     """Put ``data`` at ``path`` atomically; False (and the file untouched, so its mtime
     still tells when the content last changed) when it already holds exactly ``data``.
     ``fsync`` makes the bytes durable before the rename (a configuration file); baked
-    pages need only atomicity: after a crash `bake` rewrites what differs."""
+    pages need only atomicity: after a crash `bake` rewrites what differs.
+    ``before_replace`` runs once the new bytes are in the temporary file, just before the
+    rename (the baker records the file as pending there: record before rename)."""
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
@@ -40,6 +44,8 @@ def write_atomically(*, path: Path, data: bytes, fsync: bool = False) -> bool:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.chmod(temp_name, FILE_MODE)
+        if before_replace is not None:
+            before_replace()
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -21,7 +21,7 @@ from cms.models import ArticlePage, ColumnPage, PortalPage
 class Kind(enum.StrEnum):
     PAGE = "page"  # the page's URL (a column's first listing page)
     LISTING_REST = "listing_rest"  # a column's pagination pages 2..N; stale ones removed
-    SITEMAP = "sitemap"
+    SITEMAP = "sitemap"  # the index and the part of page_id (every part: page_id None)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def plan_events(*, page_ids: Iterable[int] = (), site_ids: Iterable[int] = ()) -
             collector.add(Target(Kind.LISTING_REST, site_id, column.pk), REST)
         site = Site.objects.get(pk=site_id)
         collector.add(Target(Kind.PAGE, site_id, site.root_page_id), HOMES)
-        collector.add(Target(Kind.SITEMAP, site_id), SITEMAP)
+        collector.add(Target(Kind.SITEMAP, site_id, page.pk), SITEMAP)  # its part
     if portal is not None and (articles or full_sites):
         portal_site_id = page_site_id(portal)
         if portal_site_id is not None:  # it lists the network's latest articles and schools

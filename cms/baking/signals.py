@@ -19,7 +19,7 @@ from wagtail.models import Page, Site
 
 from cms.baking import audience
 from cms.baking.api_cache import invalidate
-from cms.baking.engine import bake_plan
+from cms.baking.engine import bake_plan, register_seq
 from cms.baking.plan import plan_listings
 from cms.baking.tasks import bake_publication_events
 from cms.jobs import outbox
@@ -43,8 +43,10 @@ class _Batch:
     def calls(self) -> list:
         calls = []
         if self.page_ids or self.site_ids or not self.listing_ids:
+            # The register's position as of this transaction (its own entries included):
+            # the task skips files another task already rendered past it.
             calls.append((bake_publication_events, [sorted(self.page_ids),
-                                                    sorted(self.site_ids)]))
+                                                    sorted(self.site_ids), register_seq()]))
         if self.listing_ids:
             calls.append((bake_listings, [sorted(self.listing_ids)]))
         return calls

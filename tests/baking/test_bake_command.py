@@ -58,8 +58,10 @@ def test_every_pagination_page_is_baked_and_stale_ones_pruned(network, news, bak
         make_article(news, f"第{number}篇")
     bake("--all")
     listing = url_of(news)
-    assert [baked(bake_dir, "jia.test", listing, n).exists() for n in (1, 2, 3, 4)] \
-        == [True, True, True, False]
+    # The front and archive pages 2-4, numbered from the oldest (two articles each).
+    assert [baked(bake_dir, "jia.test", listing, n).exists() for n in (1, 2, 3, 4, 5)] \
+        == [True, True, True, True, False]
+    assert "第0篇".encode() in baked(bake_dir, "jia.test", listing, 2).read_bytes()
     # A stray file (say from an older tree) is removed by a full bake.
     stray = bake_dir / "jia.test" / "old-column" / "index.html"
     stray.parent.mkdir(parents=True)
@@ -145,7 +147,8 @@ def test_a_parallel_bake_writes_and_records_what_a_sequential_one_does(
     bake("--all", "--jobs", "2")
     assert tree(bake_dir) == sequential
     assert set(BakedFile.objects.values_list("site", "path", "sha256")) == records
-    assert "并行文章0".encode() in baked(bake_dir, "jia.test", url_of(news), 4).read_bytes()
+    assert "并行文章0".encode() in baked(bake_dir, "jia.test", url_of(news), 2).read_bytes()
+    assert "并行文章6".encode() in baked(bake_dir, "jia.test", url_of(news), 5).read_bytes()
 
 
 def test_jobs_must_be_positive(network, bake_dir):

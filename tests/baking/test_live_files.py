@@ -107,12 +107,13 @@ def test_a_republication_whose_bake_failed_is_found_and_rebaked(article, bake_di
     page_file = baked(bake_dir, "jia.test", url_of(article))
     assert "更正".encode() not in page_file.read_bytes()
     code, out = run("check-live")
-    assert code == 1 and "最新的发布登记" in out
+    assert code == 1 and "最新发布登记" in out
     run("check-live", "--restore")
     assert "更正".encode() in page_file.read_bytes()
     record = BakedFile.objects.get(page=article, path__endswith=f"{article.slug}/index.html")
     assert record.entry.seq == RegisterHead.objects.get().seq
-    # The listing still shows the old title: the page's own file is what its entry signs.
+    # The listings, homes, feeds and sitemap that show it were stale too, and rebaked.
+    assert "更正".encode() in baked(bake_dir, "jia.test", "/news/").read_bytes()
     assert run("check-live")[0] == 0
 
 
@@ -138,7 +139,8 @@ def test_a_full_rebake_forgets_the_records_of_pruned_files(article, bake_dir):
 
 
 @pytest.mark.parametrize("url_path, page_number", [
-    ("/", 1), ("/news/", 1), ("/news/", 7), ("/学校/概况/", 1), ("/sitemap.xml", 1)])
+    ("/", 1), ("/news/", 1), ("/news/", 7), ("/学校/概况/", 1), ("/sitemap.xml", 1),
+    ("/sitemap-7.xml", 1)])
 def test_url_for_file_inverts_file_for_url(url_path, page_number):
     relative = paths.file_for_url(url_path=url_path, page_number=page_number)
     assert paths.url_for_file(relative) == (url_path, page_number)

@@ -311,6 +311,12 @@ def test_listing_pages_feeds_the_sitemap_and_non_ascii_paths_come_from_their_fil
     assert response.body == sitemap.read_bytes()
     assert response["Content-Type"] == "application/xml"
     assert response["Cache-Control"] == CACHE_CONTROL
+    # The sitemap's parts (cms.sitemaps) too; a name a bake never writes is the application's.
+    part = served.bake_dir / A_HOST / "sitemap-1.xml"
+    part.write_bytes(part.read_bytes() + MARKER)
+    response = served.nginx.request("/sitemap-1.xml")
+    assert response.body == part.read_bytes() and response["Content-Type"] == "application/xml"
+    assert MARKER not in served.nginx.request("/sitemap-01.xml").body
 
     # Feeds share the sitemap's extension, not its media type.
     feed = served.file(served.news).parent / "feed.xml"

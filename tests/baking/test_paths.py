@@ -14,6 +14,7 @@ from cms.baking import paths
     ("/news/", 3, "news/index-page3.html"),
     ("/教学园地/文章/", 1, "教学园地/文章/index.html"),
     ("/sitemap.xml", 1, "sitemap.xml"),
+    ("/sitemap-12.xml", 1, "sitemap-12.xml"),
 ])
 def test_public_urls_map_to_files_in_the_site_directory(url_path, page_number, expected):
     assert paths.file_for_url(url_path=url_path, page_number=page_number) \
@@ -43,6 +44,9 @@ def test_only_the_page_argument_selects_the_file_whatever_else_the_query_holds()
     for query in ("page=0", "page=-1", "page=x", "page=02", "page=2%0A", "page=2&page=3"):
         assert mapped(query) is None, query
     assert paths.file_for_request(path="/sitemap.xml", query_string="page=2") is None
+    assert paths.file_for_request(path="/sitemap-3.xml", query_string="page=2") is None
+    for name in ("/sitemap-0.xml", "/sitemap-03.xml", "/sitemap-x.xml", "/news/sitemap-1.xml"):
+        assert paths.sitemap_part_number(name) is None
 
 
 def test_listing_file_names_round_trip_and_never_look_like_a_slug():

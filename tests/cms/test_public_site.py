@@ -54,13 +54,20 @@ def test_column_listing_is_paginated_newest_first(client, network):
     for day in range(1, ARTICLES_PER_PAGE + 6):
         make_article(notices, f"第{day}号通知", date=datetime.date(2026, 1, day), slug=f"n{day}")
     first = html(client.get("/notices/", **A_HOST))
-    assert "第25号通知" in first and "第1号通知" not in first
+    assert "第25号通知" in first and "第6号通知" in first and "第5号通知" not in first
     assert first.index("第25号通知") < first.index("第24号通知")
+    assert 'href="?page=2"' in first  # the oldest archive page
+    # Archive pages are numbered from the oldest (cms.baking.listing): page 2 holds the
+    # oldest twenty, page 3 the newest five; each newest first.
     second = html(client.get("/notices/?page=2", **A_HOST))
-    assert "第1号通知" in second and "第25号通知" not in second
-    assert 'rel="prev"' in second
+    assert "第1号通知" in second and "第20号通知" in second and "第21号通知" not in second
+    assert second.index("第20号通知") < second.index("第1号通知")
+    assert 'href="?page=3" rel="prev"' in second and 'rel="next"' not in second
+    third = html(client.get("/notices/?page=3", **A_HOST))
+    assert "第21号通知" in third and "第25号通知" in third and "第20号通知" not in third
+    assert 'href="?page=2" rel="next"' in third
     # Out-of-range and junk page numbers fall back instead of failing.
-    assert "第1号通知" in html(client.get("/notices/?page=99", **A_HOST))
+    assert html(client.get("/notices/?page=99", **A_HOST)) == third
     assert "第25号通知" in html(client.get("/notices/?page=abc", **A_HOST))
 
 
@@ -107,10 +114,16 @@ def test_search_finds_chinese_substrings_in_live_pages_of_this_site_only(client,
 
 
 def test_sitemap_lists_live_pages_of_the_site(client, network, articles):
-    sitemap = html(client.get("/sitemap.xml", **A_HOST))
+    # /sitemap.xml is an index of the site's parts (cms.sitemaps); test pages are in part 1.
+    index = html(client.get("/sitemap.xml", **A_HOST))
+    assert "<sitemapindex" in index and "<loc>http://jia.test/sitemap-1.xml</loc>" in index
+    assert "sitemap-2.xml" not in index
+    sitemap = html(client.get("/sitemap-1.xml", **A_HOST))
     assert articles["live"].full_url in sitemap
     assert articles["draft"].slug not in sitemap
     assert "yi.test" not in sitemap
+    assert client.get("/sitemap-2.xml", **A_HOST).status_code == 404
+    assert client.get("/sitemap-0.xml", **A_HOST).status_code == 404
 
 
 def test_not_found_page_is_the_sites_own(client, network):
