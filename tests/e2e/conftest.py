@@ -5,6 +5,23 @@ import os
 import shutil
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
+
+
+class SerialLiveServer(WSGIServer):
+    """The live server answering one request at a time. Under SQLite's in-memory test
+    database, Django shares the test's one connection with the server's threads: a page and
+    its sprite, answered at once in two threads, interleaved their savepoints on it ("no
+    such savepoint", a 500 in Chromium). Django closes each response's connection when the
+    server is not threaded, so the browser waits its turn instead."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+LiveServerThread.server_class = SerialLiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
