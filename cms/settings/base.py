@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "cms.security_headers.PermissionsPolicyMiddleware",
     # Before anything reads the database: an address sending bad API tokens is refused here.
     "cms.accounts.api_throttle.ApiTokenThrottleMiddleware",
+    # API v3 bodies over the size and depth limits are refused before any transaction opens.
+    "cms.api_input.ApiInputMiddleware",
     # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
     "cms.baking.middleware.BakedFileMiddleware",
     "cms.baking.api_cache.ApiCacheMiddleware",

@@ -4,10 +4,13 @@ API answers are RFC 7807 problems in Chinese naming the field at fault; nothing 
 """
 
 
+import json
+
 import pytest
-from wagtail.models import APIToken
+from wagtail.models import APIToken, Page
 from wagtail.search import index
 
+from cms.models import ArticlePage
 from tests.conftest import make_article, make_document
 
 A_HOST = {"HTTP_HOST": "jia.test"}
@@ -59,3 +62,145 @@ def test_admin_search_with_a_quote_answers(api_client, network, indexed, path):
     api_client.force_login(network.users["a_administrator"])
     response = api_client.get(path, {"q": '"'})
     assert response.status_code == 200
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def draft(network):
+    return make_article(network.column(network.school_a, "news"), "甲校草稿", live=False)
+
+
+def create(client, network, token, body):
+    return client.post("/api/v3/pages/", json.dumps(body), content_type="application/json",
+                       **token)
+
+
+def article(network, **fields):
+    return {"meta": {"type": "cms.ArticlePage",
+                     "parent_id": network.column(network.school_a, "news").pk},
+            "title": "接口文章", "slug": "api-input", **fields}
+
+
+def nothing_written(network):
+    return not ArticlePage.objects.filter(slug="api-input").exists()
+
+
+@pytest.mark.parametrize("body", [[], None, "text", 3])
+def test_a_body_that_is_no_object_is_refused(api_client, network, token, body):
+    answer = problem(create(api_client, network, token, body), 422)
+    assert answer["errors"][0]["loc"] == ["body"]
+    assert "JSON 对象" in answer["errors"][0]["msg"]
+
+
+def test_a_patch_with_an_array_is_refused(api_client, token, draft):
+    response = api_client.patch(f"/api/v3/pages/{draft.pk}/", "[]",
+                                content_type="application/json", **token)
+    assert "JSON 对象" in problem(response, 422)["detail"]
+
+
+@pytest.mark.parametrize(("block", "loc", "words"), [
+    ({"type": "table", "value": "x"}, ["body", "body", 0, "value"], "表格"),
+    ({"type": "image", "value": {"image": "x"}}, ["body", "body", 0, "value", "image"], "图片"),
+    ({"type": "image", "value": "x"}, ["body", "body", 0, "value"], "图片"),
+    ("x", ["body", "body"], "正文"),
+    ({"type": "nope", "value": 1}, ["body", "body"], "paragraph"),
+])
+def test_a_block_of_the_wrong_shape_is_refused_at_its_place(api_client, network, token, block,
+                                                            loc, words):
+    answer = problem(create(api_client, network, token, article(network, body=[block])), 422)
+    [error] = answer["errors"]
+    assert error["loc"] == loc and words in error["msg"], error
+    assert nothing_written(network)
+
+
+@pytest.mark.parametrize("html", [
+    "<b>" * 300 + "深" + "</b>" * 300,
+    "<div>" * 10_000 + "深" + "</div>" * 10_000,
+    "<ul><li>" * 10_000 + "深" + "</li></ul>" * 10_000,
+])
+def test_rich_text_nested_too_deeply_is_refused(api_client, network, token, html):
+    body = article(network, body=[{"type": "paragraph", "value": html}])
+    [error] = problem(create(api_client, network, token, body), 422)["errors"]
+    assert error["loc"] == ["body", "body", 0, "value"]
+    assert "嵌套过深" in error["msg"]
+    assert nothing_written(network)
+
+
+def test_rich_text_nested_within_the_limit_is_taken(api_client, network, token):
+    html = '<p data-block-key="a">' + "<b>" * 20 + "粗" + "</b>" * 20 + "</p>"
+    response = create(api_client, network, token,
+                      article(network, body=[{"type": "paragraph", "value": html}]))
+    assert response.status_code == 201, response.content[:300]
+
+
+def test_a_body_over_the_size_limit_is_refused_before_anything(api_client, network, token):
+    body = article(network, body=[{"type": "paragraph",
+                                   "value": "<p>" + "字" * 1_000_000 + "</p>"}])
+    answer = problem(create(api_client, network, token, body), 413)
+    assert "2 MB" in answer["detail"]
+    assert nothing_written(network)
+
+
+def test_json_nested_too_deeply_is_refused(api_client, network, token):
+    response = api_client.post("/api/v3/pages/", "[" * 5000 + "]" * 5000,
+                               content_type="application/json", **token)
+    assert "嵌套过深" in problem(response, 422)["detail"]
+
+
+# --- query parameters and actions --------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "name"), [
+    ("/api/v3/pages/?offset=9223372036854775808", "offset"),
+    ("/api/v3/pages/?limit=99999999999999999999", "limit"),
+    ("/api/v3/pages/{pk}/revisions/?user_id=abc", "user_id"),
+    ("/api/v3/pages/{pk}/revisions/?user_id=99999999999999999999999", "user_id"),
+])
+def test_numbers_a_database_cannot_hold_are_refused(api_client, token, draft, path, name):
+    answer = problem(api_client.get(path.format(pk=draft.pk), **token), 422)
+    assert answer["errors"][0]["loc"] == ["query", name]
+
+
+def test_revisions_by_user_id_still_filter(api_client, network, token, draft):
+    user = network.users["a_administrator"]
+    response = api_client.get(f"/api/v3/pages/{draft.pk}/revisions/?user_id={user.pk}", **token)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("action", "body"), [
+    ("copy", {}), ("create_alias", {}), ("move", {"destination_id": 1}),
+])
+def test_page_actions_with_bad_or_empty_bodies_answer_a_problem(api_client, network, token,
+                                                                draft, action, body):
+    live = make_article(network.column(network.school_a, "news"), "甲校新闻")
+    for page in (draft, live):
+        before = Page.objects.count()
+        response = api_client.post(f"/api/v3/pages/{page.pk}/actions/{action}/",
+                                   json.dumps(body), content_type="application/json", **token)
+        assert response.status_code < 500, response.content[:300]
+        assert response["Content-Type"] == "application/problem+json" or \
+            response.status_code in (200, 201)
+        if response.status_code >= 400:
+            assert any("\u4e00" <= char <= "\u9fff" for char in response.json()["detail"])
+            assert Page.objects.count() == before
+
+
+def test_moving_beside_the_root_is_refused_with_the_field(api_client, token, draft):
+    response = api_client.post(f"/api/v3/pages/{draft.pk}/actions/move/",
+                                '{"destination_id": 1}', content_type="application/json",
+                                **token)
+    [error] = problem(response, 422)["errors"]
+    assert error["loc"] == ["body", "position"]
+
+
+def test_refusals_are_in_chinese(api_client, network, token):
+    anonymous = problem(api_client.post("/api/v3/pages/", "{}",
+                                        content_type="application/json", **A_HOST), 401)
+    assert "API 令牌" in anonymous["detail"]
+    missing = problem(create(api_client, network, token, {"meta": article(network)["meta"]}),
+                      422)
+    assert missing["title"] == "请求内容有误"
+    assert {"loc": missing["errors"][0]["loc"][-1], "msg": missing["errors"][0]["msg"]} == \
+        {"loc": "title", "msg": "缺少必填字段。"}
+    not_found = problem(api_client.get("/api/v3/pages/999999/", **A_HOST), 404)
+    assert not_found["detail"] == "未找到所请求的内容。"
