@@ -252,3 +252,85 @@ def register_api_error_handlers() -> None:
     # Wagtail's form_data calls flatten_block_value through its module, recursively, so each
     # level goes through the wrapper and an error is reported at the innermost place.
     form_data.flatten_block_value = flatten_block_value
+
+
+# --- the index and the OpenAPI document --------------------------------------------------------
+
+PROBLEM_JSON = "application/problem+json"
+_ERROR_STATUSES = {
+    "400": "请求有误（例如 limit 超过上限，?site= 指向多个站点）。",
+    "401": "缺少有效的 API 令牌。",
+    "403": "令牌的用户无权进行这项操作（包括发布流程的拒绝）。",
+    "404": "所请求的内容不存在或不可见。",
+    "409": "与现有内容冲突（例如曾经发布的内容不能删除）。",
+    "413": "请求正文超过 2 MB。",
+    "422": "请求内容有误：errors 逐项给出位置（loc）和说明（msg）。",
+    "429": "请求过多（令牌验证失败过多或令牌的频率上限），见 Retry-After。",
+}
+
+
+def _needs_token(operation: dict) -> bool:
+    security = operation.get("security")
+    return bool(security) and all(requirement for requirement in security)
+
+
+def document_problems(schema: dict) -> dict:
+    """``schema`` with the problems each operation may answer, and their shape."""
+    from wagtail.api.v3.errors import ProblemDetail
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ProblemDetail"] = ProblemDetail.model_json_schema(
+        ref_template="#/components/schemas/{model}")
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            statuses = {"400", "404", "422", "429"}
+            if _needs_token(operation) or method != "get":
+                statuses |= {"401", "403"}
+            if method in ("post", "put", "patch", "delete"):
+                statuses.add("409")
+            if "requestBody" in operation:
+                statuses.add("413")
+            for status in sorted(statuses):
+                operation["responses"].setdefault(
+                    status, {"description": _ERROR_STATUSES[status], "content": problem})
+    return schema
+
+
+def openapi_json(request):
+    """API v3's OpenAPI document (Django Ninja's), with the problems it answers."""
+    from django.conf import settings
+    from ninja.responses import Response
+
+    if not getattr(settings, "WAGTAILAPI_DOCS_ENABLED", True):
+        raise Http404
+    return Response(document_problems(api.get_openapi_schema(path_params={})))
+
+
+def index(request):
+    """``/api/v3/``: what is here, with links to the OpenAPI document and the docs."""
+    from django.http import JsonResponse
+    from django.urls import reverse
+
+    def url(name, **kwargs):
+        return request.build_absolute_uri(reverse(name, kwargs=kwargs))
+
+    return JsonResponse({
+        "name": "教育网站群 API v3",
+        "description": "Wagtail API v3：匿名读取当前站点已发布的公开内容；本单位人员用 API 令牌"
+                       "（Authorization: Bearer <令牌>）读写本单位的页面和文档。",
+        "openapi": url("wagtailapi_v3:openapi-json"),
+        "docs": url("wagtailapi_v3:openapi-view"),
+        "endpoints": {
+            "pages": url("wagtailapi_v3:list_pages"),
+            "documents": request.build_absolute_uri("/api/v3/documents/"),
+            "images": request.build_absolute_uri("/api/v3/images/"),
+            "resources": request.build_absolute_uri("/api/v3/resources/"),
+            "sites": request.build_absolute_uri("/api/v3/sites/"),
+            "whoami": request.build_absolute_uri("/api/v3/whoami/"),
+        },
+        "limits": {"body_bytes": 2 * 1024 * 1024, "json_depth": 32, "markup_depth": 100,
+                   "markup_tags": 20_000},
+    }, json_dumps_params={"ensure_ascii": False})
