@@ -37,6 +37,10 @@ INTEGER_PARAMETERS = frozenset({"offset", "limit", "user_id", "ancestor_of", "ch
                                 "collection_id"})
 MAX_INTEGER = 2**63 - 1
 _TAG = re.compile(r"<[A-Za-z/!?]")
+# Copying or aliasing the tree's root (which has no parent to hold the copy): Wagtail's API
+# looks for a free slug under the root's parent, None, before any check.
+_ROOT_ACTIONS = re.compile(r"^/api/v3/pages/(?P<page_id>[0-9]{1,18})/actions/"
+                           r"(?:copy|create_alias)/$")
 
 
 def max_body_bytes() -> int:
@@ -150,6 +154,12 @@ class ApiInputMiddleware:
             refused = body_errors(request.body)
             if refused is not None:
                 return refusal(*refused)
+        if request.method == "POST" and (match := _ROOT_ACTIONS.match(request.path)):
+            from wagtail.models import Page
+
+            if Page.objects.filter(pk=match["page_id"], depth=1).exists():
+                return refusal(422, [_error(["path", "page_id"], "根页面不能复制，也不能建立别名。",
+                                            "root_page")])
         return self.get_response(request)
 
 

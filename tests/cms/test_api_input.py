@@ -204,3 +204,10 @@ def test_refusals_are_in_chinese(api_client, network, token):
         {"loc": "title", "msg": "缺少必填字段。"}
     not_found = problem(api_client.get("/api/v3/pages/999999/", **A_HOST), 404)
     assert not_found["detail"] == "未找到所请求的内容。"
+
+
+@pytest.mark.parametrize("action", ["copy", "create_alias"])
+def test_the_root_page_is_not_copied_or_aliased(api_client, token, action):
+    response = api_client.post(f"/api/v3/pages/{Page.get_first_root_node().pk}/actions/"
+                               f"{action}/", "{}", content_type="application/json", **token)
+    assert problem(response, 422)["errors"][0]["loc"] == ["path", "page_id"]
