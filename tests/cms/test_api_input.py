@@ -121,9 +121,9 @@ def test_a_block_of_the_wrong_shape_is_refused_at_its_place(api_client, network,
 ])
 def test_rich_text_nested_too_deeply_is_refused(api_client, network, token, html):
     body = article(network, body=[{"type": "paragraph", "value": html}])
-    [error] = problem(create(api_client, network, token, body), 422)["errors"]
-    assert error["loc"] == ["body", "body", 0, "value"]
-    assert "嵌套过深" in error["msg"]
+    errors = problem(create(api_client, network, token, body), 422)["errors"]
+    assert {"type": "markup_too_deep", "loc": ["body", "body", 0, "value"],
+            "msg": "富文本嵌套过深（超过 100 层）。"} in errors
     assert nothing_written(network)
 
 
@@ -211,3 +211,26 @@ def test_the_root_page_is_not_copied_or_aliased(api_client, token, action):
     response = api_client.post(f"/api/v3/pages/{Page.get_first_root_node().pk}/actions/"
                                f"{action}/", "{}", content_type="application/json", **token)
     assert problem(response, 422)["errors"][0]["loc"] == ["path", "page_id"]
+
+
+# --- the limits as plain functions ------------------------------------------------------------
+
+def test_markup_limits_name_the_place():
+    from cms.api_input import markup_errors
+
+    body = {"title": "a<b", "body": [{"type": "paragraph", "value": "<p>" + "<i>" * 150 + "</p>"},
+                                     {"type": "paragraph", "value": "<p>x</p>"}]}
+    assert [error["loc"] for error in markup_errors(body)] == [["body", "body", 0, "value"]]
+    many = {"body": [{"value": "<p>x</p>" * 6_000}, {"value": "<p>x</p>" * 5_000}]}
+    [error] = markup_errors(many)
+    assert error["loc"] == ["body"] and "22000" in error["msg"]
+
+
+def test_json_depth_is_measured_without_recursion():
+    from cms.api_input import json_depth
+
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert json_depth(deep, stop_at=33) == 33
+    assert json_depth({"a": [1, {"b": 2}]}, stop_at=33) == 3
