@@ -234,3 +234,20 @@ def test_json_depth_is_measured_without_recursion():
         deep = [deep]
     assert json_depth(deep, stop_at=33) == 33
     assert json_depth({"a": [1, {"b": 2}]}, stop_at=33) == 3
+
+
+# --- the admin --------------------------------------------------------------------------------
+
+def test_an_admin_edit_without_the_body_count_is_a_form_error(api_client, network, draft):
+    from django.urls import reverse
+
+    from cms.forms import INCOMPLETE_STREAM
+
+    api_client.force_login(network.users["a_administrator"])
+    before = draft.get_latest_revision().pk
+    response = api_client.post(reverse("wagtailadmin_pages:edit", args=[draft.pk]),
+                               {"title": "改过的标题", "slug": draft.slug})
+    assert response.status_code == 200
+    assert INCOMPLETE_STREAM in str(response.context["form"].errors["body"])
+    draft.refresh_from_db()
+    assert draft.get_latest_revision().pk == before
