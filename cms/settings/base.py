@@ -166,6 +166,8 @@ AXES_VERBOSE = False
 # several servers must share (Redis, see CACHES). A per-token request limit is off unless set.
 CMS_API_TOKEN_FAILURE_LIMIT = int(os.environ.get("CMS_API_TOKEN_FAILURE_LIMIT", "10"))
 CMS_API_TOKEN_FAILURE_WINDOW = int(os.environ.get("CMS_API_TOKEN_FAILURE_WINDOW", "60"))
+# API v3 request bodies larger than this are refused (413) before any work (cms/api_input.py).
+CMS_API_MAX_BODY_BYTES = int(os.environ.get("CMS_API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
 CMS_API_TOKEN_RATE_LIMIT = int(os.environ.get("CMS_API_TOKEN_RATE_LIMIT", "0")) or None
 CMS_THROTTLE_CACHE = "default"
 
