@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections, transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from ninja.errors import HttpError
@@ -173,6 +174,11 @@ def unexpected_error(request, exc: Exception):
     """A fault of ours: logged with its traceback, answered as a problem (not an HTML page),
     so a client can tell it from a refusal."""
     logger.error("API v3 %s %s failed", request.method, request.path, exc_info=exc)
+    # Answered rather than raised, so the request's transaction (ATOMIC_REQUESTS) would
+    # commit whatever was written before the fault: roll it back, as the exception would.
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block:
+            transaction.set_rollback(True, using=connection.alias)
     return _problem(500, "服务器内部错误，已记录，请稍后重试或联系管理员。")
 
 

@@ -251,3 +251,22 @@ def test_an_admin_edit_without_the_body_count_is_a_form_error(api_client, networ
     assert INCOMPLETE_STREAM in str(response.context["form"].errors["body"])
     draft.refresh_from_db()
     assert draft.get_latest_revision().pk == before
+
+
+def test_an_unexpected_fault_is_a_problem_and_writes_nothing(api_client, network, token, draft,
+                                                            monkeypatch):
+    """A bug of ours is answered as a problem (not an HTML page), and what the request wrote
+    before it is rolled back, as the exception would have."""
+    from wagtail.actions.publish_page_revision import PublishPageRevisionAction
+
+    def write_then_fail(self, *args, **kwargs):
+        ArticlePage.objects.filter(pk=draft.pk).update(title="半途写入")
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(PublishPageRevisionAction, "execute", write_then_fail)
+    response = api_client.post(f"/api/v3/pages/{draft.pk}/actions/publish/", "{}",
+                               content_type="application/json",
+                               **bearer(network.users["superuser"]))
+    assert problem(response, 500)["title"] == "服务器内部错误"
+    draft.refresh_from_db()
+    assert draft.title == "甲校草稿"
