@@ -116,11 +116,11 @@ def validation_error(request, exc):
         else:
             errors = [{"type": "value_error", "loc": ["body"], "msg": message}
                       for message in exc.messages]
-    elif isinstance(exc, NinjaValidationError):
-        errors = [dict(error) for error in exc.errors]
     else:
+        # Without the input Pydantic echoes (a 2 MB body would come back) or its docs URL.
+        raw = exc.errors if isinstance(exc, NinjaValidationError) else exc.errors()
         errors = [{key: value for key, value in error.items() if key not in ("input", "url")}
-                  for error in exc.errors()]
+                  for error in raw]
     for error in errors:
         error["msg"] = chinese_message(error)
         error.pop("ctx", None)
