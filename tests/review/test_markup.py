@@ -728,3 +728,12 @@ def test_pathological_input_is_linear(html):
     find_markup_problems(html)
     screening_text(html)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_value_just_sanitised_is_not_parsed_again(monkeypatch):
+    from review.screening.markup import sanitise
+
+    html = '<p data-block-key="k">' + "学校" * 1000 + "<script>x</script></p>"
+    clean = sanitise_rich_text(html)
+    monkeypatch.setattr(sanitise, "balance", lambda html: pytest.fail("parsed again"))
+    assert sanitise_rich_text(clean) == clean

@@ -217,6 +217,16 @@ def _make_cleaner() -> Cleaner:
 _cleaners = threading.local()  # bleach's Cleaner is not thread-safe: one per thread
 
 
+_KNOWN_CLEAN_CHARS = 8_000_000  # how much recent output each thread remembers (~16 MB)
+
+
+def _known_clean() -> dict[str, None]:
+    known = getattr(_cleaners, "known_clean", None)
+    if known is None:
+        known = _cleaners.known_clean = {}
+    return known
+
+
 def sanitise_rich_text(html: str) -> str:
     """Return ``html`` reduced to Wagtail's rich-text database format for our features.
 
@@ -225,9 +235,20 @@ def sanitise_rich_text(html: str) -> str:
     page/document ``linktype`` with a numeric ``id``. Clean database-format HTML comes back
     byte-identical; the function is idempotent.
     """
+    # Saving a page sanitises the same body several times (the page, its revision, the form's
+    # instance): a value this thread has just produced is clean already (idempotence), and
+    # is returned without parsing it again.
+    known = _known_clean()
+    if html in known:
+        return html
     cleaner = getattr(_cleaners, "cleaner", None)
     if cleaner is None:
         cleaner = _cleaners.cleaner = _make_cleaner()
     # Balanced first: html5lib's tree building is quadratic in misnested markup and recurses
     # per level of nesting; on balanced markup no deeper than MAX_DEPTH it is linear.
-    return cleaner.clean(balance(html))
+    clean = cleaner.clean(balance(html))
+    if len(clean) > 1000:  # short values cost less to parse than to remember
+        known[clean] = None
+        while sum(map(len, known)) > _KNOWN_CLEAN_CHARS and len(known) > 1:
+            del known[next(iter(known))]  # the oldest first
+    return clean
