@@ -9,6 +9,7 @@ from wagtail.admin.auth import require_admin_access
 from wagtail.api.v3.urls import api
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms import api as cms_api
 from cms import signed_files, sitemaps, views
 from cms.accounts import reports as confined_reports
 from cms.accounts.password_views import AccountView, PasswordResetConfirmView
@@ -37,6 +38,10 @@ urlpatterns = [
          name="review_set_privacy"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # API v3's index, and its OpenAPI document with the problems it answers (cms/api.py),
+    # before Wagtail's own URLs.
+    path("api/v3/", cms_api.index, name="api_index"),
+    path("api/v3/openapi.json", cms_api.openapi_json, name="api_openapi"),
     path("api/v3/", api.urls),
     path("search/", views.search, name="search"),
     path("attachments/<int:attachment_id>/<str:filename>", views.attachment, name="attachment"),
