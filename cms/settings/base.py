@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "cms.security_headers.PermissionsPolicyMiddleware",
     # Before anything reads the database: an address sending bad API tokens is refused here.
     "cms.accounts.api_throttle.ApiTokenThrottleMiddleware",
+    # When a token was last used: after the answer, outside the request's transaction.
+    "cms.accounts.tokens.TokenUsageMiddleware",
     # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
     "cms.baking.middleware.BakedFileMiddleware",
     "cms.baking.api_cache.ApiCacheMiddleware",
@@ -128,9 +130,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    # WAL lets the public site read while an editor writes.
+    # WAL lets the public site read while an editor writes. Writers take SQLite's one lock
+    # in turn (BEGIN IMMEDIATE, see cms.middleware) and wait for it up to the timeout: a
+    # writer holds it for the length of its request (a leader's signature, a large body), and
+    # twenty approvals at once queue for longer than the driver's default of 5 s. The same
+    # holds for another process writing the same file (background task workers, commands).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
+        "timeout": float(os.environ.get("CMS_SQLITE_BUSY_TIMEOUT", "60")),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 for database in DATABASES.values():
@@ -165,6 +172,12 @@ AXES_VERBOSE = False
 CMS_API_TOKEN_FAILURE_LIMIT = int(os.environ.get("CMS_API_TOKEN_FAILURE_LIMIT", "10"))
 CMS_API_TOKEN_FAILURE_WINDOW = int(os.environ.get("CMS_API_TOKEN_FAILURE_WINDOW", "60"))
 CMS_API_TOKEN_RATE_LIMIT = int(os.environ.get("CMS_API_TOKEN_RATE_LIMIT", "0")) or None
+# When an API token was last used is recorded at most once a minute, by
+# cms.accounts.tokens.TokenUsageMiddleware after the answer and without waiting for a busy
+# database, not by Wagtail's authentication inside the request's transaction (on SQLite a
+# reading request would have to become a writer, and wait behind a long write).
+CMS_API_TOKEN_LAST_USED_INTERVAL = 60
+WAGTAILAPI_TOKEN_LAST_USED_INTERVAL = None
 CMS_THROTTLE_CACHE = "default"
 
 # Passwords (等保 8.1.4.1, cms.accounts.passwords): 10 characters of 3 classes, not like the
