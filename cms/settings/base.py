@@ -400,4 +400,6 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console", "file"], "level": "WARNING"},
+    # A reading request served again as a writer (SQLite was busy): rare, worth counting.
+    "loggers": {"cms.middleware": {"level": "INFO"}},
 }
