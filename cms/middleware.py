@@ -4,12 +4,28 @@ import logging
 
 from django.db import connection
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 
 from cms.sqlite import is_busy
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 logger = logging.getLogger(__name__)
+
+
+def writes_on_every_read(request) -> bool:
+    """Whether the view writes whenever it is read: Wagtail's editors (pages, snippets,
+    models) record an editing session on every opening. Such a request is a writer from the
+    start rather than a reader retried as one, which it would nearly always be while anyone
+    else is saving (in the editing benchmark, 136 of 138 openings)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    if match.view_name == "wagtailadmin_pages:edit":  # routed by page type: no class here
+        return True
+    view_class = getattr(match.func, "view_class", None)
+    return match.url_name == "edit" and hasattr(view_class, "get_editing_sessions")
 
 
 class _BusyWatch:
@@ -44,14 +60,16 @@ class SqliteReadsMiddleware:
     snapshot is stale). Such a request is served once more as a writer, with BEGIN IMMEDIATE,
     which waits its turn for the lock; its first attempt wrote nothing (the write was refused)
     and is rolled back. Where the upgrade succeeds, SQLite guarantees nobody wrote since the
-    snapshot, so the request's reads and its write are consistent.
+    snapshot, so the request's reads and its write are consistent. Views known to write on
+    every reading (``writes_on_every_read``) are writers from the start.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if connection.vendor != "sqlite" or request.method not in READ_METHODS:
+        if connection.vendor != "sqlite" or request.method not in READ_METHODS \
+                or writes_on_every_read(request):
             return self.get_response(request)
         watch = _BusyWatch()
         request._sqlite_busy_watch = watch
