@@ -88,6 +88,7 @@ class SqliteReadsMiddleware:
         if not watch.seen:
             return response
         logger.info("读取请求需要写入而数据库正忙，以写入方式重新处理：%s", request.path)
+        response.close()  # the first attempt's answer is not sent (its files, its signals)
         return self.get_response(request)
 
     def process_exception(self, request, exception):
