@@ -39,24 +39,3 @@ def test_the_editor_is_a_writer_from_the_start(client, network):
         assert client.get(f"/admin/pages/{news.pk}/").status_code == 200
     assert set(begins(listing)) == {"BEGIN"}
 
-
-def test_busy_is_sqlites_lock_whatever_wraps_it():
-    import sqlite3
-    from datetime import datetime, timedelta
-
-    from django.db import OperationalError
-
-    from cms.accounts.tokens import token_use_is_due
-    from cms.sqlite import is_busy
-
-    locked = sqlite3.OperationalError("database is locked")
-    wrapped = OperationalError("database is locked")
-    wrapped.__cause__ = locked
-    assert is_busy(locked) and is_busy(wrapped)
-    assert not is_busy(sqlite3.OperationalError("no such table: x"))
-    assert not is_busy(ValueError("database is locked"))
-
-    now = datetime(2026, 12, 3, 8, 0)
-    assert token_use_is_due(last_used_at=None, now=now, interval=60)
-    assert not token_use_is_due(last_used_at=now - timedelta(seconds=59), now=now, interval=60)
-    assert token_use_is_due(last_used_at=now - timedelta(seconds=60), now=now, interval=60)
