@@ -16,6 +16,7 @@ from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 from review.privacy import GuardedPrivacyView
+from review.views import AnnouncingWorkflowActionView
 
 # Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
 api.add_router("/resources/", resources_api)
@@ -36,6 +37,10 @@ urlpatterns = [
     path("admin/pages/<int:page_id>/privacy/",
          require_admin_access(never_cache(GuardedPrivacyView.as_view())),
          name="review_set_privacy"),
+    # Wagtail's workflow action view, saying what the step led to (review.pipeline.outcomes).
+    path("admin/pages/workflow/action/<int:page_id>/<slug:action_name>/<int:task_state_id>/",
+         require_admin_access(never_cache(AnnouncingWorkflowActionView.as_view())),
+         name="review_workflow_action"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import AdminURLFinder
+from wagtail.admin.views.pages.workflow import WorkflowActionView
 from wagtail.models import Page, TaskState
 
 from review.exceptions import ApprovalError, CannotMask
@@ -26,6 +27,7 @@ from review.pipeline.actions import (
     may_take_down,
 )
 from review.pipeline.approvals import enrol_passphrase_credential
+from review.pipeline.outcomes import announce
 from review.pipeline.passkeys import assertion_options, enrol, registration_options
 from review.pipeline.records import SigningCredential
 from review.pipeline.tasks import LeaderApprovalTask
@@ -211,3 +213,17 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
     else:
         messages.warning(request, f"最新草稿中已没有 {number}。")
     return redirect(edit_url)
+
+
+class AnnouncingWorkflowActionView(WorkflowActionView):
+    """Wagtail's workflow action view (the dashboard's and the listings' approve and reject
+    buttons), confirming what the step led to (review.pipeline.outcomes): Wagtail's says
+    nothing at all. Said only when the step did finish its task (a refused or invalid action
+    leaves it in progress, and says why elsewhere)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        task_state = TaskState.objects.filter(pk=self.task_state.pk).first()
+        if task_state is not None and task_state.status != TaskState.STATUS_IN_PROGRESS:
+            announce(request, Page.objects.get(pk=self.object.pk).specific)
+        return response

@@ -7,7 +7,8 @@ from wagtail.admin.panels import Panel
 from wagtail.models import WorkflowState
 
 from review.pipeline.tasks import ScreeningTaskState
-from review.screening.findings import BLOCK, REVIEW, WARN
+from review.screening.findings import BLOCK, REVIEW, WARN, readable_location
+from review.screening.objects import field_labels
 
 
 def latest_screening(obj) -> ScreeningTaskState | None:
@@ -39,8 +40,10 @@ class ScreeningFindingsPanel(Panel):
             order = {BLOCK: 0, REVIEW: 1, WARN: 2}
             findings = sorted(self.screening.finding_records(),
                               key=lambda f: (order.get(f.severity, 3), f.field))
+            labels = field_labels(type(self.instance))
             context.update({
                 "findings": findings,
+                "rows": [(f, readable_location(f.field, labels=labels)) for f in findings],
                 "screening": self.screening,
                 "content_type_id": ContentType.objects.get_for_model(self.instance).pk,
                 "object_id": self.instance.pk,
