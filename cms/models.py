@@ -131,6 +131,7 @@ class PortalPage(OrganisationHomePage):
 
     class Meta:
         verbose_name = "教育局门户"
+        verbose_name_plural = "教育局门户"
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -150,6 +151,7 @@ class SchoolHomePage(OrganisationHomePage):
 
     class Meta:
         verbose_name = "学校网站首页"
+        verbose_name_plural = "学校网站首页"
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -224,6 +226,7 @@ class ColumnPage(ChineseSearchMixin, Page):
 
     class Meta:
         verbose_name = "栏目"
+        verbose_name_plural = "栏目"
 
     @classmethod
     def can_create_at(cls, parent):
@@ -371,6 +374,7 @@ class ArticlePage(ChineseSearchMixin, Page):
 
     class Meta:
         verbose_name = "文章"
+        verbose_name_plural = "文章"
 
     def save_revision(self, *args, **kwargs):
         # The revision holds the body as its blocks read it back (TableBlock, for one, adds
@@ -420,6 +424,7 @@ class ArticleAttachment(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "附件"
+        verbose_name_plural = "附件"
 
     @property
     def display_title(self) -> str:

@@ -2,6 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import escape, format_html, strip_tags
 
+from review.people import display_name
 from review.register.provenance import provenance_lines
 from review.screening.findings import KIND_LABELS, SEVERITY_LABELS, Finding
 from review.screening.screener import WHITESPACE
@@ -59,3 +60,9 @@ def takedown_button(context, page) -> str:
         '<a href="{}" class="button button-small button-secondary no w-ml-2" '
         'data-review-takedown title="立即撤下已发布的内容，须填写原因，记入发布登记并通知领导">'
         '紧急撤稿</a>', reverse("review_takedown", args=[page.pk]))
+
+
+@register.filter
+def person(user) -> str:
+    """A user's name for people to read (review.people.display_name)."""
+    return display_name(user)
