@@ -16,7 +16,7 @@ from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 from review.privacy import GuardedPrivacyView
-from review.views import AnnouncingWorkflowActionView
+from review.views import AnnouncingWorkflowActionView, ReviewCompareView
 
 # Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
 api.add_router("/resources/", resources_api)
@@ -41,6 +41,11 @@ urlpatterns = [
     path("admin/pages/workflow/action/<int:page_id>/<slug:action_name>/<int:task_state_id>/",
          require_admin_access(never_cache(AnnouncingWorkflowActionView.as_view())),
          name="review_workflow_action"),
+    # Wagtail's page comparison, showing new content against nothing (review.views).
+    re_path(r"^admin/pages/(?P<pk>\d+)/revisions/compare/(?P<revision_id_a>live|earliest|\d+)"
+            r"\.\.\.(?P<revision_id_b>live|latest|\d+)/$",
+            require_admin_access(never_cache(ReviewCompareView.as_view())),
+            name="review_revisions_compare"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v3/", api.urls),

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import AdminURLFinder
+from wagtail.admin.views.pages.revisions import RevisionsCompareView as PageRevisionsCompareView
 from wagtail.admin.views.pages.workflow import WorkflowActionView
 from wagtail.models import Page, TaskState
 
@@ -227,3 +228,15 @@ class AnnouncingWorkflowActionView(WorkflowActionView):
         if task_state is not None and task_state.status != TaskState.STATUS_IN_PROGRESS:
             announce(request, Page.objects.get(pk=self.object.pk).specific)
         return response
+
+
+class ReviewCompareView(PageRevisionsCompareView):
+    """Wagtail's page comparison, where "live" of content never published is nothing: a
+    reviewer of a new page sees all of it as added (Wagtail compares it with itself, or with
+    the author's earlier draft, and shows no difference). Edited content is compared with
+    the live version, as Wagtail does."""
+
+    def _get_revision_and_heading(self, revision_id):
+        if revision_id == "live" and not self.object.live and self.object.live_revision_id is None:
+            return self.object.specific_class(title=""), "无（新内容，尚未发布）"
+        return super()._get_revision_and_heading(revision_id)
