@@ -3,6 +3,8 @@ wagtail#10196): the next stage's reviewers on every submission and approval, the
 every earlier reviewer on a rejection, the author on publication. Sent after commit."""
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,7 +15,7 @@ from django.db.models import Q
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.models import TaskState
 
-from review.people import display_name
+from review.people import display_name, display_names
 from review.pipeline.takedown import leaders_of
 from review.pipeline.tasks import (
     FirstReviewTask,
@@ -25,6 +27,8 @@ from review.screening.findings import blocking, describe_finding
 from review.screening.objects import field_labels
 
 User = get_user_model()
+# Records are read in Beijing time, whatever the server's or the reader's time zone.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _send(recipients: Iterable, subject: str, body: str) -> None:
@@ -96,10 +100,24 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
           f"《{obj}》已经 {display_name(user)} 签名审批并发布，已记入发布登记。\n{_link(obj)}\n")
 
 
+def local_time(value: str) -> str:
+    """An ISO time as the register keeps it (UTC), as people read it: Beijing time to the
+    second (``2026-12-02T02:22:44.154883Z`` → ``2026-12-02 10:22:44``)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def on_takedown(obj, entry) -> None:
     record = entry.entry["approval"]
+    operator = display_names(usernames=[record["operator"]]).get(record["operator"],
+                                                                 record["operator"])
     _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
-          f"{record['operator']} 于 {record['taken_down_at']} 撤下了《{obj}》。\n"
+          f"{operator} 于 {local_time(record['taken_down_at'])}（北京时间）撤下了《{obj}》。\n"
           f"原因：{record['reason']}\n请在控制面板确认：{settings.WAGTAILADMIN_BASE_URL}/admin/\n")
 
 

@@ -2,7 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import escape, format_html, strip_tags
 
-from review.people import display_name
+from review.people import display_name, display_names
 from review.register.provenance import provenance_lines
 from review.screening.findings import KIND_LABELS, SEVERITY_LABELS, Finding
 from review.screening.screener import WHITESPACE
@@ -66,3 +66,9 @@ def takedown_button(context, page) -> str:
 def person(user) -> str:
     """A user's name for people to read (review.people.display_name)."""
     return display_name(user)
+
+
+@register.filter
+def named(username: str) -> str:
+    """A login name (as records keep it) as people read it: the person's name."""
+    return display_names(usernames=[username]).get(username, username) if username else ""
