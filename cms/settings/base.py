@@ -231,7 +231,8 @@ WAGTAILDOCS_EXTENSIONS = [
 
 WAGTAIL_SITE_NAME = os.environ.get("CMS_NETWORK_NAME", "教育网站群")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend, finding Chinese words inside titles (cms.search_backend).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search_backend"}}
 # Anonymous readers and other front ends get live content only; see cms/api.py.
 WAGTAILAPI_LIMIT_MAX = 100
 # Pages and documents are private to their school: keep Wagtail from leaking drafts
