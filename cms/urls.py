@@ -65,6 +65,8 @@ urlpatterns = [
     re_path(rf"^{_media}original_images/(?P<name>[^/]+)$", signed_files.original,
             name="image_original"),
     path("sitemap.xml", sitemap, name="sitemap"),
+    # Browsers ask every site for /favicon.ico; it is a static file like the others.
+    path("favicon.ico", views.favicon, name="favicon"),
     # A site's feed and its columns' (slugs never contain a dot: no page is called feed.xml).
     re_path(r"^(?P<folder>(?:[^/]+/)*)feed\.xml$", LatestArticlesFeed(), name="feed"),
 ]

@@ -209,10 +209,11 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
         messages.error(request, str(error))
         return redirect(edit_url)
     if masked:
-        messages.success(request, f"已将 {number} 打码为 {mask(number)} 并保存为新草稿"
+        # The number itself is not repeated: messages are kept in the session cookie.
+        messages.success(request, f"已打码为 {mask(number)} 并保存为新草稿"
                                   "（编辑页中未保存的改动不会保留）。")
     else:
-        messages.warning(request, f"最新草稿中已没有 {number}。")
+        messages.warning(request, f"最新草稿中已没有号码 {mask(number)}。")
     return redirect(edit_url)
 
 

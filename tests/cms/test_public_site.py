@@ -174,3 +174,23 @@ def test_body_images_carry_their_alt_text_and_tables_render(client, network):
     page = html(client.get(article.url, **A_HOST))
     assert 'alt="高二学生在百米决赛冲线"' in page
     assert "<table" in page and "1500米" in page
+
+
+def test_favicon_is_served(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_the_meta_line_may_wrap_on_a_narrow_screen():
+    """``.meta { white-space: nowrap }`` made the article's meta line overflow 390 px."""
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("css/site.css"), encoding="utf-8") as css:
+        rules = css.read()
+    assert "p.meta { display: flex; flex-wrap: wrap" in rules
+    assert not any(line.startswith((".meta {", ".article-list time, .meta {"))
+                   and "nowrap" in line for line in rules.splitlines())
