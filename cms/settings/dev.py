@@ -14,3 +14,5 @@ EMAIL_FILE_PATH = DATA_DIR / "mail"  # noqa: F405
 # The demo's administrators, leaders and superuser share this TOTP secret (development only:
 # it is used nowhere unless DEBUG is on); `manage.py totp_code <user>` prints the current code.
 ACCOUNTS_DEMO_TOTP_SECRET = "DEMOEDUCMSTOTPKEYFORDEVONLY23456"
+# Readers' 404 page rather than Django's English debug page (cms.not_found).
+MIDDLEWARE = [*MIDDLEWARE, "cms.not_found.SiteNotFoundMiddleware"]  # noqa: F405

@@ -194,3 +194,13 @@ def test_the_meta_line_may_wrap_on_a_narrow_screen():
     assert "p.meta { display: flex; flex-wrap: wrap" in rules
     assert not any(line.startswith((".meta {", ".article-list time, .meta {"))
                    and "nowrap" in line for line in rules.splitlines())
+
+
+def test_development_shows_the_sites_own_404(client, network, settings):
+    """With DEBUG on (./dev.sh), Django would answer with its English debug page."""
+    settings.DEBUG = True
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "cms.not_found.SiteNotFoundMiddleware"]
+    response = client.get("/no-such-page/", HTTP_HOST="jia.test")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "页面不存在" in page and "Page not found" not in page
