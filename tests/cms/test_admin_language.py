@@ -96,6 +96,8 @@ def admin_pages(network) -> list[str]:
         reverse("wagtailadmin_pages:edit", args=[article.pk]),
         reverse("wagtailadmin_pages:edit", args=[draft.pk]),
         reverse("wagtailadmin_pages:history", args=[article.pk]),
+        reverse("wagtailadmin_pages:revisions_compare", args=[article.pk, "live", "latest"]),
+        reverse("wagtailadmin_pages:revisions_compare", args=[draft.pk, "live", "latest"]),
         reverse("wagtailadmin_pages:search") + "?q=开学",
         reverse("wagtaildocs:index"),
         reverse("wagtaildocs:edit", args=[document.pk]),
