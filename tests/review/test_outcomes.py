@@ -104,3 +104,14 @@ def test_finding_locations_read_as_words():
     assert readable_location("body[0]", labels={"body": "正文"}) == "正文 第 1 块"
     assert readable_location("body[2].caption", labels={"body": "正文"}) == "正文 第 3 块 标题"
     assert readable_location("附件：通知.pdf（title）") == "附件：通知.pdf（标题）"
+
+
+def test_a_page_created_and_submitted_says_the_screening_returned_it(client, world, lexicon):
+    client.force_login(world.users["author"])
+    url = reverse("wagtailadmin_pages:add", args=["testapp", "bulletinpage", world.home.pk])
+    response = client.post(url, {"title": "新建通知", "slug": "new-notice",
+                                 "body": draftail("欢迎加入百家乐俱乐部"), "action-submit": "1"})
+    messages = shown(response)
+    assert not any("提交审核" in text and "已创建" in text for text in messages), messages
+    assert not any("created and submitted" in text for text in messages)
+    assert any("《新建通知》未通过自动内容检查" in text for text in messages), messages
