@@ -42,7 +42,7 @@ def title(rng: random.Random, number: int) -> str:
     return f"{rng.choice(SCHOOLS)}{rng.choice(PHRASES)}{rng.choice(PHRASES)}通知（{number}）"
 
 
-def median_ms(run, repeat: int = 5) -> float:
+def median_ms(run, repeat: int = 3) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
