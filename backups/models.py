@@ -59,6 +59,7 @@ class Original(models.Model):
 
     class Meta:
         verbose_name = "原件"
+        verbose_name_plural = "原件"
         ordering = ["created_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["sha256", "object_type", "object_id"],
                                                name="one_original_per_object_and_content")]

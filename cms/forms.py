@@ -160,6 +160,43 @@ def blank(form, keys) -> None:
     form.data = data
 
 
+INCOMPLETE_STREAM = "提交的正文数据不完整（可能是页面没有加载完就保存了），请刷新编辑页面后重试。"
+
+
+def guard_stream_fields(form) -> None:
+    """A StreamField whose submitted data is incomplete (no ``body-count``, a count that is no
+    number) gets a form error instead of a 500: Wagtail's widget indexes the POST data
+    directly, before any validation can answer. The form shows the field's current value
+    again. The form's own copies of field and widget are wrapped: nothing is shared between
+    requests."""
+    for name, field in form.fields.items():
+        if not isinstance(field, BlockField):
+            continue
+        read, clean, has_changed = (field.widget.value_from_datadict, field.clean,
+                                    field.has_changed)
+        incomplete = []
+
+        def value_from_datadict(data, files, prefixed, read=read, name=name, field=field,
+                                incomplete=incomplete):
+            try:
+                return read(data, files, prefixed)
+            except (KeyError, ValueError, TypeError, IndexError):
+                incomplete.append(prefixed)
+                return form.get_initial_for_field(field, name)
+
+        def checked_clean(value, clean=clean, incomplete=incomplete):
+            if incomplete:
+                raise ValidationError(INCOMPLETE_STREAM, code="incomplete")
+            return clean(value)
+
+        def checked_has_changed(initial, data, has_changed=has_changed, incomplete=incomplete):
+            return bool(incomplete) or has_changed(initial, data)
+
+        field.widget.value_from_datadict = value_from_datadict
+        field.clean = checked_clean
+        field.has_changed = checked_has_changed
+
+
 class CmsPageForm(OwnFilesFormMixin, WagtailAdminPageForm):
     """Reports a change only when the editor changed something, and lets a page use only its
     organisation's documents and images (OwnFilesFormMixin).
@@ -176,6 +213,7 @@ class CmsPageForm(OwnFilesFormMixin, WagtailAdminPageForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.show_hidden_initial = False
+        guard_stream_fields(self)
         self.confine_file_choices()
 
     def file_scope(self):
@@ -196,6 +234,7 @@ class OwnFilesModelForm(OwnFilesFormMixin, WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        guard_stream_fields(self)
         self.confine_file_choices()
 
     def file_scope(self):

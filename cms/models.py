@@ -132,6 +132,7 @@ class PortalPage(OrganisationHomePage):
 
     class Meta:
         verbose_name = "教育局门户"
+        verbose_name_plural = "教育局门户"
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -151,6 +152,7 @@ class SchoolHomePage(OrganisationHomePage):
 
     class Meta:
         verbose_name = "学校网站首页"
+        verbose_name_plural = "学校网站首页"
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -225,6 +227,7 @@ class ColumnPage(ChineseSearchMixin, Page):
 
     class Meta:
         verbose_name = "栏目"
+        verbose_name_plural = "栏目"
 
     @classmethod
     def can_create_at(cls, parent):
@@ -372,6 +375,7 @@ class ArticlePage(ChineseSearchMixin, Page):
 
     class Meta:
         verbose_name = "文章"
+        verbose_name_plural = "文章"
 
     def save_revision(self, *args, **kwargs):
         # The revision holds the body as its blocks read it back (TableBlock, for one, adds
@@ -421,6 +425,7 @@ class ArticleAttachment(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "附件"
+        verbose_name_plural = "附件"
 
     @cached_property
     def signed(self) -> dict | None:

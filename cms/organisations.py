@@ -242,6 +242,9 @@ def _remove_stock_welcome_site() -> None:
         page = site.root_page
         if type(page.specific) is Page and page.depth == 2 and page.numchild == 0:
             site.delete()
+            # The deletion is logged under the page's title: Wagtail's English one would be
+            # the one English line of the site history.
+            page.title = page.draft_title = "安装时自带的欢迎页"
             page.delete()
 
 

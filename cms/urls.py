@@ -9,12 +9,14 @@ from wagtail.admin.auth import require_admin_access
 from wagtail.api.v3.urls import api
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms import api as cms_api
 from cms import signed_files, sitemaps, views
 from cms.accounts import reports as confined_reports
 from cms.accounts.password_views import AccountView, PasswordResetConfirmView
 from cms.feeds import LatestArticlesFeed
 from cms.resources.api import router as resources_api
 from review.privacy import GuardedPrivacyView
+from review.views import AnnouncingWorkflowActionView, ReviewCompareView
 
 # Routers join Wagtail's API v3 before its URLs are built (Django Ninja requires it).
 api.add_router("/resources/", resources_api)
@@ -35,8 +37,21 @@ urlpatterns = [
     path("admin/pages/<int:page_id>/privacy/",
          require_admin_access(never_cache(GuardedPrivacyView.as_view())),
          name="review_set_privacy"),
+    # Wagtail's workflow action view, saying what the step led to (review.pipeline.outcomes).
+    path("admin/pages/workflow/action/<int:page_id>/<slug:action_name>/<int:task_state_id>/",
+         require_admin_access(never_cache(AnnouncingWorkflowActionView.as_view())),
+         name="review_workflow_action"),
+    # Wagtail's page comparison, showing new content against nothing (review.views).
+    re_path(r"^admin/pages/(?P<pk>\d+)/revisions/compare/(?P<revision_id_a>live|earliest|\d+)"
+            r"\.\.\.(?P<revision_id_b>live|latest|\d+)/$",
+            require_admin_access(never_cache(ReviewCompareView.as_view())),
+            name="review_revisions_compare"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # API v3's index, and its OpenAPI document with the problems it answers (cms/api.py),
+    # before Wagtail's own URLs.
+    path("api/v3/", cms_api.index, name="api_index"),
+    path("api/v3/openapi.json", cms_api.openapi_json, name="api_openapi"),
     path("api/v3/", api.urls),
     path("search/", views.search, name="search"),
     path("attachments/<int:attachment_id>/<str:filename>", views.attachment, name="attachment"),
@@ -56,6 +71,8 @@ urlpatterns = [
     # A sitemap index and its parts (cms.sitemaps).
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-<int:number>.xml", sitemaps.part, name="sitemap_part"),
+    # Browsers ask every site for /favicon.ico; it is a static file like the others.
+    path("favicon.ico", views.favicon, name="favicon"),
     # A site's feed and its columns' (slugs never contain a dot: no page is called feed.xml).
     re_path(r"^(?P<folder>(?:[^/]+/)*)feed\.xml$", LatestArticlesFeed(), name="feed"),
 ]

@@ -2,7 +2,8 @@
 
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from wagtail.models import Page, Site
 
 from cms.cjk import query_tokens
@@ -58,3 +59,8 @@ def resource_file(request, file_id: int, filename: str):
     return serve_signed_download(obj=item.resource, document=item.document,
                                  requested_name=filename,
                                  what=f"资源 #{item.resource_id} 的文件 #{item.pk}")
+
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico: the static file (hashed name and all)."""
+    return redirect(static("favicon.ico"), permanent=True)

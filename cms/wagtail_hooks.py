@@ -82,3 +82,12 @@ def serve_signed_content(next_serve):
             return page_not_found(request, Http404())
         return next_serve(chosen, request, args, kwargs)
     return inner
+
+
+@hooks.register("register_actions")
+def register_page_actions(registry) -> None:
+    from wagtail.models import Page
+
+    from cms.actions import MovePageAction
+
+    registry.register(Page, MovePageAction)

@@ -6,9 +6,11 @@ just below a site's root page; nothing here knows the cms models.
 """
 
 import datetime
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import django_filters
@@ -29,6 +31,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page, Site
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
+from review.people import display_names
 from review.pipeline.approvals import signature_holds
 from review.register.models import Checkpoint, RegisterEntry
 from review.register.provenance import provenance_lines
@@ -256,6 +259,32 @@ def wrap_text(*, text: str, width: int = 64) -> str:
     return "\n".join(text[i:i + width] for i in range(0, len(text), width))
 
 
+def readable_url(url: str) -> str:
+    """An address as people read it: Chinese slugs decoded (``/teaching/%E4%B8%83…/`` →
+    ``/teaching/七…/``). The register keeps the address as signed; only the display changes."""
+    return unquote(url) if url else ""
+
+
+# Django's storage adds "_" and seven random letters and digits to a name already taken.
+_STORAGE_SUFFIX = re.compile(r"_[A-Za-z0-9]{7}(?=\.[^./]+$|$)")
+
+
+def uploaded_name(filename: str) -> str:
+    """A stored file's name as uploaded: without the folder and without the suffix storage
+    added to make it unique (``documents/dushu-anpai_33TkO3X.pdf`` → ``dushu-anpai.pdf``)."""
+    name = filename.rsplit("/", 1)[-1]
+    return _STORAGE_SUFFIX.sub("", name, count=1)
+
+
+def people_of(entries: Iterable[RegisterEntry]) -> dict[str, str]:
+    """Login name → name shown, for everyone the entries name (one query)."""
+    usernames = set()
+    for entry in entries:
+        approval = entry.entry.get("approval") or {}
+        usernames.update(approval.get(key) for key in ("operator", "first_reviewer", "approver"))
+    return display_names(usernames=usernames)
+
+
 def edit_url(*, approval: dict) -> str | None:
     """The admin edit view: pages by id; snippets by the model label the entry names."""
     if approval.get("page_id"):
@@ -273,12 +302,18 @@ def edit_url(*, approval: dict) -> str | None:
 class RegisterRow:
     """One entry as the report and its export show it."""
 
-    def __init__(self, entry: RegisterEntry):
+    def __init__(self, entry: RegisterEntry, *, people: Mapping[str, str] | None = None):
         self.entry = entry
         self.seq = entry.seq
         self.entry_hash = entry.entry_hash
         self.approval = entry.entry.get("approval") or {}
         self.signature = entry.entry.get("signature") or {}
+        # Login names (what is signed) → people's names (what is shown): review.people.
+        self.people = people or {}
+
+    def _person(self, key: str) -> str:
+        username = self.approval.get(key) or ""
+        return self.people.get(username, username)
 
     @property
     def title(self) -> str:
@@ -288,6 +323,19 @@ class RegisterRow:
     @property
     def url(self) -> str:
         return self.approval.get("url") or ""
+
+    @property
+    def readable_url(self) -> str:
+        return readable_url(self.url)
+
+    @property
+    def attachment_names(self) -> list[str]:
+        return [uploaded_name(attachment.get("filename") or "")
+                for attachment in self.approval.get("attachments") or []]
+
+    @property
+    def attachments_display(self) -> str:
+        return "；".join(self.attachment_names)
 
     @property
     def site(self) -> str:
@@ -311,7 +359,7 @@ class RegisterRow:
 
     @property
     def published_at_display(self) -> str:
-        return local_time(moment=self.entry.published_at)
+        return local_time(moment=self.entry.published_at, fmt="Y-m-d H:i:s")
 
     @property
     def published_at_local(self) -> datetime.datetime:
@@ -319,15 +367,15 @@ class RegisterRow:
 
     @property
     def operator(self) -> str:
-        return self.approval.get("operator") or ""
+        return self._person("operator")
 
     @property
     def first_reviewer(self) -> str:
-        return self.approval.get("first_reviewer") or ""
+        return self._person("first_reviewer")
 
     @property
     def approver(self) -> str:
-        return self.approval.get("approver") or ""
+        return self._person("approver")
 
     @property
     def signature_kind(self) -> str:
@@ -488,26 +536,45 @@ class RegisterReportView(LogReportView):
     export_filename = "publication-register"
 
     list_export = [
-        "seq", "title", "url", "site", "kind_label", "published_at_local", "operator",
-        "first_reviewer", "approver", "signature_kind", "signature_status", "entry_hash",
-        "key_id",
+        "seq", "title", "readable_url", "site", "kind_label", "published_at_local", "operator",
+        "first_reviewer", "approver", "attachments_display", "signature_kind",
+        "signature_status", "entry_hash", "key_id",
     ]
     export_headings = {
         "seq": "序号",
         "title": "信息内容",
-        "url": "访问地址",
+        "readable_url": "访问地址",
         "site": "网站",
         "kind_label": "类型",
         "published_at_local": "发布时间",
         "operator": "操作者",
         "first_reviewer": "初审人",
         "approver": "主管领导",
+        "attachments_display": "附件",
         "signature_kind": "签名方式",
         "signature_status": "签名状态",
         "entry_hash": "登记哈希",
         "key_id": "密钥指纹",
     }
     custom_field_preprocess = {"published_at_local": {ReportView.FORMAT_CSV: csv_time}}
+
+    def export_rows(self, queryset: QuerySet) -> Iterator:
+        """The rows of a spreadsheet, read in chunks, each chunk's people looked up once."""
+        chunk: list[RegisterEntry] = []
+        for entry in queryset.iterator(chunk_size=EXPORT_CHUNK):
+            chunk.append(entry)
+            if len(chunk) == EXPORT_CHUNK:
+                yield from self._rows(chunk)
+                chunk = []
+        yield from self._rows(chunk)
+
+    def _rows(self, entries: list[RegisterEntry]) -> Iterator[RegisterRow]:
+        people = people_of(entries)
+        return (RegisterRow(entry, people=people) for entry in entries)
+
+    def decorate_paginated_queryset(self, object_list):
+        entries = list(object_list)
+        return list(self._rows(entries))
 
     def refusal(self, request) -> str | None:
         try:
@@ -563,6 +630,9 @@ def register_form(request, seq: int):
     site = Site.objects.filter(hostname=row.site).order_by("port").first() if row.site else None
     people = _people(usernames=[approval.get("operator"), approval.get("first_reviewer"),
                                 approval.get("approver")])
+    attachments = [{**attachment, "uploaded_name": uploaded_name(attachment.get("filename")
+                                                                 or "")}
+                   for attachment in approval.get("attachments") or []]
 
     def person(key: str) -> str:
         name = approval.get(key)
@@ -583,6 +653,7 @@ def register_form(request, seq: int):
         "row": row,
         "entry": entry,
         "approval": approval,
+        "attachments": attachments,
         "heading": heading,
         "site_label": (site.site_name or site.hostname) if site else (row.site or DASH),
         "is_publication": entry.kind == RegisterEntry.Kind.PUBLICATION,

@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import AdminURLFinder
+from wagtail.admin.views.pages.revisions import RevisionsCompareView as PageRevisionsCompareView
+from wagtail.admin.views.pages.workflow import WorkflowActionView
 from wagtail.models import Page, TaskState
 
 from review.exceptions import ApprovalError, CannotMask
@@ -26,6 +28,7 @@ from review.pipeline.actions import (
     may_take_down,
 )
 from review.pipeline.approvals import enrol_passphrase_credential
+from review.pipeline.outcomes import announce
 from review.pipeline.passkeys import assertion_options, enrol, registration_options
 from review.pipeline.records import SigningCredential
 from review.pipeline.tasks import LeaderApprovalTask
@@ -206,8 +209,35 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
         messages.error(request, str(error))
         return redirect(edit_url)
     if masked:
-        messages.success(request, f"已将 {number} 打码为 {mask(number)} 并保存为新草稿"
+        # The number itself is not repeated: messages are kept in the session cookie.
+        messages.success(request, f"已打码为 {mask(number)} 并保存为新草稿"
                                   "（编辑页中未保存的改动不会保留）。")
     else:
-        messages.warning(request, f"最新草稿中已没有 {number}。")
+        messages.warning(request, f"最新草稿中已没有号码 {mask(number)}。")
     return redirect(edit_url)
+
+
+class AnnouncingWorkflowActionView(WorkflowActionView):
+    """Wagtail's workflow action view (the dashboard's and the listings' approve and reject
+    buttons), confirming what the step led to (review.pipeline.outcomes): Wagtail's says
+    nothing at all. Said only when the step did finish its task (a refused or invalid action
+    leaves it in progress, and says why elsewhere)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        task_state = TaskState.objects.filter(pk=self.task_state.pk).first()
+        if task_state is not None and task_state.status != TaskState.STATUS_IN_PROGRESS:
+            announce(request, Page.objects.get(pk=self.object.pk).specific)
+        return response
+
+
+class ReviewCompareView(PageRevisionsCompareView):
+    """Wagtail's page comparison, where "live" of content never published is nothing: a
+    reviewer of a new page sees all of it as added (Wagtail compares it with itself, or with
+    the author's earlier draft, and shows no difference). Edited content is compared with
+    the live version, as Wagtail does."""
+
+    def _get_revision_and_heading(self, revision_id):
+        if revision_id == "live" and not self.object.live and self.object.live_revision_id is None:
+            return self.object.specific_class(title=""), "无（新内容，尚未发布）"
+        return super()._get_revision_and_heading(revision_id)

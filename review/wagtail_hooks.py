@@ -3,15 +3,16 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.widgets import Button
 from wagtail.log_actions import LogFormatter
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 
 from review import reports, security_report, views
+from review.pipeline.outcomes import announce
 from review.pipeline.takedown import unacknowledged_for
 from review.pipeline.tasks import LeaderApprovalTask
 from review.register.entries import base_content_type
@@ -153,13 +154,6 @@ def register_credentials_menu_item():
                                order=900)
 
 
-@hooks.register("register_page_header_buttons")
-def takedown_button(page, user, view_name=None, next_url=None):
-    if page.live and page.permissions_for_user(user).can_unpublish():
-        yield Button("紧急撤稿", reverse("review_takedown", args=[page.pk]), icon_name="warning",
-                     priority=5)
-
-
 @hooks.register("construct_homepage_panels")
 def unacknowledged_takedowns_panel(request, panels):
     entries = unacknowledged_for(request.user)
@@ -223,3 +217,34 @@ def register_lexicon_rescans_menu_item():
 
     return LexiconMenuItem("词库变更复查", reverse("review_lexicon_rescans"),
                            name="lexicon-rescans", icon_name="search", order=660)
+
+
+# Wagtail's confirmations of a workflow step, replaced by what the workflow then did
+# (review.pipeline.outcomes): a submission the screening returned is no submission.
+_WAGTAIL_CONFIRMATIONS = {
+    "action-submit": ("Page '%(page_title)s' has been submitted for moderation.",
+                      "Page '%(page_title)s' created and submitted for moderation."),
+    "action-restart-workflow": ("Workflow on page '%(page_title)s' has been restarted.",),
+    "action-workflow-action": ("Page '%(page_title)s' has been updated.",),
+}
+
+
+def _announce_workflow_step(request, page):
+    if request.method != "POST":
+        return
+    for button, confirmations in _WAGTAIL_CONFIRMATIONS.items():
+        if request.POST.get(button):
+            title = page.get_admin_display_title()
+            announce(request, page, replacing=tuple(
+                gettext(text) % {"page_title": title} for text in confirmations))
+            return
+
+
+@hooks.register("after_edit_page")
+def announce_after_edit(request, page):
+    _announce_workflow_step(request, page)
+
+
+@hooks.register("after_create_page")
+def announce_after_create(request, page):
+    _announce_workflow_step(request, page)

@@ -20,6 +20,7 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
 
     class Meta:
         verbose_name = "恢复码"
+        verbose_name_plural = "恢复码"
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "ACCOUNTS_RECOVERY_THROTTLE_FACTOR", 1)
@@ -56,6 +57,7 @@ class RecoveryCode(models.Model):
 
     class Meta:
         verbose_name = "恢复码"
+        verbose_name_plural = "恢复码"
 
     def __str__(self):
         return f"恢复码（{'已使用' if self.used_at else '未使用'}）"
@@ -71,6 +73,7 @@ class PasskeyDevice(Device):
 
     class Meta:
         verbose_name = "安全密钥（第二因子）"
+        verbose_name_plural = "安全密钥（第二因子）"
 
     def verify_token(self, token) -> bool:
         return False

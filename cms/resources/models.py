@@ -309,6 +309,7 @@ class ResourceFile(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "资源文件"
+        verbose_name_plural = "资源文件"
 
     def __str__(self):
         return self.document.filename

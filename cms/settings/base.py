@@ -77,6 +77,10 @@ MIDDLEWARE = [
     # Before anything reads the database: an address sending bad API tokens is refused here.
     "cms.accounts.api_throttle.ApiTokenThrottleMiddleware",
     "cms.accounts.page_passwords.PagePasswordThrottleMiddleware",
+    # API v3 bodies over the size and depth limits are refused before any transaction opens.
+    "cms.api_input.ApiInputMiddleware",
+    # When a token was last used: after the answer, outside the request's transaction.
+    "cms.accounts.tokens.TokenUsageMiddleware",
     # Early: anonymous reads of baked pages and cached API reads skip the rest (cms.baking).
     "cms.baking.middleware.BakedFileMiddleware",
     "cms.baking.api_cache.ApiCacheMiddleware",
@@ -137,9 +141,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    # WAL lets the public site read while an editor writes.
+    # WAL lets the public site read while an editor writes. Writers take SQLite's one lock
+    # in turn (BEGIN IMMEDIATE, see cms.middleware) and wait for it up to the timeout: a
+    # writer holds it for the length of its request (a leader's signature, a large body), and
+    # twenty approvals at once queue for longer than the driver's default of 5 s. The same
+    # holds for another process writing the same file (background task workers, commands).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
+        "timeout": float(os.environ.get("CMS_SQLITE_BUSY_TIMEOUT", "60")),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 for database in DATABASES.values():
@@ -181,7 +190,15 @@ CMS_API_TOKEN_FAILURE_WINDOW = int(os.environ.get("CMS_API_TOKEN_FAILURE_WINDOW"
 # (seconds) before it is refused for a window (cms.accounts.page_passwords).
 CMS_PAGE_PASSWORD_FAILURE_LIMIT = int(os.environ.get("CMS_PAGE_PASSWORD_FAILURE_LIMIT", "10"))
 CMS_PAGE_PASSWORD_FAILURE_WINDOW = int(os.environ.get("CMS_PAGE_PASSWORD_FAILURE_WINDOW", "900"))
+# API v3 request bodies larger than this are refused (413) before any work (cms/api_input.py).
+CMS_API_MAX_BODY_BYTES = int(os.environ.get("CMS_API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
 CMS_API_TOKEN_RATE_LIMIT = int(os.environ.get("CMS_API_TOKEN_RATE_LIMIT", "0")) or None
+# When an API token was last used is recorded at most once a minute, by
+# cms.accounts.tokens.TokenUsageMiddleware after the answer and without waiting for a busy
+# database, not by Wagtail's authentication inside the request's transaction (on SQLite a
+# reading request would have to become a writer, and wait behind a long write).
+CMS_API_TOKEN_LAST_USED_INTERVAL = 60
+WAGTAILAPI_TOKEN_LAST_USED_INTERVAL = None
 CMS_THROTTLE_CACHE = "default"
 
 # Passwords (等保 8.1.4.1, cms.accounts.passwords): 10 characters of 3 classes, not like the
@@ -223,6 +240,10 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# What Wagtail leaves untranslated in zh_Hans (cms/locale; `manage.py compilemessages`). A
+# locale path, not only an app's locale: it then comes first, and reaches the admin's
+# JavaScript catalogue too (which reads only wagtail.admin's app locale besides these).
+LOCALE_PATHS = [BASE_DIR / "cms" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -246,7 +267,9 @@ WAGTAILDOCS_EXTENSIONS = [
 
 WAGTAIL_SITE_NAME = os.environ.get("CMS_NETWORK_NAME", "教育网站群")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend, finding Chinese words inside titles; on SQLite, a query holding
+# " no longer breaks (cms.search_backend).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search_backend"}}
 # Anonymous readers and other front ends get live content only; see cms/api.py.
 WAGTAILAPI_LIMIT_MAX = 100
 # Pages and documents are private to their school: keep Wagtail from leaking drafts
@@ -425,4 +448,6 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console", "file"], "level": "WARNING"},
+    # A reading request served again as a writer (SQLite was busy): rare, worth counting.
+    "loggers": {"cms.middleware": {"level": "INFO"}},
 }

@@ -3,6 +3,8 @@ wagtail#10196): the next stage's reviewers on every submission and approval, the
 every earlier reviewer on a rejection, the author on publication. Sent after commit."""
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,10 +15,20 @@ from django.db.models import Q
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.models import TaskState
 
+from review.people import display_name, display_names
 from review.pipeline.takedown import leaders_of
-from review.pipeline.tasks import FirstReviewTask, LeaderApprovalTask
+from review.pipeline.tasks import (
+    FirstReviewTask,
+    LeaderApprovalTask,
+    ScreeningTask,
+    ScreeningTaskState,
+)
+from review.screening.findings import blocking, describe_finding
+from review.screening.objects import field_labels
 
 User = get_user_model()
+# Records are read in Beijing time, whatever the server's or the reader's time zone.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _send(recipients: Iterable, subject: str, body: str) -> None:
@@ -47,30 +59,65 @@ def on_task_submitted(sender, instance, user=None, **kwargs):
     reviewers = (User.objects.filter(groups__in=task.groups.all(), is_active=True)
                  .exclude(pk=workflow_state.requested_by_id).distinct())
     _send(reviewers, f"待您处理（{task.name}）：《{obj}》",
-          f"《{obj}》由 {workflow_state.requested_by or '系统'} 提交，现等待“{task.name}”。\n"
+          f"《{obj}》由 {display_name(workflow_state.requested_by)} 提交，现等待“{task.name}”。\n"
           f"审核：{_link(obj)}\n")
 
 
 def on_workflow_rejected(sender, instance, user=None, **kwargs):
     obj = instance.content_object
     state = instance.current_task_state
+    if state is not None and isinstance(state.task.specific, ScreeningTask):
+        _screening_returned(instance, state)
+        return
     comment = state.comment if state else ""
     recipients = [instance.requested_by, *_earlier_reviewers(instance)]
+    who = display_name(user, nobody="自动检查")
     _send([r for r in recipients if r != user], f"已退回修改：《{obj}》",
-          f"《{obj}》在“{state.task.name if state else ''}”被 {user or '自动检查'} 退回。\n"
+          f"《{obj}》在“{state.task.name if state else ''}”被 {who} 退回。\n"
           f"退回意见：{comment}\n修改：{_link(obj)}\n")
+
+
+def _screening_returned(workflow_state, state) -> None:
+    """The automatic screening returned a submission: its author (who submitted it, and is
+    the ``user`` of the signal) is told what was found and where, so they need not reopen
+    the editor to learn why."""
+    obj = workflow_state.content_object
+    findings = blocking(ScreeningTaskState.objects.get(pk=state.pk).finding_records())
+    labels = field_labels(type(obj))
+    lines = [f"{number}. {describe_finding(finding, labels=labels)}"
+             for number, finding in enumerate(findings[:20], start=1)]
+    if len(findings) > 20:
+        lines.append(f"……共 {len(findings)} 处。")
+    _send([workflow_state.requested_by], f"未通过自动检查，已退回：《{obj}》",
+          f"您提交的《{obj}》未通过自动内容检查，已退回给您，没有进入审核。\n\n"
+          "发现以下须修改的问题：\n" + "\n".join(lines)
+          + f"\n\n请修改后重新提交：{_link(obj)}\n")
 
 
 def on_workflow_approved(sender, instance, user=None, **kwargs):
     obj = instance.content_object
     _send([instance.requested_by], f"已审批发布：《{obj}》",
-          f"《{obj}》已经 {user} 签名审批并发布，已记入发布登记。\n{_link(obj)}\n")
+          f"《{obj}》已经 {display_name(user)} 签名审批并发布，已记入发布登记。\n{_link(obj)}\n")
+
+
+def local_time(value: str) -> str:
+    """An ISO time as the register keeps it (UTC), as people read it: Beijing time to the
+    second (``2026-12-02T02:22:44.154883Z`` → ``2026-12-02 10:22:44``)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def on_takedown(obj, entry) -> None:
     record = entry.entry["approval"]
+    operator = display_names(usernames=[record["operator"]]).get(record["operator"],
+                                                                 record["operator"])
     _send(leaders_of(obj), f"紧急撤稿，请确认：《{obj}》",
-          f"{record['operator']} 于 {record['taken_down_at']} 撤下了《{obj}》。\n"
+          f"{operator} 于 {local_time(record['taken_down_at'])}（北京时间）撤下了《{obj}》。\n"
           f"原因：{record['reason']}\n请在控制面板确认：{settings.WAGTAILADMIN_BASE_URL}/admin/\n")
 
 

@@ -36,6 +36,7 @@ class SigningCredential(models.Model):
 
     class Meta:
         verbose_name = "签名凭证"
+        verbose_name_plural = "签名凭证"
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.key_id[:12]}"
@@ -73,6 +74,7 @@ class Approval(models.Model):
 
     class Meta:
         verbose_name = "领导审批签名"
+        verbose_name_plural = "领导审批签名"
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self):
@@ -91,6 +93,7 @@ class TakedownAcknowledgement(models.Model):
 
     class Meta:
         verbose_name = "撤稿确认"
+        verbose_name_plural = "撤稿确认"
 
     def __str__(self):
         return f"#{self.entry.seq} · {self.leader}"

@@ -24,6 +24,7 @@ class ScreeningTaskState(TaskState):
 
     class Meta:
         verbose_name = "自动检查记录"
+        verbose_name_plural = "自动检查记录"
 
     def finding_records(self) -> list[Finding]:
         return [Finding.from_json(finding) for finding in self.findings]
@@ -37,6 +38,7 @@ class ScreeningTask(Task):
 
     class Meta:
         verbose_name = "自动内容检查"
+        verbose_name_plural = "自动内容检查"
 
     @classmethod
     def get_description(cls):
@@ -166,6 +168,7 @@ class FirstReviewTask(ReviewTaskMixin, AbstractGroupApprovalTask):
 
     class Meta:
         verbose_name = "网站管理员初审"
+        verbose_name_plural = "网站管理员初审"
 
     @classmethod
     def get_description(cls):
@@ -179,6 +182,7 @@ class LeaderApprovalTask(ReviewTaskMixin, AbstractGroupApprovalTask):
 
     class Meta:
         verbose_name = "领导审批"
+        verbose_name_plural = "领导审批"
 
     @classmethod
     def get_description(cls):

@@ -65,6 +65,7 @@ class RegisterEntry(AppendOnlyModel):
 
     class Meta:
         verbose_name = "发布登记"
+        verbose_name_plural = "发布登记"
         ordering = ["seq"]
         indexes = [models.Index(fields=["content_type", "object_id", "seq"])]
 
@@ -103,6 +104,7 @@ class Checkpoint(CheckpointBase):
 
     class Meta(CheckpointBase.Meta):
         verbose_name = "登记检查点"
+        verbose_name_plural = "登记检查点"
 
 
 class RegisterHead(models.Model):

@@ -99,6 +99,7 @@ class LexiconRescan(models.Model):
 
     class Meta:
         verbose_name = "词库变更复查"
+        verbose_name_plural = "词库变更复查"
         ordering = ["-requested_at", "-pk"]
 
     def __str__(self):

@@ -239,3 +239,12 @@ def replace_text(obj, *, old: str, new: str, whole_number: bool = False) -> int:
             slot.set(replaced)
             changed += 1
     return changed
+
+
+def field_labels(model) -> dict[str, str]:
+    """The model's field and child relation names → their verbose names, for showing where
+    a finding is (review.screening.findings.readable_location)."""
+    labels = {field.name: str(field.verbose_name) for field in model._meta.concrete_fields}
+    for relation in get_all_child_relations(model):
+        labels[relation.get_accessor_name()] = str(relation.related_model._meta.verbose_name)
+    return labels

@@ -1,8 +1,10 @@
 from django import template
+from django.urls import reverse
 from django.utils.html import escape, format_html, strip_tags
 
+from review.people import display_name, display_names
 from review.register.provenance import provenance_lines
-from review.screening.findings import Finding
+from review.screening.findings import KIND_LABELS, SEVERITY_LABELS, Finding
 from review.screening.screener import WHITESPACE
 
 register = template.Library()
@@ -22,14 +24,6 @@ def signer_provenance(user) -> list[str]:
     if not getattr(user, "is_authenticated", False):
         return []
     return provenance_lines(username=user.get_username())
-
-
-SEVERITY_LABELS = {"block": "拦截", "review": "须复核", "warn": "提示"}
-KIND_LABELS = {
-    "sensitive_word": "敏感词", "id_number": "身份证号", "phone_number": "手机号",
-    "bank_card": "银行卡号", "hidden_content": "隐藏内容", "unsafe_markup": "不安全代码",
-    "attachment_error": "附件无法读取",
-}
 
 
 @register.filter
@@ -52,3 +46,29 @@ def highlighted(finding: Finding) -> str:
         return escape(context)
     return format_html("{}<mark>{}</mark>{}", context[:position], needle,
                        context[position + len(needle):])
+
+
+@register.simple_tag(takes_context=True)
+def takedown_button(context, page) -> str:
+    """紧急撤稿 as a button of its own, for a live page its viewer may take down."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if page is None or not getattr(page, "live", False) or user is None \
+            or not page.permissions_for_user(user).can_unpublish():
+        return ""
+    return format_html(
+        '<a href="{}" class="button button-small button-secondary no w-ml-2" '
+        'data-review-takedown title="立即撤下已发布的内容，须填写原因，记入发布登记并通知领导">'
+        '紧急撤稿</a>', reverse("review_takedown", args=[page.pk]))
+
+
+@register.filter
+def person(user) -> str:
+    """A user's name for people to read (review.people.display_name)."""
+    return display_name(user)
+
+
+@register.filter
+def named(username: str) -> str:
+    """A login name (as records keep it) as people read it: the person's name."""
+    return display_names(usernames=[username]).get(username, username) if username else ""

@@ -65,3 +65,20 @@ def test_anonymous_listing_is_live_public_content_of_the_requested_site(client, 
     assert private.pk not in ids and draft.pk not in ids and other.pk not in ids
     assert client.get(f"/api/v3/pages/{private.pk}/", **A_HOST).status_code == 404
     assert client.get(f"/api/v3/pages/{draft.pk}/", **A_HOST).status_code == 404
+
+
+def test_index_links_to_the_openapi_document_and_docs(client, db):
+    response = client.get("/api/v3/")
+    assert response.status_code == 200
+    index = response.json()
+    assert index["openapi"].endswith("/api/v3/openapi.json")
+    assert index["docs"].endswith("/api/v3/docs/")
+    assert index["endpoints"]["pages"].endswith("/api/v3/pages/")
+
+
+def test_openapi_document_lists_the_problems_answered(client, db):
+    schema = client.get("/api/v3/openapi.json").json()
+    create = schema["paths"]["/api/v3/pages/"]["post"]["responses"]
+    assert {"201", "401", "403", "413", "422"} <= set(create)
+    assert "application/problem+json" in create["422"]["content"]
+    assert "ProblemDetail" in schema["components"]["schemas"]

@@ -187,3 +187,33 @@ def test_body_images_carry_their_alt_text_and_tables_render(client, network):
     page = html(client.get(article.url, **A_HOST))
     assert 'alt="高二学生在百米决赛冲线"' in page
     assert "<table" in page and "1500米" in page
+
+
+def test_favicon_is_served(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_the_meta_line_may_wrap_on_a_narrow_screen():
+    """``.meta { white-space: nowrap }`` made the article's meta line overflow 390 px."""
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("css/site.css"), encoding="utf-8") as css:
+        rules = css.read()
+    assert "p.meta { display: flex; flex-wrap: wrap" in rules
+    assert not any(line.startswith((".meta {", ".article-list time, .meta {"))
+                   and "nowrap" in line for line in rules.splitlines())
+
+
+def test_development_shows_the_sites_own_404(client, network, settings):
+    """With DEBUG on (./dev.sh), Django would answer with its English debug page."""
+    settings.DEBUG = True
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "cms.not_found.SiteNotFoundMiddleware"]
+    response = client.get("/no-such-page/", HTTP_HOST="jia.test")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "页面不存在" in page and "Page not found" not in page

@@ -66,3 +66,14 @@ def test_production_starts_with_a_secret_key(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [False, True]
+
+
+def test_development_mail_goes_to_files_not_the_console(tmp_path):
+    """The demo's first build e-mails every workflow step: printed, some 6,500 lines buried
+    the accounts table (issue 18, finding 8)."""
+    result = run_settings("cms.settings.dev", {"CMS_DATA_DIR": str(tmp_path)},
+                          "[settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH]")
+    assert result.returncode == 0, result.stderr
+    backend, path = json.loads(result.stdout)
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert Path(path) == tmp_path / "mail"

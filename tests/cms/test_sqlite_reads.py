@@ -23,3 +23,19 @@ def test_a_read_begins_deferred_and_a_write_immediate(client, network):
     with CaptureQueriesContext(connection) as writing:
         client.post("/admin/login/", {"username": "a_administrator", "password": "wrong"})
     assert "BEGIN IMMEDIATE" in begins(writing)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_editor_is_a_writer_from_the_start(client, network):
+    """Wagtail's editor records an editing session whenever it is opened: its reading
+    request takes the write lock at once instead of failing over to it (cms.middleware)."""
+    client.force_login(network.users["a_administrator"])
+    news = network.column(network.school_a, "news")
+    with CaptureQueriesContext(connection) as opening:
+        response = client.get(f"/admin/pages/{news.pk}/edit/")
+    assert response.status_code == 200
+    assert "BEGIN IMMEDIATE" in begins(opening) and "BEGIN" not in begins(opening)
+    with CaptureQueriesContext(connection) as listing:
+        assert client.get(f"/admin/pages/{news.pk}/").status_code == 200
+    assert set(begins(listing)) == {"BEGIN"}
+

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from review.screening.markup.balance import MAX_DEPTH, balance, nesting_depth
 from review.screening.markup.rules import (
     HIDDEN_CONTENT,
     HIDDEN_RULES,
@@ -175,6 +176,52 @@ def test_sanitising_is_idempotent_on_random_fragments():
         once = sanitise_rich_text(html)
         assert sanitise_rich_text(once) == once, html
         assert find_markup_problems(once) == [], html
+
+
+# --- balancing (issue 18, finding 10) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("html", DB_SAMPLES)
+def test_balanced_markup_is_not_touched(html):
+    assert balance(html) == html
+
+
+@pytest.mark.parametrize(("html", "expected"), [
+    ("<b>x<i>y</b>z</i>", "<b>x<i>y</i></b>z</i>"),       # closed in order; stray end kept
+    ("<p><b>x<div>y</div>", "<p><b>x</b></p><div>y</div>"),  # <div> closes the paragraph
+    ("<ul><li>a<li>b</ul>", "<ul><li>a</li><li>b</li></ul>"),
+    ("<a href=1>x<a href=2>y</a>", "<a href=1>x</a><a href=2>y</a>"),
+    ("<h2>a<h3>b</h3>", "<h2>a</h2><h3>b</h3>"),
+    ("<script>a<b>c</script>d", "<script>a<b>c</script>d"),  # raw text is no markup
+    ("<svg><path/></svg>", "<svg><path/></svg>"),
+])
+def test_balancing_closes_every_element_in_order(html, expected):
+    assert balance(html) == expected
+
+
+def test_elements_deeper_than_the_limit_go_and_their_text_stays():
+    html = "<div>" * 5 + "文字" + "</div>" * 5
+    assert balance(html, max_depth=3) == "<div>" * 3 + "文字" + "</div>" * 3
+    assert nesting_depth(html) == 5
+    assert nesting_depth("<p>a</p><p>b</p>") == 1
+    assert nesting_depth("<b>x" * 1000, stop_at=MAX_DEPTH + 1) == MAX_DEPTH + 1
+
+
+@pytest.mark.parametrize("html", [
+    "<b>" * 300 + "粗" + "</b>" * 300,
+    "<div>" * 10_000 + "深" + "</div>" * 10_000,
+    "<ul><li>" * 10_000 + "项" + "</li></ul>" * 10_000,
+    "<b>粗" * 20_000,
+    "".join(f"<i><b data-n={i}></i>字" for i in range(5_000)),
+])
+def test_deep_and_misnested_markup_is_sanitised_without_recursion(html):
+    """html5lib recursed per level (RecursionError at a few hundred) and took time quadratic
+    in unclosed or misnested formatting; balanced first, both are bounded."""
+    once = sanitise_rich_text(html)
+    assert nesting_depth(once) <= MAX_DEPTH
+    text = re.sub("<[^>]*>", "", html)
+    assert re.sub("<[^>]*>", "", once).strip() == text  # the text is all there
+    assert sanitise_rich_text(once) == once
 
 
 def test_sanitiser_is_safe_across_threads():
@@ -681,3 +728,12 @@ def test_pathological_input_is_linear(html):
     find_markup_problems(html)
     screening_text(html)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_value_just_sanitised_is_not_parsed_again(monkeypatch):
+    from review.screening.markup import sanitise
+
+    html = '<p data-block-key="k">' + "学校" * 1000 + "<script>x</script></p>"
+    clean = sanitise_rich_text(html)
+    monkeypatch.setattr(sanitise, "balance", lambda html: pytest.fail("parsed again"))
+    assert sanitise_rich_text(clean) == clean

@@ -133,6 +133,9 @@ def test_the_author_masks_a_students_id_number_with_one_click(client, world, lex
     body = masked.body
     assert STUDENT_ID not in body
     assert mask(STUDENT_ID) in body
+    # The findings panel shows the content as it is now: the number is gone from it too.
+    edit = client.get(reverse("wagtailadmin_pages:edit", args=[article.pk])).content.decode()
+    assert STUDENT_ID not in edit and "一键打码为" not in edit
 
     submit(masked, user=teacher)
     assert task_state(article).task.specific_class.__name__ == "FirstReviewTask"

@@ -31,6 +31,10 @@ class BulletinPage(Page):
     content_panels = [ScreeningFindingsPanel(), *Page.content_panels, "body", "document",
                       "image"]
 
+    class Meta:
+        verbose_name = "公告"
+        verbose_name_plural = "公告"
+
     def review_attachments(self) -> list:
         """The files readers get with the page (review.approvals signs their hashes)."""
         return [file for file in (self.document, self.image) if file is not None]

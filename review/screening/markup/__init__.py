@@ -25,6 +25,7 @@ never raises, and every pattern and loop is linear (adversarial 50 KB inputs tak
 Modules, from the bottom up: ``tokeniser`` (the hand-written HTML tokeniser), ``text``
 (``screening_text``), ``css`` (declarations, style sheets, what hides text), ``rules`` (rule
 names, ``MarkupFinding``, link, URL and script checks), ``scan`` (``find_markup_problems``),
-and ``sanitise`` (``sanitise_rich_text``, bleach on its own). Import from the modules; this
-package module imports none of them.
+``balance`` (closing every element in order and bounding the nesting, so that bleach's parser
+runs in linear time), and ``sanitise`` (``sanitise_rich_text``, bleach on balanced markup).
+Import from the modules; this package module imports none of them.
 """
