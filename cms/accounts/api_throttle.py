@@ -55,22 +55,35 @@ def _cache():
     return caches[getattr(settings, "CMS_THROTTLE_CACHE", "default")]
 
 
+def seconds_blocked(*, prefix: str, address: str, now: float) -> int:
+    """Seconds until ``address`` is let through again by the throttle at ``prefix`` (0: it
+    is)."""
+    until = _cache().get(f"{prefix}:blocked:{address}")
+    return max(0, math.ceil(until - now)) if until else 0
+
+
+def count_failure(*, prefix: str, address: str, now: float, limit: int, window: int) -> bool:
+    """Count one failure of ``address`` at ``prefix``; True when it reached ``limit`` within
+    ``window`` seconds and the address is now blocked for the window."""
+    failures = count(_cache(), f"{prefix}:failures:{address}", window=window)
+    if failures < limit:
+        return False
+    _cache().set(f"{prefix}:blocked:{address}", now + window, timeout=window)
+    _cache().delete(f"{prefix}:failures:{address}")
+    return True
+
+
 def blocked_for(address: str, *, now: float) -> int:
     """Seconds until ``address`` may present tokens again (0: it may)."""
-    until = _cache().get(f"{PREFIX}:blocked:{address}")
-    return max(0, math.ceil(until - now)) if until else 0
+    return seconds_blocked(prefix=PREFIX, address=address, now=now)
 
 
 def note_failure(address: str, *, now: float) -> bool:
     """Count a token that did not authenticate; True when this one reached the limit and
     the address is now refused for the window."""
-    window = settings.CMS_API_TOKEN_FAILURE_WINDOW
-    failures = count(_cache(), f"{PREFIX}:failures:{address}", window=window)
-    if failures < settings.CMS_API_TOKEN_FAILURE_LIMIT:
-        return False
-    _cache().set(f"{PREFIX}:blocked:{address}", now + window, timeout=window)
-    _cache().delete(f"{PREFIX}:failures:{address}")
-    return True
+    return count_failure(prefix=PREFIX, address=address, now=now,
+                         limit=settings.CMS_API_TOKEN_FAILURE_LIMIT,
+                         window=settings.CMS_API_TOKEN_FAILURE_WINDOW)
 
 
 def over_rate(token: str) -> bool:

@@ -9,34 +9,24 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpResponse
 
-from cms.accounts.api_throttle import count
+from cms.accounts.api_throttle import count_failure, seconds_blocked
 from review.register.security import client_address, record_security_event
 
 FORM_PREFIX = "/_util/authenticate_with_password/"
 PREFIX = "cms:page-password"
 
 
-def _cache():
-    return caches[getattr(settings, "CMS_THROTTLE_CACHE", "default")]
-
-
 def _blocked_for(address: str, *, now: float) -> int:
-    until = _cache().get(f"{PREFIX}:blocked:{address}")
-    return max(0, math.ceil(until - now)) if until else 0
+    return seconds_blocked(prefix=PREFIX, address=address, now=now)
 
 
 def _note_failure(address: str, *, now: float) -> bool:
     """Count one wrong password; True when it reached the limit (the address is blocked)."""
-    window = settings.CMS_PAGE_PASSWORD_FAILURE_WINDOW
-    failures = count(_cache(), f"{PREFIX}:failures:{address}", window=window)
-    if failures < settings.CMS_PAGE_PASSWORD_FAILURE_LIMIT:
-        return False
-    _cache().set(f"{PREFIX}:blocked:{address}", now + window, timeout=window)
-    _cache().delete(f"{PREFIX}:failures:{address}")
-    return True
+    return count_failure(prefix=PREFIX, address=address, now=now,
+                         limit=settings.CMS_PAGE_PASSWORD_FAILURE_LIMIT,
+                         window=settings.CMS_PAGE_PASSWORD_FAILURE_WINDOW)
 
 
 class PagePasswordThrottleMiddleware:
