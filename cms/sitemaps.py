@@ -10,8 +10,10 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpResponse
 from django.utils.xmlutils import SimplerXMLGenerator
 from wagtail.contrib.sitemaps.sitemap_generator import Sitemap
+from wagtail.models import Page
 
 from cms.baking import paths
+from review.register.signed import published_as_live
 
 
 class PartSitemap(Sitemap):
@@ -23,8 +25,11 @@ class PartSitemap(Sitemap):
 
     def items(self):
         start = (self.number - 1) * paths.SITEMAP_PART_IDS
-        return (super().items().filter(pk__gte=start, pk__lt=start + paths.SITEMAP_PART_IDS)
-                .order_by("pk"))
+        pages = (super().items().filter(pk__gte=start, pk__lt=start + paths.SITEMAP_PART_IDS)
+                 .order_by("pk"))
+        # Only pages put online by a publication in the register (not by SQL).
+        rows = Page.objects.filter(pk__in=pages.values("pk")).only("id", "live_revision_id")
+        return pages.filter(pk__in=[page.pk for page in published_as_live(list(rows))])
 
 
 def part_numbers(request) -> list[int]:

@@ -47,3 +47,22 @@ def signed_file(approval: dict | None, *, kind: str, file_id: int) -> dict | Non
         if item.get("kind") == kind and item.get("id") == file_id:
             return item
     return None
+
+
+def published_as_live(objects: list) -> list:
+    """Those of ``objects`` (of one base type) whose latest register entry is a publication
+    (or restoration) of the revision that is live: what was put online without one (a
+    ``live=True`` written by SQL) is left out. One query; no hashing, so that a list of
+    thousands (a sitemap) stays cheap — content is hash-checked where it is shown."""
+    if not objects:
+        return []
+    latest: dict[str, tuple] = {}
+    rows = (RegisterEntry.objects
+            .filter(content_type=base_content_type(objects[0]),
+                    object_id__in=[str(obj.pk) for obj in objects])
+            .order_by("seq").values_list("object_id", "kind", "revision_id"))
+    for object_id, kind, revision_id in rows:
+        latest[object_id] = (kind, revision_id)
+    return [obj for obj in objects
+            if latest.get(str(obj.pk), (None, None))[0] in LIVE_KINDS
+            and latest[str(obj.pk)][1] == getattr(obj, "live_revision_id", None)]

@@ -5,6 +5,8 @@ readers get the baked file whatever the query string but ``page=N``; rich text i
 again when printed."""
 
 import json
+import re
+from urllib.parse import unquote
 
 import pytest
 from django.core import mail
@@ -297,3 +299,15 @@ def test_anonymous_api_readers_get_pages_only_as_signed(client, network):
     assert "未经审批的草稿" not in titles
     listed = client.get("/api/v3/pages/", {"limit": 100}, **A_HOST).json()["items"]
     assert {"篡改的标题", "未经审批的草稿"}.isdisjoint(item["title"] for item in listed)
+
+
+def test_the_sitemap_lists_no_page_put_online_without_a_publication(client, settings, network):
+    news = network.column(network.school_a, "news")
+    signed = make_article(news, "已签名的文章")
+    draft = make_article(news, "未经审批的草稿", live=False)
+    ArticlePage.objects.filter(pk=draft.pk).update(live=True)
+    settings.BAKE_SERVE = False
+    index = client.get("/sitemap.xml", **A_HOST).content.decode()
+    parts = re.findall(r"<loc>http://jia\.test(/sitemap-\d+\.xml)</loc>", index)
+    listed = "".join(client.get(part, **A_HOST).content.decode() for part in parts)
+    assert url_of(signed) in unquote(listed) and url_of(draft) not in unquote(listed)
