@@ -23,7 +23,6 @@ import re
 
 from modelsearch.backends import database
 from modelsearch.backends.base import EmptySearchResults
-from modelsearch.backends.database.sqlite.sqlite import SQLiteSearchBackend
 from modelsearch.index import SearchField
 from modelsearch.query import Phrase, PlainText
 
@@ -117,7 +116,9 @@ def without_quotes(query):
     return query
 
 
-class QuoteSafeSQLiteSearchBackend(SQLiteSearchBackend):
+class QuoteSafeMixin:
+    """For SQLite's backend: a query read without its double quotes (``without_quotes``)."""
+
     def _search(self, query_compiler_class, query, model_or_queryset, **kwargs):
         query = without_quotes(query)
         if query is None:
@@ -128,6 +129,11 @@ class QuoteSafeSQLiteSearchBackend(SQLiteSearchBackend):
 class ChineseIndexMixin:
     def add_items(self, model, objs):
         return super().add_items(model, [with_tokens(obj) for obj in objs])
+
+
+@functools.cache
+def _quote_safe(backend_class: type) -> type:
+    return type(f"QuoteSafe{backend_class.__name__}", (QuoteSafeMixin, backend_class), {})
 
 
 @functools.cache
@@ -142,6 +148,8 @@ def _chinese(backend_class: type) -> type:
 def SearchBackend(params):
     """The database backend for the database in use (as Wagtail's), with Chinese search."""
     backend_class = type(database.SearchBackend(params))
-    if backend_class is SQLiteSearchBackend:
-        backend_class = QuoteSafeSQLiteSearchBackend
+    # Compared by module, not imported: the SQLite backend's module looks up its index model,
+    # which exists only on SQLite.
+    if backend_class.__module__.startswith("modelsearch.backends.database.sqlite"):
+        backend_class = _quote_safe(backend_class)
     return _chinese(backend_class)(params)
