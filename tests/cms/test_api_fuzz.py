@@ -49,6 +49,21 @@ schema = load_schema()
 
 
 @pytest.fixture(autouse=True)
+def keep_the_tests_connection():
+    """The app is called over WSGI, not through Django's test client, so each request's end
+    would close the database connection the test's transaction runs on (PostgreSQL; an
+    in-memory SQLite connection is never closed). Disconnected as the test client does."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def no_token_throttling(settings):
     """Schemathesis sends malformed Authorization headers too; after ten, the address would
     get 429 for the rest of the operation's examples (documented, but nothing then tested)."""
