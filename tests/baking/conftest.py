@@ -1,8 +1,10 @@
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from cms.baking import paths
 from cms.models import ColumnPage
+from tests.conftest import make_article
 
 
 @pytest.fixture(autouse=True)
@@ -14,6 +16,20 @@ def bake_dir(settings, tmp_path):
     settings.BAKE_SERVE = True
     cache.clear()
     return settings.BAKE_DIR
+
+
+@pytest.fixture
+def news(network):
+    """School A's news column."""
+    return network.column(network.school_a, "news")
+
+
+@pytest.fixture
+def article(news, bake_dir):
+    """An article of school A's news, with its site baked (a module may define its own)."""
+    article = make_article(news, "期末考试安排")
+    call_command("bake", "--all", stdout=None, stderr=None)
+    return article
 
 
 @pytest.fixture

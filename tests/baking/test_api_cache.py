@@ -1,18 +1,12 @@
 """API v3 anonymous reads are cached, answer If-None-Match with 304, and are invalidated by
 publication events; drafts never reach the cache and authenticated requests bypass it."""
 
-import pytest
 from wagtail.models import APIToken
 
 from tests.conftest import make_article, publish_via_workflow
 
 A_HOST = {"HTTP_HOST": "jia.test"}
 LISTING = "/api/v3/pages/"
-
-
-@pytest.fixture
-def news(network):
-    return network.column(network.school_a, "news")
 
 
 def titles(response) -> set[str]:

@@ -18,11 +18,6 @@ def bake(*args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-@pytest.fixture
-def news(network):
-    return network.column(network.school_a, "news")
-
-
 def test_full_bake_writes_exactly_what_the_dynamic_site_serves(client, network, news,
                                                                 bake_dir):
     article = make_article(news, "甲中学举行开学典礼")

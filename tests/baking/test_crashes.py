@@ -21,18 +21,6 @@ class Killed(BaseException):
     """What SIGKILL does to a bake, short of the process: nothing after it runs."""
 
 
-@pytest.fixture
-def news(network):
-    return network.column(network.school_a, "news")
-
-
-@pytest.fixture
-def article(news, bake_dir):
-    article = make_article(news, "期末考试安排")
-    call_command("bake", "--all", stdout=None, stderr=None)
-    return article
-
-
 def killed_bake(monkeypatch, *, page_ids, where: str) -> None:
     """Bake the events of ``page_ids`` and die at ``where``; records batched for later are
     never written (a killed process flushes nothing)."""

@@ -3,7 +3,6 @@ list them, and checked like every baked file."""
 
 import xml.etree.ElementTree as ET
 
-import pytest
 from wagtail.models import PageViewRestriction
 
 from cms.models import ColumnKind, ColumnPage
@@ -11,11 +10,6 @@ from review.pipeline.actions import TakedownAction
 from tests.baking.conftest import url_of
 from tests.conftest import make_article, publish, publish_via_workflow
 from tests.review.test_register_log import run
-
-
-@pytest.fixture
-def news(network):
-    return network.column(network.school_a, "news")
 
 
 def titles(content: bytes) -> list[str]:

@@ -15,20 +15,8 @@ from cms.baking.models import BakedFile
 from review.models import RegisterHead
 from review.pipeline.actions import TakedownAction
 from tests.baking.conftest import baked, url_of
-from tests.conftest import make_article, publish
+from tests.conftest import publish
 from tests.review.test_register_log import run
-
-
-@pytest.fixture
-def news(network):
-    return network.column(network.school_a, "news")
-
-
-@pytest.fixture
-def article(news, bake_dir):
-    article = make_article(news, "期末考试安排")
-    call_command("bake", "--all", stdout=None, stderr=None)
-    return article
 
 
 def test_every_baked_file_is_recorded_with_its_hash_and_the_register_head(article, bake_dir):

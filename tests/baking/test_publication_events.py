@@ -21,11 +21,6 @@ from tests.conftest import make_article, publish_via_workflow
 from tests.review.test_register_log import run
 
 
-@pytest.fixture
-def news(network):
-    return network.column(network.school_a, "news")
-
-
 def test_approval_bakes_the_article_its_listings_homes_and_sitemap(
         network, news, bake_dir, django_capture_on_commit_callbacks):
     teacher = network.users["a_teacher"]
