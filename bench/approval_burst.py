@@ -45,9 +45,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+# The same 2 ms file poller as the read benchmark (this directory is on sys.path when run).
+from public_read import FileWatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "bench_approval_burst_settings"
@@ -136,27 +138,6 @@ def wait_for_queue(workers: Workers, *, timeout: float) -> None:
             raise SystemExit(f"the task queue did not drain within {timeout:.0f} s; "
                              f"see {workers.log}")
         time.sleep(0.02)
-
-
-class FileWatcher(threading.Thread):
-    """Notes the moment a file first exists holding ``needle`` (polled every 2 ms)."""
-
-    def __init__(self, path: Path, needle: bytes):
-        super().__init__(daemon=True)
-        self.path, self.needle = path, needle
-        self.seen_at: float | None = None
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            try:
-                data = self.path.read_bytes()
-            except (FileNotFoundError, NotADirectoryError):
-                data = b""
-            if self.needle in data:
-                self.seen_at = time.perf_counter()
-                return
-            time.sleep(0.002)
 
 
 class TaskClock:
