@@ -21,6 +21,7 @@ without a word finds nothing (as the empty query does).
 import functools
 import re
 
+from django.db import IntegrityError, transaction
 from modelsearch.backends import database
 from modelsearch.backends.base import EmptySearchResults
 from modelsearch.index import SearchField
@@ -128,7 +129,17 @@ class QuoteSafeMixin:
 
 class ChineseIndexMixin:
     def add_items(self, model, objs):
-        return super().add_items(model, [with_tokens(obj) for obj in objs])
+        objs = [with_tokens(obj) for obj in objs]
+        try:
+            with transaction.atomic(using=self.write_connection.alias):
+                return super().add_items(model, objs)
+        except IntegrityError:
+            # On SQLite, Wagtail's index looks up which objects have an entry, then inserts
+            # the others: two workers indexing the same object (a page saved twice in a
+            # burst queues two index tasks) both insert, and the second failed for good.
+            # Once more, the entry the other worker made is found and updated instead.
+            with transaction.atomic(using=self.write_connection.alias):
+                return super().add_items(model, objs)
 
 
 @functools.cache
