@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cms.jobs import outbox
+from cms.jobs import outbox, workers
 from cms.jobs.models import JobRun
 from cms.jobs.runs import run_job
 from cms.jobs.schedule import Job, all_jobs
@@ -35,7 +35,13 @@ def tick(*, now: datetime.datetime | None = None, jobs: Iterable[Job] | None = N
     created = [run for job in jobs if (run := schedule_period(job=job, now=now))]
     requeue_pending(now=now)
     outbox.flush_stale(now=now)
+    if _on_redis():
+        workers.recover_abandoned_on_redis()
     return created
+
+
+def _on_redis() -> bool:
+    return settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq.")
 
 
 def schedule_period(*, job: Job, now: datetime.datetime) -> JobRun | None:

@@ -100,3 +100,38 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+
+
+def recover_abandoned_on_redis(*, timestamp: float | None = None) -> dict[str, int]:
+    """On RQ, put back (or fail) the tasks of workers that died mid-task.
+
+    RQ keeps a started job in its StartedJobRegistry under a heartbeat that expires about 90 s
+    after its worker stops; its own clean-up (every ten minutes in any live worker) then moves
+    the job to the failed registry unless it has retries left, and our tasks are enqueued
+    without retries: a task whose worker was killed was never run again. Here an abandoned
+    job is given the deliveries left of ``MAX_DELIVERIES`` and RQ's clean-up retries it — or
+    fails it, when it has already taken that many workers down. Called on every tick of the
+    scheduler, so recovery waits only for the heartbeat to expire."""
+    import django_rq
+    from rq.job import JobStatus
+    from rq.registry import StartedJobRegistry
+
+    requeued = failed = 0
+    for name in settings.RQ_QUEUES:
+        queue = django_rq.get_queue(name)
+        registry = StartedJobRegistry(queue=queue)
+        for job_id in registry.get_expired_job_ids(timestamp):
+            job = queue.fetch_job(job_id)
+            if job is None or job.get_status(refresh=False) != JobStatus.STARTED:
+                continue
+            deliveries = job.meta.get("cms_deliveries", 0) + 1
+            job.meta["cms_deliveries"] = deliveries
+            job.retries_left = max(MAX_DELIVERIES - deliveries, 0)
+            job.save(include_meta=True)
+            if job.retries_left:
+                requeued += 1
+            else:
+                failed += 1
+                logger.error("任务 %s 已使 %s 个工作进程中途停止，记为失败", job_id, deliveries)
+        registry.cleanup(timestamp)
+    return {"requeued": requeued, "failed": failed}

@@ -166,3 +166,44 @@ def test_on_redis_a_run_left_pending_by_a_dead_scheduler_is_queued_by_the_next(r
     run_rq_worker(rq_queue)
     stranded.refresh_from_db()
     assert stranded.status == JobRun.Status.SUCCEEDED
+
+
+def claim_and_die(queue) -> None:
+    """A worker takes the next job and dies before finishing it (its heartbeat stops)."""
+    from django_tasks_rq.backend import Job
+    from rq import SimpleWorker
+
+    worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
+    job, _ = queue.dequeue_any([queue], timeout=None, connection=queue.connection,
+                               job_class=Job)
+    worker.prepare_execution(job)
+    worker.prepare_job_execution(job)
+
+
+def test_on_redis_a_task_of_a_dead_worker_is_put_back_and_a_poisonous_one_failed(rq_queue):
+    import time
+
+    from django_tasks import default_task_backend
+
+    after_heartbeats_expire = time.time() + 3600
+    result = trivial.enqueue(5)
+    claim_and_die(rq_queue)
+    assert default_task_backend.get_result(result.id).status == "RUNNING"
+    assert workers.recover_abandoned_on_redis(timestamp=time.time() - 60) == {
+        "requeued": 0, "failed": 0}  # its heartbeat is still fresh
+    assert workers.recover_abandoned_on_redis(timestamp=after_heartbeats_expire) == {
+        "requeued": 1, "failed": 0}
+    run_rq_worker(rq_queue)  # the put-back task runs to completion
+    assert default_task_backend.get_result(result.id).status == "SUCCESSFUL"
+    assert default_task_backend.get_result(result.id).return_value == 5
+
+    poison = trivial.enqueue(6)
+    for _ in range(workers.MAX_DELIVERIES - 1):
+        claim_and_die(rq_queue)
+        assert workers.recover_abandoned_on_redis(timestamp=after_heartbeats_expire) == {
+            "requeued": 1, "failed": 0}
+    claim_and_die(rq_queue)
+    assert workers.recover_abandoned_on_redis(timestamp=after_heartbeats_expire) == {
+        "requeued": 0, "failed": 1}
+    run_rq_worker(rq_queue)
+    assert default_task_backend.get_result(poison.id).status == "FAILED"
