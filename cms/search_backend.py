@@ -127,6 +127,96 @@ class QuoteSafeMixin:
         return super()._search(query_compiler_class, query, model_or_queryset, **kwargs)
 
 
+class RankOnceResultsMixin:
+    """For SQLite's backend: the full-text query run once, not once per index entry.
+
+    Wagtail's SQLite backend joins the full-text table to the index entries and filters them
+    by content type; SQLite then walks the type's entries and runs the full-text query once
+    for each, and ranks each match with a correlated subquery running it again: with 2,000
+    matches among 20,000 documents, counting took 2–5 s and the first 20 results 10–26 s.
+    Here the full-text query runs once, on its own, for the matching entries' ids and their
+    bm25 rank (Wagtail's order); the rows the search's queryset allows are read as primary
+    keys, and only the requested page of objects is loaded."""
+
+    def _do_count(self):
+        matching = self._matching()
+        if matching is None:
+            return super()._do_count()
+        return matching.count()
+
+    def _do_search(self):
+        compiler = self.query_compiler
+        matching = self._matching()
+        if matching is None or not compiler.order_by_relevance:
+            return super()._do_search()
+        allowed = {str(pk) for pk in matching.values_list("pk", flat=True)}
+        ranked = _ranked_matches(compiler, compiler.get_config(self.backend),
+                                 content_types=_content_types(compiler))
+        page = [match for match in ranked if match[0] in allowed][self.start:self.stop]
+        pk_field = compiler.queryset.model._meta.pk
+        by_pk = {str(obj.pk): obj for obj in compiler.queryset.filter(
+            pk__in=[pk_field.to_python(object_id) for object_id, _ in page])}
+        results = []
+        for object_id, score in page:
+            obj = by_pk[object_id]
+            if self._score_field:
+                setattr(obj, self._score_field, score)
+            results.append(obj)
+        return results
+
+    def _matching(self):
+        """The search's queryset restricted to the matches, unordered; None for a query this
+        does not answer (everything, or a negation): Wagtail's own path answers those."""
+        from modelsearch.backends.database.sqlite.sqlite import IndexEntry
+
+        compiler = self.query_compiler
+        rows = _full_text_rows(compiler, compiler.get_config(self.backend))
+        if rows is None:
+            return None
+        entries = IndexEntry._default_manager.filter(
+            pk__in=rows.values("index_entry_id"),
+            content_type__in=_content_types(compiler))
+        return compiler.queryset.filter(pk__in=entries.values("object_id")).order_by()
+
+
+def _content_types(compiler) -> list[int]:
+    from modelsearch.utils import get_descendants_content_types_pks
+
+    return get_descendants_content_types_pks(compiler.queryset.model)
+
+
+def _full_text_rows(compiler, config):
+    from modelsearch.backends.database.sqlite.query import MatchExpression, normalize
+    from modelsearch.backends.database.sqlite.sqlite import SQLiteFTSIndexEntry
+    from modelsearch.query import MatchAll, Not
+
+    query = normalize(compiler.query)
+    if isinstance(query, MatchAll | Not):
+        return None
+    match = MatchExpression(compiler.fields or compiler.FTS_TABLE_FIELDS,
+                            compiler.build_search_query(query, config=config))
+    return SQLiteFTSIndexEntry.objects.filter(match)
+
+
+def _ranked_matches(compiler, config, *, content_types: list[int]
+                    ) -> list[tuple[str, float]]:
+    """(object id, rank) of every match of the content types, best first. The types are kept
+    here, not in SQL: filtering by type there made SQLite walk the type's entries instead of
+    the full-text index."""
+    rank = compiler._build_rank_expression(compiler.get_search_vectors(), config)
+    rows = (_full_text_rows(compiler, config).annotate(score=rank)
+            .values_list("index_entry__object_id", "score", "index_entry__content_type_id"))
+    wanted = set(content_types)
+    matches = [(object_id, score) for object_id, score, content_type in rows
+               if content_type in wanted]
+    # Wagtail's order: the lowest bm25 first, then the newest.
+    return sorted(matches, key=lambda match: (match[1], -_as_number(match[0])))
+
+
+def _as_number(object_id: str) -> int:
+    return int(object_id) if object_id.isdigit() else 0
+
+
 class ChineseIndexMixin:
     def add_items(self, model, objs):
         objs = [with_tokens(obj) for obj in objs]
@@ -144,7 +234,10 @@ class ChineseIndexMixin:
 
 @functools.cache
 def _quote_safe(backend_class: type) -> type:
-    return type(f"QuoteSafe{backend_class.__name__}", (QuoteSafeMixin, backend_class), {})
+    results_class = type(f"RankOnce{backend_class.results_class.__name__}",
+                         (RankOnceResultsMixin, backend_class.results_class), {})
+    return type(f"QuoteSafe{backend_class.__name__}", (QuoteSafeMixin, backend_class),
+                {"results_class": results_class})
 
 
 @functools.cache

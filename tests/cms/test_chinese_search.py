@@ -98,3 +98,28 @@ def test_indexing_an_object_another_worker_just_indexed_updates_its_entry(networ
     assert raced or connection.vendor != "sqlite"
     assert entries.exists()
     assert "旧标题" not in entries.values_list("title", flat=True)
+
+
+@pytest.mark.parametrize("query", ["通知", "开学", "活动安排", "zzz"])
+def test_on_sqlite_results_are_ranked_and_counted_as_wagtails_own_backend_does(
+        network, content, query):
+    """The results ranked in one pass (cms.search_backend.RankOnceResultsMixin) are Wagtail's
+    own, in Wagtail's order, counted alike, sliced alike and with their scores."""
+    from django.db import connection
+    from wagtail.search.backends import get_search_backend
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the one-pass ranking replaces SQLite's backend's per-row ranking only")
+    from wagtail.models import Page
+
+    backend = get_search_backend()
+    ours = backend.search(query, Page.objects.live())
+    wagtails_class = backend.results_class.__mro__[2]  # modelsearch's SQLiteSearchResults
+    wagtails = wagtails_class(backend, ours.query_compiler)
+    assert [page.pk for page in ours] == [page.pk for page in wagtails]
+    assert ours.count() == wagtails.count() == len(list(wagtails))
+    assert [page.pk for page in ours[1:3]] == [page.pk for page in wagtails[1:3]]
+    scored = backend.search(query, Page.objects.live()).annotate_score("_score")
+    expected = wagtails_class(backend, scored.query_compiler).annotate_score("_score")
+    assert [(p.pk, round(p._score, 6)) for p in scored] == [
+        (p.pk, round(p._score, 6)) for p in expected]
