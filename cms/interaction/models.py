@@ -197,6 +197,9 @@ class MessageReplyPage(ChineseSearchMixin, Page):
 
     parent_page_types = ["interaction.MessageBoardPage"]
     subpage_types = []
+    # Only its board lists it: a publication re-renders the reply, the board and the
+    # sitemap part (cms.baking.plan), not the whole site.
+    baked_with_parent = True
     template = "interaction/message_reply_page.html"
     content_panels = [ScreeningFindingsPanel(), *Page.content_panels, FieldPanel("question"),
                       FieldPanel("asked_on"), FieldPanel("reply"), FieldPanel("replied_on")]
