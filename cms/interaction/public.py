@@ -128,15 +128,20 @@ def _submission_view(kind: str):
             message = submit(kind=kind, site_root=site_root, data=values,
                              address=client_address(request))
         except Refused as refusal:
+            if refusal.status == 429:
+                # A flood is answered by a small page of its own: no site navigation to read
+                # from the database for each refused request.
+                window = settings.CMS_INTERACTION_RATE_WINDOW
+                response = render(request, "interaction/too_many.html", {
+                    "message": refusal.message, "minutes": math.ceil(window / 60)}, status=429)
+                response["Retry-After"] = str(window)
+                return response
             errors = {refusal.field: refusal.message} if refusal.field else {}
             shown = {k: v for k, v in values.items() if k != "website"}
             if refusal.reason in ("binary", "too_large"):
                 shown = {}  # never echo binary or oversized input back
-            response = _form_response(request, kind, values=shown, errors=errors,
-                                      message=refusal.message, status=refusal.status)
-            if refusal.status == 429:
-                response["Retry-After"] = str(settings.CMS_INTERACTION_RATE_WINDOW)
-            return response
+            return _form_response(request, kind, values=shown, errors=errors,
+                                  message=refusal.message, status=refusal.status)
         return render(request, "interaction/received.html",
                       {"message": message, "heading": FORMS[kind]["heading"]})
 
