@@ -18,6 +18,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from cms.forms import CmsPageForm
 from cms.models import CHINESE_SEARCH_FIELD, RICH_TEXT_FEATURES, ChineseSearchMixin
 from review.pipeline.panels import ScreeningFindingsPanel
 from review.register.livecheck import signed_objects
@@ -159,6 +160,8 @@ class RefusalCount(models.Model):
 class MessageBoardPage(ChineseSearchMixin, Page):
     """A site's 留言回复 column: lists the replies the leader has signed."""
 
+    base_form_class = CmsPageForm  # a leader's approval from the editor saves no new revision
+
     intro = models.TextField("说明", blank=True)
 
     parent_page_types = ["cms.PortalPage", "cms.SchoolHomePage"]
@@ -189,6 +192,8 @@ class MessageBoardPage(ChineseSearchMixin, Page):
 
 class MessageReplyPage(ChineseSearchMixin, Page):
     """A question from the public, personal data removed, and the organisation's answer."""
+
+    base_form_class = CmsPageForm  # a leader's approval from the editor saves no new revision
 
     question = models.TextField("留言内容（已去除个人信息）")
     asked_on = models.DateField("留言日期")

@@ -127,3 +127,32 @@ def queue_xlsx(queryset) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def trend_svg(rows: list[MonthRow], *, months: int = 12) -> str:
+    """A bar chart of received and answered per month (oldest left), as inline SVG: the trend
+    the bureau watches, readable without JavaScript. ``rows`` are one per month."""
+    from django.utils.html import escape
+
+    shown = sorted(rows, key=lambda r: r.month)[-months:]
+    if not shown:
+        return ""
+    top = max(max(r.received, r.answered, r.overdue) for r in shown) or 1
+    bar, gap, height = 10, 14, 120
+    width = len(shown) * (3 * bar + gap) + gap
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+             f'height="{height + 30}" aria-labelledby="trend-title">'
+             '<title id="trend-title">每月收到、已答复与逾期留言数</title>']
+    for index, row in enumerate(shown):
+        x = gap + index * (3 * bar + gap)
+        for offset, (value, colour, label) in enumerate((
+                (row.received, "#2e6da4", "收到"), (row.answered, "#3c763d", "已答复"),
+                (row.overdue, "#a94442", "逾期"))):
+            h = round(height * value / top)
+            parts.append(f'<rect x="{x + offset * bar}" y="{height - h}" width="{bar - 1}" '
+                         f'height="{h}" fill="{colour}"><title>{escape(row.month)} {label} '
+                         f'{value}</title></rect>')
+        parts.append(f'<text x="{x}" y="{height + 14}" font-size="10">'
+                     f'{escape(row.month[2:])}</text>')
+    parts.append('</svg>')
+    return "".join(parts)

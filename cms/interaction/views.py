@@ -168,8 +168,9 @@ def stats_view(request):
         response = HttpResponse(stats.stats_xlsx(total_rows + rows), content_type=XLSX)
         response["Content-Disposition"] = 'attachment; filename="message-statistics.xlsx"'
         return response
+    chart = stats.trend_svg(total_rows if bureau else rows) if bureau or len(orgs) == 1 else ""
     return render(request, "interaction/stats.html", {"rows": rows, "totals": total_rows,
-                                                      "bureau": bureau})
+                                                      "bureau": bureau, "chart": chart})
 
 
 @require_http_methods(["GET", "POST"])

@@ -241,3 +241,73 @@ def test_deadlines_warn_then_escalate_once_and_feed_the_health_line(
     rows = monthly(organisation_ids=[network.school_b.home_page.pk])
     assert sum(r.answered for r in rows) == 1
     assert [r.average_reply_days for r in rows if r.answered] == [2.0]
+
+
+def test_statistics_are_confined_and_the_bureau_sees_every_school(client, network, handlers):
+    make_message(network.school_a, title="甲")
+    make_message(network.school_b, title="乙")
+    client.force_login(handlers["a"])
+    mine = client.get(reverse("interaction_stats")).content.decode()
+    assert "甲中学" in mine and "乙中学" not in mine and "<svg" in mine
+    client.force_login(network.users["county_leader"])
+    bureau = client.get(reverse("interaction_stats")).content.decode()
+    assert "甲中学" in bureau and "乙中学" in bureau and "全部单位" in bureau
+    client.force_login(network.users["b_editor"])  # an administrator of B, no handler
+    assert "甲中学" not in client.get(reverse("interaction_stats")).content.decode()
+    client.force_login(network.users["a_teacher"])
+    DesignateHandlerAction(network.school_a.home_page, user=network.users["a_administrator"],
+                           handler_user=network.users["a_teacher"], remove=True).execute()
+    assert client.get(reverse("interaction_stats")).status_code == 404  # no longer a handler
+
+
+def test_overdue_counts_late_answers_and_open_messages_past_due():
+    from cms.interaction.stats import MonthRow, totals
+
+    rows = [MonthRow(organisation_id=1, organisation="甲", month="2026-11", received=4,
+                     answered=2, overdue=1, quarantined=0, average_reply_days=2.0),
+            MonthRow(organisation_id=2, organisation="乙", month="2026-11", received=2,
+                     answered=2, overdue=0, quarantined=1, average_reply_days=4.0)]
+    [total] = totals(rows)
+    assert (total.received, total.answered, total.overdue, total.quarantined) == (6, 4, 1, 1)
+    assert total.average_reply_days == 3.0
+
+
+def test_administrators_designate_handlers_in_the_admin(client, network):
+    client.force_login(network.users["a_administrator"])
+    url = reverse("interaction_handlers")
+    assert client.get(url).status_code == 200
+    org = network.school_a.home_page.pk
+    done = client.post(url, {"organisation": org, "username": "a_teacher"}, follow=True)
+    assert "已指定了 a_teacher" in done.content.decode()
+    refused = client.post(url, {"organisation": org, "username": "b_teacher"}, follow=True)
+    assert "留言处理人须是本单位的工作人员" in refused.content.decode()
+    # Another school's organisation cannot be named.
+    client.post(url, {"organisation": network.school_b.home_page.pk, "username": "b_leader"})
+    from cms.interaction.models import Handler
+
+    assert list(Handler.objects.values_list("user__username", flat=True)) == ["a_teacher"]
+    assert SecurityEvent.objects.filter(event="interaction_handler_designated").count() == 1
+    client.force_login(network.users["a_teacher"])
+    assert client.get(url).status_code == 404  # handlers do not designate
+
+
+def test_queue_search_and_status_rules(client, network, handlers):
+    hit = make_message(network.school_a, title="校车接送时间", body="请问校车几点到？")
+    make_message(network.school_a, title="食堂", body="饭菜")
+    client.force_login(handlers["a"])
+    found = client.get(reverse("interaction_queue") + "?q=校车").content.decode()
+    assert "校车接送时间" in found and ">食堂<" not in found
+    by_code = client.get(reverse("interaction_queue") + f"?q={hit.code}").content.decode()
+    assert "校车接送时间" in by_code
+    refused = client.post(detail_url(hit), {"action": "status", "status": "answered"},
+                          follow=True)
+    assert "这个状态不能手工设置" in refused.content.decode()
+    hit.refresh_from_db()
+    assert hit.status == Status.NEW
+    client.post(detail_url(hit), {"action": "assign", "assignee": handlers["a"].pk})
+    client.post(detail_url(hit), {"action": "note", "text": "已联系后勤处"})
+    hit.refresh_from_db()
+    assert hit.assignee == handlers["a"] and hit.status == Status.IN_PROGRESS
+    assert hit.notes.get().text == "已联系后勤处"
+    page = client.get(detail_url(hit)).content.decode()
+    assert "已联系后勤处" in page
