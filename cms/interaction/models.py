@@ -155,6 +155,23 @@ class RefusalCount(models.Model):
         return f"{self.day} {self.reason}: {self.count}"
 
 
+class RateCounter(models.Model):
+    """Submissions counted per key (an address or a site) in fixed windows, in the database:
+    used when the throttle cache is local to each process (Django's local memory, the
+    default), so that the limits hold across every worker process and server."""
+
+    key = models.CharField(max_length=120)
+    window = models.BigIntegerField()  # the window's number: epoch seconds // window length
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"],
+                                               name="interaction_one_rate_counter")]
+
+    def __str__(self):
+        return f"{self.key} #{self.window}: {self.count}"
+
+
 # --- The public replies: pages, published through the site's workflow ----------------------
 
 class MessageBoardPage(ChineseSearchMixin, Page):

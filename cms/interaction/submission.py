@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,7 +23,7 @@ from cms.interaction import crypto
 from cms.interaction.deadlines import Calendar, add_working_days
 from cms.interaction.exceptions import Refused
 from cms.interaction.intake import check_contact, check_text
-from cms.interaction.models import Kind, Message, RefusalCount, Status
+from cms.interaction.models import Kind, Message, RateCounter, RefusalCount, Status
 from cms.models import PortalPage
 from review.screening.findings import BLOCK
 from review.screening.objects import current_lexicon
@@ -67,16 +68,52 @@ def count_refusal(*, site_root_id: int | None, reason: str) -> None:
         rows.update(count=F("count") + 1)
 
 
-def check_rates(*, site_root_id: int, address: str) -> None:
-    """Per address and per site, in the shared cache (every process and server counts in
-    the same place). Every attempt counts, refused ones included: a flood stays refused."""
+def _throttle_cache():
+    return caches[getattr(settings, "CMS_THROTTLE_CACHE", "default")]
+
+
+def shared_cache() -> bool:
+    """Whether the throttle cache is one every process sees (Redis, Memcached, the
+    database); Django's local-memory cache is per process."""
+    return not isinstance(_throttle_cache(), LocMemCache)
+
+
+def count_in_database(key: str, *, window: int, now: float) -> int:
+    """Add one to ``key``'s count in the current fixed window; the count so far."""
+    number = int(now // window)
+    rows = RateCounter.objects.filter(key=key, window=number)
+    with transaction.atomic():
+        if not rows.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateCounter.objects.create(key=key, window=number, count=1)
+                return 1
+            except IntegrityError:  # another process created it first
+                rows.update(count=F("count") + 1)
+        return rows.values_list("count", flat=True).get()
+
+
+def prune_rate_counters(*, now: float | None = None) -> int:
+    """Counters of windows that are over (run daily)."""
+    now = time.time() if now is None else now
+    return RateCounter.objects.filter(
+        window__lt=int(now // settings.CMS_INTERACTION_RATE_WINDOW) - 1).delete()[0]
+
+
+def _count(key: str) -> int:
     window = settings.CMS_INTERACTION_RATE_WINDOW
-    cache = caches[getattr(settings, "CMS_THROTTLE_CACHE", "default")]
-    if count(cache, f"{PREFIX}:address:{address}", window=window) \
-            > settings.CMS_INTERACTION_ADDRESS_LIMIT:
+    if shared_cache():
+        return count(_throttle_cache(), key, window=window)
+    return count_in_database(key, window=window, now=time.time())
+
+
+def check_rates(*, site_root_id: int, address: str) -> None:
+    """Per address and per site, counted where every process and server counts (the shared
+    throttle cache, or the database when that cache is per process). Every attempt counts,
+    refused ones included: a flood stays refused."""
+    if _count(f"{PREFIX}:address:{address}") > settings.CMS_INTERACTION_ADDRESS_LIMIT:
         raise Refused("rate_address", "您提交得太频繁了，请稍后再试。", status=429)
-    if count(cache, f"{PREFIX}:site:{site_root_id}", window=window) \
-            > settings.CMS_INTERACTION_SITE_LIMIT:
+    if _count(f"{PREFIX}:site:{site_root_id}") > settings.CMS_INTERACTION_SITE_LIMIT:
         raise Refused("rate_site", "本网站此刻收到的留言过多，请稍后再试。", status=429)
 
 

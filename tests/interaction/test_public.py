@@ -130,3 +130,26 @@ def test_blocked_text_is_quarantined_and_counted(client, network):
     message = Message.objects.get()
     assert message.status == Status.QUARANTINED
     assert message.screening and message.screening[0]["severity"] == "block"
+
+
+def test_rate_counts_hold_across_processes_without_a_shared_cache(network, settings):
+    """With the per-process local-memory cache, the counts are in the database: what one
+    process counted, another sees (here: a second cache instance, as another process has)."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from cms.interaction.exceptions import Refused
+    from cms.interaction.models import RateCounter
+    from cms.interaction.submission import check_rates, prune_rate_counters, shared_cache
+
+    assert not shared_cache()
+    settings.CMS_INTERACTION_ADDRESS_LIMIT = 2
+    site = network.school_a.home_page.pk
+    check_rates(site_root_id=site, address="198.51.100.1")
+    check_rates(site_root_id=site, address="198.51.100.1")
+    LocMemCache("throttle", {}).clear()  # a fresh process's memory: nothing in it
+    with pytest.raises(Refused):
+        check_rates(site_root_id=site, address="198.51.100.1")
+    assert RateCounter.objects.get(key__endswith="198.51.100.1").count == 3
+    import time
+
+    assert prune_rate_counters(now=time.time() + 3 * settings.CMS_INTERACTION_RATE_WINDOW) == 2

@@ -1,11 +1,13 @@
 """python manage.py interaction_deadlines
 
 Warns handlers of messages due soon and escalates overdue ones to the organisation's leaders
-and the bureau (each once). Run daily by the schedule (cms.jobs)."""
+and the bureau (each once); drops the rate counters of windows that are over. Run daily by
+the schedule (cms.jobs)."""
 
 from django.core.management.base import BaseCommand
 
 from cms.interaction.escalation import check_deadlines
+from cms.interaction.submission import prune_rate_counters
 
 
 class Command(BaseCommand):
@@ -13,4 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = check_deadlines()
-        self.stdout.write(f"提醒 {result.warned} 条，上报逾期 {result.escalated} 条。")
+        pruned = prune_rate_counters()
+        self.stdout.write(f"提醒 {result.warned} 条，上报逾期 {result.escalated} 条；"
+                          f"清理过期的频率计数 {pruned} 条。")
