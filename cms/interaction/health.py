@@ -30,6 +30,15 @@ class Backlog:
     def failing(self) -> bool:
         return self.unanswered_over_3_months > 0
 
+    def to_json(self) -> dict:
+        """Plain data, for a caller that must not import cms (review/health through a hook)."""
+        return {"site_id": self.site_id, "hostname": self.hostname, "site_name": self.site_name,
+                "home_page_id": self.home_page_id,
+                "unanswered_over_3_months": self.unanswered_over_3_months,
+                "oldest_received_at": (self.oldest_received_at.isoformat()
+                                       if self.oldest_received_at else None),
+                "failing": self.failing}
+
 
 def unanswered_over_three_months(*, today: datetime.date | None = None) -> list[Backlog]:
     today = today or timezone.localdate()

@@ -236,7 +236,7 @@ def test_deadlines_warn_then_escalate_once_and_feed_the_health_line(
     assert old.escalated_at is not None
     health = {b.home_page_id: b for b in unanswered_over_three_months()}
     assert health[network.school_a.home_page.pk].unanswered_over_3_months == 1
-    assert health[network.school_a.home_page.pk].failing
+    assert health[network.school_a.home_page.pk].to_json()["failing"] is True
     assert health[network.school_b.home_page.pk].unanswered_over_3_months == 0
     rows = monthly(organisation_ids=[network.school_b.home_page.pk])
     assert sum(r.answered for r in rows) == 1
