@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from openpyxl import Workbook
 
-from cms.interaction.models import Message, Status
+from cms.interaction.models import Message, RefusalCount, Status
 
 ROW_FIELDS = ("code", "kind", "organisation__title", "title", "received_at", "due_on",
               "status", "assignee__username", "answered_at")
@@ -156,3 +156,22 @@ def trend_svg(rows: list[MonthRow], *, months: int = 12) -> str:
                      f'{escape(row.month[2:])}</text>')
     parts.append('</svg>')
     return "".join(parts)
+
+
+REFUSAL_LABELS = {
+    "honeypot": "机器人（隐藏字段被填写）", "rate_address": "同一地址提交过于频繁",
+    "rate_site": "本站提交过于频繁", "too_long": "内容过长", "too_large": "提交过大",
+    "binary": "二进制内容或文件", "script": "网页脚本或代码", "empty": "必填项为空",
+    "invalid": "联系方式格式错误",
+}
+
+
+def refusals(*, site_root_ids, since: datetime.date) -> list[tuple[str, str, int]]:
+    """Refused submissions since ``since``: (site, reason label, count), most first. Nothing
+    else of them was kept."""
+    from django.db.models import Sum
+
+    rows = (RefusalCount.objects.filter(site_root_id__in=site_root_ids, day__gte=since)
+            .values("site_root__title", "reason").annotate(n=Sum("count")).order_by("-n"))
+    return [(row["site_root__title"], REFUSAL_LABELS.get(row["reason"], row["reason"]),
+             row["n"]) for row in rows]

@@ -2,6 +2,8 @@
 the designation of handlers. Every view is confined (cms.interaction.scope): a message
 outside the viewer's organisations is a 404, by URL too."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
@@ -169,8 +171,11 @@ def stats_view(request):
         response["Content-Disposition"] = 'attachment; filename="message-statistics.xlsx"'
         return response
     chart = stats.trend_svg(total_rows if bureau else rows) if bureau or len(orgs) == 1 else ""
+    refused = stats.refusals(site_root_ids=organisation_ids,
+                             since=timezone.localdate() - datetime.timedelta(days=30))
     return render(request, "interaction/stats.html", {"rows": rows, "totals": total_rows,
-                                                      "bureau": bureau, "chart": chart})
+                                                      "bureau": bureau, "chart": chart,
+                                                      "refused": refused})
 
 
 @require_http_methods(["GET", "POST"])

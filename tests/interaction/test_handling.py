@@ -246,9 +246,14 @@ def test_deadlines_warn_then_escalate_once_and_feed_the_health_line(
 def test_statistics_are_confined_and_the_bureau_sees_every_school(client, network, handlers):
     make_message(network.school_a, title="甲")
     make_message(network.school_b, title="乙")
+    from cms.interaction.submission import count_refusal
+
+    count_refusal(site_root_id=network.school_a.home_page.pk, reason="honeypot")
+    count_refusal(site_root_id=network.school_b.home_page.pk, reason="script")
     client.force_login(handlers["a"])
     mine = client.get(reverse("interaction_stats")).content.decode()
     assert "甲中学" in mine and "乙中学" not in mine and "<svg" in mine
+    assert "机器人（隐藏字段被填写）" in mine and "网页脚本或代码" not in mine
     client.force_login(network.users["county_leader"])
     bureau = client.get(reverse("interaction_stats")).content.decode()
     assert "甲中学" in bureau and "乙中学" in bureau and "全部单位" in bureau
