@@ -126,7 +126,7 @@ class PortalPage(OrganisationHomePage):
     """The education bureau's portal: lists the schools and the network's latest news."""
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.ColumnPage"]
+    subpage_types = ["cms.ColumnPage", "interaction.MessageBoardPage"]
     max_count = 1
     template = "cms/portal_page.html"
 
@@ -147,7 +147,7 @@ class SchoolHomePage(OrganisationHomePage):
     """A school's site root; each school is its own Wagtail Site."""
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.ColumnPage"]
+    subpage_types = ["cms.ColumnPage", "interaction.MessageBoardPage"]
     template = "cms/school_home_page.html"
 
     class Meta:

@@ -54,6 +54,8 @@ urlpatterns = [
     path("api/v3/openapi.json", cms_api.openapi_json, name="api_openapi"),
     path("api/v3/", api.urls),
     path("search/", views.search, name="search"),
+    # The public forms for messages and reports, and their status page (cms.interaction).
+    path("interaction/", include("cms.interaction.urls")),
     path("attachments/<int:attachment_id>/<str:filename>", views.attachment, name="attachment"),
     path("attachments/resources/<int:file_id>/<str:filename>", views.resource_file,
          name="resource_file"),

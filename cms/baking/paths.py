@@ -27,7 +27,7 @@ _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 # Always dynamic: the admin (and its previews), the API, search, downloads, static and media.
 DYNAMIC_PREFIXES = ("/admin/", "/api/", "/search/", "/documents/", "/attachments/",
-                    "/static/", "/media/", "/django-admin/")
+                    "/static/", "/media/", "/django-admin/", "/interaction/")
 
 
 def site_directory(*, hostname: str, port: int) -> str:

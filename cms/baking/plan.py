@@ -79,6 +79,12 @@ def plan_events(*, page_ids: Iterable[int] = (), site_ids: Iterable[int] = ()) -
             continue
         if isinstance(page, ArticlePage):
             articles.append((page, site_id))
+        elif getattr(page, "baked_with_parent", False):
+            # A page only its parent lists (a public reply on its site's 留言回复 board):
+            # itself, that listing and its sitemap part.
+            collector.add(Target(Kind.PAGE, site_id, page.pk), ARTICLE)
+            collector.add(Target(Kind.PAGE, site_id, page.get_parent().pk), LISTING)
+            collector.add(Target(Kind.SITEMAP, site_id, page.pk), SITEMAP)
         else:
             full_sites.add(site_id)
     portal = portal_home()

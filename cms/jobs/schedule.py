@@ -108,6 +108,8 @@ DEFAULT_JOBS: tuple[Job, ...] = (
         command=_backup_argv),
     Job("remind_quotas", "学期资源要求提醒", every=DAY, at=datetime.time(8, 0),
         command=("remind_quotas",)),
+    Job("interaction_deadlines", "留言答复期限提醒与逾期上报", every=DAY,
+        at=datetime.time(8, 10), command=("interaction_deadlines",)),
     Job("deactivate_dormant", "停用长期未登录的账号", every=DAY, at=datetime.time(3, 0),
         command=("deactivate_dormant",)),
     Job("security_log_prune", "清理过期的审计日志", every=DAY, at=datetime.time(3, 30),

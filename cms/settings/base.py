@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "cms.baking",  # static publishing (label: baking)
     "cms.accounts",  # who manages whom, second factors, lockout (label: accounts)
     "cms.sitechanges",  # site records and external redirects, signed by the bureau leader
+    "cms.interaction",  # public messages and reports (label: interaction)
     # Second factors at login (cms.accounts.twofactor): django-otp and its TOTP devices.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -451,3 +452,28 @@ LOGGING = {
     # A reading request served again as a writer (SQLite was busy): rare, worth counting.
     "loggers": {"cms.middleware": {"level": "INFO"}},
 }
+
+# Public messages and reports (cms.interaction). Replies are due within
+# CMS_INTERACTION_REPLY_WORKING_DAYS working days (Monday–Friday, less the listed holidays,
+# plus the listed make-up working days 调休: ISO dates, comma-separated in the environment);
+# handlers are warned CMS_INTERACTION_WARN_WORKING_DAYS working days before.
+CMS_INTERACTION_REPLY_WORKING_DAYS = int(os.environ.get("CMS_INTERACTION_REPLY_WORKING_DAYS", "5"))
+CMS_INTERACTION_WARN_WORKING_DAYS = int(os.environ.get("CMS_INTERACTION_WARN_WORKING_DAYS", "1"))
+CMS_INTERACTION_HOLIDAYS = [d.strip() for d in os.environ.get(
+    "CMS_INTERACTION_HOLIDAYS", "").split(",") if d.strip()]
+CMS_INTERACTION_WORKDAYS = [d.strip() for d in os.environ.get(
+    "CMS_INTERACTION_WORKDAYS", "").split(",") if d.strip()]
+# Submissions per address and per site within the window (seconds), counted in the throttle
+# cache every process shares (CMS_THROTTLE_CACHE); sizes in characters and request bytes.
+CMS_INTERACTION_RATE_WINDOW = int(os.environ.get("CMS_INTERACTION_RATE_WINDOW", "3600"))
+CMS_INTERACTION_ADDRESS_LIMIT = int(os.environ.get("CMS_INTERACTION_ADDRESS_LIMIT", "5"))
+CMS_INTERACTION_SITE_LIMIT = int(os.environ.get("CMS_INTERACTION_SITE_LIMIT", "200"))
+CMS_INTERACTION_MAX_TITLE = 100
+CMS_INTERACTION_MAX_BODY = int(os.environ.get("CMS_INTERACTION_MAX_BODY", "3000"))
+CMS_INTERACTION_MAX_REQUEST_BYTES = 64 * 1024
+# Wrong ticket codes on the status page, per address, before it is refused for the window.
+CMS_INTERACTION_STATUS_FAILURE_LIMIT = 20
+CMS_INTERACTION_STATUS_FAILURE_WINDOW = 900
+# The key that seals senders' contact details, outside the database (cms.interaction.crypto).
+CMS_INTERACTION_KEY_FILE = os.environ.get("CMS_INTERACTION_KEY_FILE") or DATA_DIR / "keys" / \
+    "interaction-contacts.key"

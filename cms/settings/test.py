@@ -15,6 +15,7 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cms-test-media-"))
 BACKUPS_ORIGINALS_DIR = Path(tempfile.mkdtemp(prefix="cms-test-originals-"))
 SIGNED_RENDITIONS_DIR = Path(tempfile.mkdtemp(prefix="cms-test-renditions-"))
 REVIEW_LOG_KEY_FILE = Path(tempfile.mkdtemp(prefix="cms-test-keys-")) / "publication-log.pem"
+CMS_INTERACTION_KEY_FILE = REVIEW_LOG_KEY_FILE.parent / "interaction-contacts.key"
 LOG_DIR = Path(tempfile.mkdtemp(prefix="cms-test-logs-"))
 LOGGING["handlers"]["file"]["filename"] = str(LOG_DIR / "cms.log")  # noqa: F405
 # Static publishing off outside tests/baking, which turns it on per test with a directory of

@@ -50,6 +50,9 @@ EVENTS: dict[str, str] = {
     "action_refused": "操作被拒绝",
     "page_password_failed": "页面访问密码错误",
     "page_password_blocked": "页面访问密码错误过多",
+    "interaction_contact_viewed": "查看留言人联系方式",
+    "interaction_handler_designated": "指定留言处理人",
+    "interaction_handler_removed": "取消留言处理人",
 }
 
 
