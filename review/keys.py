@@ -11,6 +11,7 @@ more lanes still open, one derivation at a time in this process.
 """
 
 import base64
+import contextlib
 import hashlib
 import os
 import threading
@@ -119,3 +120,24 @@ def verify_ed25519(public_key_der: bytes, signature: bytes, message: bytes) -> b
     except InvalidSignature:
         return False
     return True
+
+
+def create_key_file(path, data: bytes) -> None:
+    """Write a new key file readable only by its owner, unless one exists already.
+
+    Written in full to a private temporary file and linked into place: a process killed
+    half-way leaves no empty or partial key (which every later start would refuse), and of two
+    processes creating the key at once only the first one's is kept (``link`` fails when the
+    name exists, as ``O_EXCL`` does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

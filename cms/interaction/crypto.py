@@ -15,6 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from review.keys import create_key_file
+
 VERSION = b"\x01"
 
 
@@ -27,14 +29,7 @@ def key_path() -> Path:
 def _load_key() -> bytes:
     path = key_path()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: two processes starting at once must not each write a different key
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(AESGCM.generate_key(bit_length=256))
+        create_key_file(path, AESGCM.generate_key(bit_length=256))
     key = path.read_bytes()
     if len(key) != 32:
         raise ValueError(f"{path} is not a 256-bit key")

@@ -5,14 +5,13 @@ It signs unattended (daily checkpoints), so it lives in a file readable only by 
 use. Its public key goes out with every audit bundle and checkpoint.
 """
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from review.keys import key_id
+from review.keys import create_key_file, key_id
 
 
 def log_key_path() -> Path:
@@ -37,16 +36,9 @@ def load_log_key() -> Ed25519PrivateKey:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+    create_key_file(path, Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
-    try:  # O_EXCL: two processes starting at once must not each write a different key
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+        serialization.NoEncryption()))
 
 
 def log_public_key_der() -> bytes:

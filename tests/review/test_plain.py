@@ -11,6 +11,7 @@ from review.keys import (
     KdfParams,
     PassphraseError,
     SealedKey,
+    create_key_file,
     create_sealed_key,
     key_id,
     public_key_pem,
@@ -127,3 +128,16 @@ def test_the_fast_canonical_json_is_rfc_8785(value):
     from review.canonical import canonical_json
 
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_a_key_file_is_written_whole_once_and_private(tmp_path):
+    path = tmp_path / "keys" / "service.key"
+    # What a process killed half-way through writing left behind: not a key.
+    path.parent.mkdir()
+    (path.parent / ".service.key.999.dead").write_bytes(b"half")
+    create_key_file(path, b"first")
+    create_key_file(path, b"second")  # another process starting at once: the first is kept
+    assert path.read_bytes() == b"first"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [".service.key.999.dead",
+                                                            "service.key"]
