@@ -35,6 +35,15 @@ def _flag(name: str, default: bool) -> bool:
 
 
 DEBUG = False
+# The cache holds counts every gunicorn worker and server must share (API-token and
+# page-password throttles, public-form rate limits) and the API cache's generation: Django's
+# in-memory default is per process, so each worker counted its own ten wrong passwords. Redis
+# runs beside every server; CMS_CACHE_BACKEND (with CMS_CACHE_LOCATION) chooses another.
+if not os.environ.get("CMS_CACHE_BACKEND"):
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CMS_CACHE_LOCATION") or "redis://127.0.0.1:6379/1",
+    }}
 TLS = _flag("CMS_TLS", True)
 # nginx overwrites X-Forwarded-Proto on every proxied request (deploy/nginx): trust it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

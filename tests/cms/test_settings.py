@@ -68,6 +68,23 @@ def test_production_starts_with_a_secret_key(tmp_path):
     assert json.loads(result.stdout) == [False, True]
 
 
+def test_production_shares_its_cache_in_redis(tmp_path):
+    """Throttles count across gunicorn workers: production's cache is Redis, for real."""
+    result = run_settings(
+        "cms.settings.production",
+        {"CMS_DATA_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 50,
+         "DJANGO_ALLOWED_HOSTS": "edu.example", "CMS_CACHE_LOCATION": "redis://127.0.0.1:6379/3"},
+        "[settings.CACHES['default']['BACKEND'],"
+        " __import__('django.core.cache', fromlist=['cache']).cache.set('cms-test-shared', 1, 5)]",
+    )
+    assert result.returncode == 0, result.stderr
+    backend, _ = json.loads(result.stdout)
+    assert backend == "django.core.cache.backends.redis.RedisCache"
+    import redis
+
+    assert redis.Redis.from_url("redis://127.0.0.1:6379/3").exists(":1:cms-test-shared")
+
+
 def test_development_mail_goes_to_files_not_the_console(tmp_path):
     """The demo's first build e-mails every workflow step: printed, some 6,500 lines buried
     the accounts table (issue 18, finding 8)."""
