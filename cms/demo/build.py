@@ -39,6 +39,7 @@ from cms.models import (
 )
 from cms.organisations import create_portal, create_school
 from cms.publishing import publish_through_pipeline
+from cms.interaction.demo import build_interaction_demo
 from cms.resources.demo import build_resource_demo
 from review import keys
 from review.canonical import canonical_json
@@ -109,6 +110,7 @@ def build_demo(*, port: int = 8000) -> dict[str, int]:
                 articles += 1
     scheduled = _add_scheduled_article(organisations["portal"], users)
     build_resource_demo(organisations=organisations, users=users)
+    build_interaction_demo(organisations=organisations, users=users)
     return {"organisations": len(organisations), "users": len(users), "articles": articles,
             "documents": len(documents), "scheduled": scheduled}
 

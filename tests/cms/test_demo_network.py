@@ -133,3 +133,16 @@ def test_the_demos_scheduled_notice_goes_live_on_time_through_the_schedule(demo)
     notice.refresh_from_db()
     assert notice.live
     assert list(JobRun.objects.values_list("status", flat=True)) == ["succeeded"] * 2
+
+
+def test_the_demo_has_handlers_and_messages_received_through_the_forms_checks(demo):
+    from cms.interaction.models import Handler, Kind, Message
+
+    assert sorted(Handler.objects.values_list("user__username", flat=True)) == [
+        "county_admin", "shiyan_admin", "yizhong_admin"]
+    question = Message.objects.get(kind=Kind.MESSAGE)
+    report = Message.objects.get(kind=Kind.REPORT)
+    assert question.organisation.specific_class is SchoolHomePage
+    assert report.organisation.specific_class is PortalPage  # reports go to the bureau
+    assert question.contact_sealed and b"13800000000" not in bytes(question.contact_sealed)
+    assert len(question.code) >= 8 and question.due_on
