@@ -28,6 +28,7 @@ from cms.columns import ColumnKind
 from cms.demo import content
 from cms.demo.make_files import DOCXS, PDFS
 from cms.exceptions import DemoError
+from cms.interaction.demo import build_interaction_demo
 from cms.models import (
     ArticleAttachment,
     ArticlePage,
@@ -39,7 +40,6 @@ from cms.models import (
 )
 from cms.organisations import create_portal, create_school
 from cms.publishing import publish_through_pipeline
-from cms.interaction.demo import build_interaction_demo
 from cms.resources.demo import build_resource_demo
 from review import keys
 from review.canonical import canonical_json
