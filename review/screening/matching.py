@@ -72,7 +72,11 @@ def _severity_rank(severity: str) -> int:
 class CompiledLexicon:
     """The banned terms and allow-list entries, folded and compiled into automata."""
 
-    def __init__(self, terms: Iterable[Term], allowed: Iterable[str] = ()):
+    def __init__(self, terms: Iterable[Term], allowed: Iterable[str] = (), *,
+                 expressions=None):
+        # Protected names, wording rules and typos (review.screening.expression), looked for
+        # by the screener alongside the words; None when there are none.
+        self.expressions = expressions
         by_folded: dict[str, tuple[Term, list[int]]] = {}
         for term in terms:
             folded = fold(term.word)
