@@ -145,18 +145,17 @@ class CompiledExpressions:
             add(name, _Meaning(_EXACT))
             for title in titles:
                 add(title + name, _Meaning(_EXACT))
-            if len(name) >= 3:
-                for variant in name_variants(name) - protected:
+            for variant in name_variants(name) - protected:
+                if len(name) >= 3:
                     add(variant, _Meaning(_VARIANT, suggestion=name, severity="block",
                                           rule=f"规范名称：{name}"))
-            elif titles:
-                # Two characters: only beside the title, in either order.
-                for variant in name_variants(name) - protected:
-                    for title in titles:
-                        for before, after in ((title + variant, title + name),
-                                              (variant + title, name + title)):
-                            add(before, _Meaning(_VARIANT, suggestion=after,
-                                                 severity="block", rule=f"规范名称：{name}"))
+                # Beside the title, in either order, the whole is reported and replaced (and
+                # a two-character name is looked for only there).
+                for title in titles:
+                    for before, after in ((title + variant, title + name),
+                                          (variant + title, name + title)):
+                        add(before, _Meaning(_VARIANT, suggestion=after, severity="block",
+                                             rule=f"规范名称：{name}"))
         self.guards = set(BUILT_IN_GUARDS)
         for rule in rules:
             add(rule.wrong, _Meaning(_RULE, suggestion=rule.right, severity=rule.severity,
