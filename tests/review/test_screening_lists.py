@@ -69,7 +69,7 @@ def test_import_replace_and_export_round_trip(tmp_path, db, which, model, first,
 def test_a_file_with_any_bad_row_imports_nothing(tmp_path, db, which, model, bad):
     path = tmp_path / "bad.csv"
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(CommandError, match="第 [0-9]+ 行") as error:
+    with pytest.raises(CommandError, match=r"第 [0-9]+ 行") as error:
         call_command(f"import_{which}", str(path), stdout=io.StringIO())
     assert "未导入" in str(error.value)
     assert model.objects.count() == 0
