@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 
 from review.screening.similar import common_chars, confusable, ordinary_words
+from review.screening.spam import STRONG
 
 EXPRESSION, TYPO = "expression", "typo"
 # What a hit of a pattern means; one pattern may mean several things (ranked by this order).
-_EXACT, _GUARD, _RULE, _VARIANT, _REGION, _TYPO = range(6)
+_EXACT, _GUARD, _RULE, _VARIANT, _REGION, _TYPO, _SPAM = range(7)
 REGIONS = {"台湾": "中国台湾", "香港": "中国香港", "澳门": "中国澳门"}
 # Correct ways of writing the regions, so their parts are not taken for a listing.
 REGION_FORMS = ("中国台湾", "中国香港", "中国澳门", "台湾地区", "香港地区", "澳门地区",
@@ -125,7 +126,8 @@ class CompiledExpressions:
     """Protected names, wording rules and typos compiled for one pass over a text."""
 
     def __init__(self, *, names: Iterable[ProtectedName] = (),
-                 rules: Iterable[WordingRule] = (), typos: Iterable[TypoPair] = ()):
+                 rules: Iterable[WordingRule] = (), typos: Iterable[TypoPair] = (),
+                 spam_words: Iterable[str] = STRONG):
         meanings: dict[str, list[_Meaning]] = {}
 
         def add(pattern: str, meaning: _Meaning) -> None:
@@ -183,6 +185,10 @@ class CompiledExpressions:
             self.guards.add(typo.right)
             self.typo_wrong.add(typo.wrong)
         self.guards -= self.typo_wrong
+        # Strong spam words, for the spam detector (review.screening.spam): one pass over the
+        # text finds them with everything else.
+        for word in spam_words:
+            add(word, _Meaning(_SPAM))
         self.patterns = list(meanings)
         self.meanings = [sorted(meanings[p], key=lambda m: m.what) for p in self.patterns]
         # A DFA: four times as fast as the default NFA over school text (each pass counts:
@@ -194,14 +200,19 @@ class CompiledExpressions:
     def __len__(self) -> int:
         return len(self.patterns)
 
-    def find(self, text: str) -> list[ExpressionHit]:
+    def find(self, text: str, *, spam: list[int] | None = None) -> list[ExpressionHit]:
+        """Expression errors and typos in ``text``; where strong spam words start is added
+        to ``spam``."""
         if self.automaton is None or not text:
             return []
         hits = []
         for index, start, end in self.automaton.find_matches_as_indexes(text):
             meaning = self.meanings[index][0]
             hit = None
-            if meaning.what == _EXACT:
+            if meaning.what == _SPAM:
+                if spam is not None:
+                    spam.append(start)
+            elif meaning.what == _EXACT:
                 hit = self._wrong_title(text, self.patterns[index], start, end)
             elif meaning.what in (_RULE, _VARIANT):
                 hit = ExpressionHit(kind=EXPRESSION, severity=meaning.severity,

@@ -7,12 +7,14 @@ Findings are ``review.screening.findings.Finding`` records. Plain functions, no 
 """
 
 import dataclasses
+import functools
 import re
 import unicodedata
 
 import numpy as np
 
 from review.screening import pii
+from review.screening.expression import CompiledExpressions
 from review.screening.extract import Limits, extract
 from review.screening.findings import BLOCK, REVIEW, WARN, Finding
 from review.screening.folding import fold
@@ -79,25 +81,30 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
             kind="sensitive_word", severity=severity, category=hit.term.category, rule=rule,
             start=hit.start, end=hit.end, match=source[hit.start:hit.end],
             context=context_around(context_text, hit.start, hit.end), field=field))
-    for run in find_spam_runs(text, folded):
+    numbers_text = text if numbers_text is None else numbers_text
+    expressions = getattr(lexicon, "expressions", None) or default_expressions()
+    spam_words: list[int] = []
+    for found in expressions.find(numbers_text, spam=spam_words):
+        start, end = found.start, found.end
+        if numbers_index is not None:
+            start, end = int(numbers_index[start]), int(numbers_index[end - 1]) + 1
+        findings.append(Finding(
+            kind=found.kind, severity=found.severity, category=found.category,
+            rule=found.rule, start=start, end=end, match=source[start:end],
+            context=context_around(context_text, start, end), field=field,
+            suggestion=found.suggestion))
+    if numbers_index is not None:
+        spam_words = [int(numbers_index[p]) for p in spam_words]
+    # Lexicon words start spam runs too (disguised ones: the expression pass reads the text
+    # as it is).
+    spam_words += [f.start for f in findings if f.kind == "sensitive_word"]
+    for run in find_spam_runs(text, folded, triggers=spam_words):
         if _educational(text, run.start, run.end):
             continue  # a lesson listing drugs by name: its words are reported one by one
         findings.append(Finding(
             kind="spam", severity=BLOCK, category="spam", rule="关键词堆砌：" + "、".join(
                 run.words[:5]), start=run.start, end=run.end, match=source[run.start:run.end],
             context=context_around(context_text, run.start, run.end), field=field))
-    numbers_text = text if numbers_text is None else numbers_text
-    expressions = getattr(lexicon, "expressions", None)
-    if expressions is not None:
-        for found in expressions.find(numbers_text):
-            start, end = found.start, found.end
-            if numbers_index is not None:
-                start, end = int(numbers_index[start]), int(numbers_index[end - 1]) + 1
-            findings.append(Finding(
-                kind=found.kind, severity=found.severity, category=found.category,
-                rule=found.rule, start=start, end=end, match=source[start:end],
-                context=context_around(context_text, start, end), field=field,
-                suggestion=found.suggestion))
     if OTHER_DIGIT.search(numbers_text):
         numbers_text = numbers_text.translate(ASCII_DIGITS)
     for number in pii.find_personal_information(numbers_text):
@@ -109,6 +116,12 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
             rule=number.rule, start=start, end=end, match=source[start:end],
             context=context_around(context_text, start, end), field=field))
     return sorted(findings, key=lambda f: (f.start, f.end))
+
+
+@functools.cache
+def default_expressions() -> CompiledExpressions:
+    """With no lists: Taiwan, Hong Kong or Macau beside countries, and spam's strong words."""
+    return CompiledExpressions()
 
 
 def _educational(text: str, start: int, end: int) -> bool:

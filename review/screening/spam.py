@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import ahocorasick_rs
+import numpy as np
 
 from review.screening.folding import Folded
 
@@ -24,9 +25,9 @@ def _words(block: str) -> list[str]:
 
 # Strong words: hardly ever in school news. Weak words: spam's filler, ordinary alone.
 STRONG = _words("""
-乱码 无码 有码 日韩 欧美日韩 一区二区 二区三区 午夜 福利视频 福利姬 自拍 偷拍 偷窥 av
+乱码 无码 有码 日韩 欧美日韩 一区二区 二区三区 午夜 福利视频 福利姬 自拍 偷拍 偷窥 av女优
 成人网站 成年网站 成人视频 成人影院 黄色网站 黄色视频 黄片 毛片 三级片 色情 激情视频 激情在线
-情色 伦理片 伦理电影 国产精品 精品国产 亚洲精品 人妻 巨乳 美女裸体 约炮 裸聊 一夜情 援交 av女优
+情色 伦理片 伦理电影 国产精品 精品国产 亚洲精品 人妻 巨乳 美女裸体 约炮 裸聊 一夜情 援交 AV
 女优 番号 骚 屄 淫 博彩 菠菜 百家乐 娱乐城 真人娱乐 赌场 赌博 老虎机 彩票网 时时彩 六合彩 北京赛车
 幸运飞艇 开元棋牌 棋牌游戏 澳门新葡京 威尼斯人 金沙娱乐 太阳城 皇冠体育 网投 葡京 下注 赔率 首存
 彩金 开户送 代开发票 发票代开 办证 假证 刻章 仿真枪 气枪 猎枪 枪支 弹药 手枪出售 迷药 迷幻药 冰毒
@@ -74,20 +75,26 @@ def _automata() -> tuple[ahocorasick_rs.AhoCorasick, ahocorasick_rs.AhoCorasick,
             words, [patterns[w] for w in words])
 
 
-def find_spam_runs(text: str, folded: Folded) -> list[SpamRun]:
-    """Keyword-stuffed runs of ``text`` (``folded`` is its folding)."""
+def find_spam_runs(text: str, folded: Folded, *,
+                   triggers: list[int] | None = None) -> list[SpamRun]:
+    """Keyword-stuffed runs of ``text`` (``folded`` is its folding). ``triggers`` are where
+    strong words (or lexicon words) stand in ``text``, when another pass found them already
+    (the screener's expression pass looks for ``STRONG`` in the text); without them, strong
+    words are looked for here, in the folded text."""
     strong_only, automaton, words, strong = _automata()
+    if triggers is None:
+        starts = [start for _, start, _ in strong_only.find_matches_as_indexes(folded.text)]
+    else:
+        starts = np.searchsorted(folded.first, sorted(triggers)).tolist()
     # The whole vocabulary is looked for only near strong words: school text holds weak
     # ones (在线, 视频, 免费) all the time.
     windows: list[list[int]] = []
-    strong_hits = strong_only.find_matches_as_indexes(folded.text)
-    for number, (_, start, end) in enumerate(strong_hits):
+    for number, start in enumerate(starts):
         # A line of spam holds several strong words; a lone one (反赌博) is the lexicon's.
-        near = [other for other in strong_hits[max(0, number - 1):number + 2]
-                if other[1] != start and abs(other[1] - start) <= CLUSTER_GAP * 3]
-        if not near:
+        if not any(other != start and abs(other - start) <= CLUSTER_GAP * 3
+                   for other in starts[max(0, number - 1):number + 2]):
             continue
-        low, high = max(0, start - WINDOW), end + WINDOW
+        low, high = max(0, start - WINDOW), start + WINDOW
         if windows and low <= windows[-1][1]:
             windows[-1][1] = max(windows[-1][1], high)
         else:
