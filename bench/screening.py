@@ -238,8 +238,12 @@ def main() -> None:
 
     items = [json.loads(line) for line in EXPRESSION_SET.read_text(encoding="utf-8").splitlines()
              if line.strip()]
+    # The screening set's clean and decoy texts are correct text too (no expression errors
+    # or typos were written into them).
+    items += [{**item, "group": "screening-set clean", "expected": []} for item in labelled()
+              if item["group"] in ("clean", "decoy")]
     groups = Counter(item["group"] for item in items)
-    print(f"\nexpression set ({len(items)} sentences: {dict(groups)}), starter lists:")
+    print(f"\nexpression set ({len(items)} texts: {dict(groups)}), starter lists:")
     with_expressions = CompiledLexicon(starter, allowed, expressions=expressions)
     report(precision_recall(with_expressions, items, ("expression", "typo")),
            show_misses=args.show_misses)
