@@ -161,6 +161,11 @@ class WordingRule(models.Model):
     def __str__(self):
         return f"{self.wrong} → {self.right}"
 
+    def clean(self):
+        super().clean()
+        if self.wrong and self.wrong.strip() == (self.right or "").strip():
+            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
+
     @property
     def word(self) -> str:
         return self.wrong
@@ -181,6 +186,11 @@ class TypoEntry(models.Model):
 
     def __str__(self):
         return f"{self.wrong} → {self.right}"
+
+    def clean(self):
+        super().clean()
+        if self.wrong and self.wrong.strip() == (self.right or "").strip():
+            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
 
     @property
     def word(self) -> str:

@@ -129,12 +129,16 @@ def test_authors_cannot_change_the_lists(client, world):
         302, 403)
 
 
-def test_a_too_short_name_is_refused_in_the_admin(client, world):
+def test_bad_entries_are_refused_in_the_admin(client, world):
     client.force_login(world.users["root"])
     response = client.post(reverse("wagtailsnippets_review_protectedname:add"),
                            {"name": "杜", "title": "", "note": ""})
     assert response.status_code == 200 and "至少两个字符" in response.content.decode()
     assert not ProtectedName.objects.exists()
+    response = client.post(reverse("wagtailsnippets_review_typoentry:add"),
+                           {"wrong": "安装", "right": "安装"})
+    assert response.status_code == 200 and "不能与错误写法相同" in response.content.decode()
+    assert not TypoEntry.objects.exists()
 
 
 # --- the pipeline and the editor ---------------------------------------------------------------
