@@ -5,8 +5,11 @@ commas or spaces, dense in porn, gambling or illegal-trade vocabulary
 (亚洲国产日韩欧美在线a乱码,国产精品路线1路线2路线,亚洲视频一区,…). A run is such a line when
 it has at least ``MIN_SEGMENTS`` short segments (``MAX_SEGMENT`` characters on average), at
 least half of them holding a word of the built-in vocabulary, and at least one of the
-words is a strong one (words like 国产 or 在线 alone are ordinary). The vocabulary is
-matched on folded text (review.screening.folding), so disguises do not help. Plain code.
+words is a strong one (words like 国产 or 在线 alone are ordinary). Runs are looked for only
+where two strong words (or lexicon words) stand close together; the screener finds strong
+words in its expression pass over the text as it is (review.screening.expression), and the
+lexicon's words however disguised. Around them the whole vocabulary is matched on folded
+text (review.screening.folding). Plain code.
 """
 
 import functools

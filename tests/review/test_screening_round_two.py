@@ -132,6 +132,23 @@ def test_ordinary_lists_are_not_spam(text):
     assert screen_text(text, lexicon=EMPTY) == []
 
 
+def test_a_drug_lesson_listing_drugs_is_not_spam():
+    lexicon = CompiledLexicon([Term("冰毒", "drugs", "block"), Term("摇头丸", "drugs", "block"),
+                               Term("k粉", "drugs", "block")])
+    lesson = "禁毒课上，民警向同学们展示了冰毒、海洛因、摇头丸、K粉等常见毒品的仿真样品。"
+    found = screen_text(lesson, lexicon=lexicon)
+    assert [(f.kind, f.severity) for f in found] == [("sensitive_word", "review")] * 3
+    trade = "出售冰毒、麻古、K粉，摇头丸，同城代购，货到付款"
+    assert "spam" in {f.kind for f in screen_text(trade, lexicon=lexicon)}
+
+
+def test_disguised_spam_words_start_runs_through_the_lexicon():
+    lexicon = CompiledLexicon([Term("百家乐", "gambling", "block"), Term("娱乐城", "gambling",
+                                                                     "block")])
+    text = "百.家.乐,娱*乐*城,在线观看,真人视频,免费开户,官网入口"
+    assert "spam" in {f.kind for f in screen_text(text, lexicon=lexicon)}
+
+
 def test_hidden_content_with_lexicon_words_blocks():
     lexicon = CompiledLexicon([Term("百家乐", "gambling", "review")])
     hidden = screen_html('<div style="display:none">百家乐 真人娱乐</div><p>正文</p>',
