@@ -64,6 +64,7 @@ def needing_reason(findings: list[Finding]) -> list[Finding]:
 
 def summarise(findings: list[Finding], *, limit: int = 5) -> str:
     shown = "；".join(f"{f.rule if f.kind == 'sensitive_word' else f.kind}“{f.shown_match}”"
+                     + (f"（应为“{f.suggestion}”）" if f.suggestion else "")
                      for f in findings[:limit])
     return shown + (f" 等 {len(findings)} 处" if len(findings) > limit else "")
 
@@ -110,7 +111,6 @@ def describe_finding(finding: Finding, *, labels: Mapping[str, str] | None = Non
     where = readable_location(finding.field, labels=labels)
     # A personal number is never repeated whole outside the editor.
     context = finding.context.replace(finding.match, f"【{finding.shown_match}】")
-    if finding.suggestion:
-        what += f"（应为“{finding.suggestion}”）"
-    return (f"{what}“{finding.shown_match}”" + (f"，位置：{where}" if where else "")
+    suggestion = f"（应为“{finding.suggestion}”）" if finding.suggestion else ""
+    return (f"{what}“{finding.shown_match}”{suggestion}" + (f"，位置：{where}" if where else "")
             + (f"，上下文：{context[:80]}" if context else ""))

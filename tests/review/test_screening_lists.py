@@ -151,6 +151,7 @@ def test_an_expression_error_blocks_and_the_author_replaces_it_with_one_click(cl
     assert findings["expression"]["suggestion"] == "湖南省委书记杜家毫"
     assert findings["typo"]["suggestion"] == "安装"
     assert findings["typo"]["severity"] == "warn"
+    assert "（应为“湖南省委书记杜家毫”）" in latest_screening(article).comment
 
     client.force_login(world.users["author"])
     url = reverse("review_apply_suggestion", args=[article.content_type_id, article.pk])
