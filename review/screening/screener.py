@@ -99,11 +99,14 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
     # as it is).
     spam_words += [f.start for f in findings if f.kind == "sensitive_word"]
     for run in find_spam_runs(text, folded, triggers=spam_words):
+        rule = "关键词堆砌：" + "、".join(run.words[:5])
+        severity = BLOCK
         if _educational(text, run.start, run.end):
-            continue  # a lesson listing drugs by name: its words are reported one by one
+            # A lesson listing drugs by name, or spam dressed up with a 严禁: people decide.
+            severity, rule = REVIEW, rule + "（警示教育语境）"
         findings.append(Finding(
-            kind="spam", severity=BLOCK, category="spam", rule="关键词堆砌：" + "、".join(
-                run.words[:5]), start=run.start, end=run.end, match=source[run.start:run.end],
+            kind="spam", severity=severity, category="spam", rule=rule, start=run.start,
+            end=run.end, match=source[run.start:run.end],
             context=context_around(context_text, run.start, run.end), field=field))
     if OTHER_DIGIT.search(numbers_text):
         numbers_text = numbers_text.translate(ASCII_DIGITS)

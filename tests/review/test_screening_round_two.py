@@ -122,6 +122,11 @@ def test_the_injected_seo_line_blocks_with_an_empty_lexicon():
     assert found[0].match == SEED_SPAM
 
 
+def test_spam_dressed_up_as_a_warning_is_still_reported():
+    found = screen_text(SEED_SPAM + ",严禁未成年人观看", lexicon=EMPTY)
+    assert [(f.kind, f.severity) for f in found] == [("spam", "review")]
+
+
 @pytest.mark.parametrize("text", [
     "语文、数学、英语、科学、道德与法治、音乐、美术、体育",
     "亚洲、欧洲、非洲、北美洲、南美洲、大洋洲和南极洲",
@@ -132,12 +137,14 @@ def test_ordinary_lists_are_not_spam(text):
     assert screen_text(text, lexicon=EMPTY) == []
 
 
-def test_a_drug_lesson_listing_drugs_is_not_spam():
+def test_a_drug_lesson_listing_drugs_is_not_blocked():
     lexicon = CompiledLexicon([Term("冰毒", "drugs", "block"), Term("摇头丸", "drugs", "block"),
                                Term("k粉", "drugs", "block")])
     lesson = "禁毒课上，民警向同学们展示了冰毒、海洛因、摇头丸、K粉等常见毒品的仿真样品。"
     found = screen_text(lesson, lexicon=lexicon)
-    assert [(f.kind, f.severity) for f in found] == [("sensitive_word", "review")] * 3
+    assert {(f.kind, f.severity) for f in found} <= {("sensitive_word", "review"),
+                                                     ("spam", "review")}
+    assert [f.kind for f in found].count("sensitive_word") == 3
     trade = "出售冰毒、麻古、K粉，摇头丸，同城代购，货到付款"
     assert "spam" in {f.kind for f in screen_text(trade, lexicon=lexicon)}
 
