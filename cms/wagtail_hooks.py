@@ -91,3 +91,25 @@ def register_page_actions(registry) -> None:
     from cms.actions import MovePageAction
 
     registry.register(Page, MovePageAction)
+
+
+@hooks.register("review_protected_names")
+def organisation_names():
+    """The bureau's and each school's own names and their leaders' names must be written
+    exactly (issue 20): the screener reports a near miss with the right form."""
+    from django.contrib.auth import get_user_model
+    from wagtail.models import Page, get_page_models
+
+    from cms.models import OrganisationHomePage
+    from cms.organisations import Role
+
+    homes = [model for model in get_page_models() if issubclass(model, OrganisationHomePage)]
+    names = [(title, "") for title in Page.objects.type(*homes).values_list("title", flat=True)]
+    leaders = get_user_model().objects.filter(
+        groups__name__endswith=f" {Role.LEADER.label}", is_active=True).distinct()
+    for user in leaders.only("first_name", "last_name"):
+        # Chinese names are kept surname first (last_name + first_name), or whole in either.
+        full = f"{user.last_name}{user.first_name}".strip()
+        if full:
+            names.append((full, ""))
+    return names

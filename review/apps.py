@@ -76,11 +76,17 @@ class ReviewConfig(AppConfig):
         from django.db.models.signals import post_delete
         from wagtail.models import Revision
 
-        from review.screening.models import AllowListEntry, LexiconEntry
+        from review.screening.models import (
+            AllowListEntry,
+            LexiconEntry,
+            ProtectedName,
+            TypoEntry,
+            WordingRule,
+        )
         from review.screening.rescan import on_lexicon_change
         from review.screening.sanitising import sanitise_on_save, sanitise_revision
 
-        for model in (LexiconEntry, AllowListEntry):
+        for model in (LexiconEntry, AllowListEntry, ProtectedName, WordingRule, TypoEntry):
             post_save.connect(on_lexicon_change, sender=model,
                               dispatch_uid=f"review_rescan_on_{model.__name__}_save")
             post_delete.connect(on_lexicon_change, sender=model,

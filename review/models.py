@@ -31,7 +31,10 @@ from review.screening.models import (
     AllowListEntry,
     LexiconEntry,
     LexiconRescan,
+    ProtectedName,
     Severity,
+    TypoEntry,
+    WordingRule,
     _validate_term,  # named by migration 0008
 )
 
@@ -47,6 +50,7 @@ __all__ = [
     "LeaderApprovalTask",
     "LexiconEntry",
     "LexiconRescan",
+    "ProtectedName",
     "RegisterEntry",
     "RegisterHead",
     "ReviewTaskMixin",
@@ -58,5 +62,7 @@ __all__ = [
     "Severity",
     "SigningCredential",
     "TakedownAcknowledgement",
+    "TypoEntry",
+    "WordingRule",
     "_validate_term",
 ]

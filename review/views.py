@@ -21,6 +21,7 @@ from review.exceptions import ApprovalError, CannotMask
 from review.keys import MIN_PASSPHRASE_LENGTH
 from review.pipeline.actions import (
     AcknowledgeTakedownAction,
+    ApplySuggestionAction,
     EnrolCredentialAction,
     MaskPersonalNumberAction,
     RevokeCredentialAction,
@@ -214,6 +215,29 @@ def mask_personal_information(request, content_type_id: int, object_id: str):
                                   "（编辑页中未保存的改动不会保留）。")
     else:
         messages.warning(request, f"最新草稿中已没有号码 {mask(number)}。")
+    return redirect(edit_url)
+
+
+@require_POST
+def apply_suggestion(request, content_type_id: int, object_id: str):
+    """The author's one-click replacement of an expression error or a typo by the screener's
+    suggestion, saved as a new draft (as the one-click mask is)."""
+    content_type = get_object_or_404(ContentType, pk=content_type_id)
+    obj = get_object_or_404(content_type.model_class(), pk=object_id)
+    obj = obj.specific if isinstance(obj, Page) else obj
+    action = ApplySuggestionAction(obj, user=request.user,
+                                   match=request.POST.get("replace_match", ""))
+    edit_url = AdminURLFinder(request.user).get_edit_url(obj) or "wagtailadmin_home"
+    try:
+        replaced = action.execute()
+    except CannotMask as error:
+        messages.error(request, str(error))
+        return redirect(edit_url)
+    if replaced:
+        messages.success(request, f"已将“{action.match[:40]}”替换为“{action.suggestion}”并保存为"
+                                  "新草稿（编辑页中未保存的改动不会保留）。")
+    else:
+        messages.warning(request, f"最新草稿中已没有“{action.match[:40]}”。")
     return redirect(edit_url)
 
 

@@ -92,6 +92,14 @@ def register_review_log_actions(actions):
 
         def format_message(self, log_entry):
             return f"个人号码已打码为 {log_entry.data.get('masked')}，保存为新草稿"
+
+    @actions.register_action("review.suggestion_applied")
+    class SuggestionApplied(LogFormatter):
+        label = "一键替换表述"
+
+        def format_message(self, log_entry):
+            return (f"“{log_entry.data.get('old')}”已替换为“{log_entry.data.get('new')}”，"
+                    "保存为新草稿")
     actions.register_action("review.schedule_refused", "定时发布被拒绝",
                             "定时发布被拒绝：审批签名不再有效，已取消定时")
 
@@ -135,6 +143,8 @@ def register_review_urls():
              name="review_acknowledge_takedown"),
         path("screening/mask/<int:content_type_id>/<str:object_id>/",
              views.mask_personal_information, name="review_mask"),
+        path("screening/replace/<int:content_type_id>/<str:object_id>/",
+             views.apply_suggestion, name="review_apply_suggestion"),
         path("screening/lexicon-history/", lexicon_admin.lexicon_history,
              name="review_lexicon_history"),
         path("screening/rescans/", lexicon_admin.rescans, name="review_lexicon_rescans"),

@@ -139,6 +139,10 @@ def _import_starter_lexicon() -> None:
                      stdout=io.StringIO())
         call_command("import_lexicon", str(lexicon / "allow.csv"), "--allow", verbosity=0,
                      stdout=io.StringIO())
+        # Protected names, wording rules and typos (issue 20): our starter lists.
+        for command, name in (("import_names", "names.csv"), ("import_wording", "wording.csv"),
+                              ("import_typos", "typos.csv")):
+            call_command(command, str(lexicon / name), verbosity=0, stdout=io.StringIO())
 
 
 def _prefix(key: str) -> str:

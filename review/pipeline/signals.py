@@ -21,3 +21,6 @@ credential_enrolled = Signal()
 credential_revoked = Signal()
 # MaskPersonalNumberAction: ``instance`` the content, ``masked`` the masked form.
 number_masked = Signal()
+# An author replaced an expression error or a typo by its suggestion with one click:
+# ``instance``, ``old``, ``new``, ``user``.
+suggestion_applied = Signal()

@@ -2,7 +2,8 @@
 turned into a dict only where it is stored as JSON (the screening task's findings, a rescan's
 matches, the ``scan`` command's output).
 
-A finding is ``{kind, severity, category, rule, start, end, match, context, field}``:
+A finding is ``{kind, severity, category, rule, start, end, match, context, field,
+suggestion}``:
 ``start``/``end`` index the text it was found in (for HTML, its source), ``field`` says which
 part of an object or which file that text was. Plain code, no Django.
 """
@@ -27,6 +28,8 @@ class Finding:
     match: str
     context: str
     field: str = ""
+    # What to write instead (expression errors and typos); "" when there is nothing to say.
+    suggestion: str = ""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -61,6 +64,7 @@ def needing_reason(findings: list[Finding]) -> list[Finding]:
 
 def summarise(findings: list[Finding], *, limit: int = 5) -> str:
     shown = "；".join(f"{f.rule if f.kind == 'sensitive_word' else f.kind}“{f.shown_match}”"
+                     + (f"（应为“{f.suggestion}”）" if f.suggestion else "")
                      for f in findings[:limit])
     return shown + (f" 等 {len(findings)} 处" if len(findings) > limit else "")
 
@@ -69,7 +73,8 @@ SEVERITY_LABELS = {BLOCK: "拦截", REVIEW: "须复核", WARN: "提示"}
 KIND_LABELS = {
     "sensitive_word": "敏感词", "id_number": "身份证号", "phone_number": "手机号",
     "bank_card": "银行卡号", "hidden_content": "隐藏内容", "unsafe_markup": "不安全代码",
-    "attachment_error": "附件无法读取",
+    "attachment_error": "附件无法读取", "spam": "垃圾内容", "expression": "严重表述错误",
+    "typo": "错别字",
 }
 _ATTRIBUTE_LABELS = {"（title）": "（标题）", "（description）": "（说明）"}
 # Names of block parts the screener reads, for people (models' fields come with ``labels``).
@@ -106,5 +111,6 @@ def describe_finding(finding: Finding, *, labels: Mapping[str, str] | None = Non
     where = readable_location(finding.field, labels=labels)
     # A personal number is never repeated whole outside the editor.
     context = finding.context.replace(finding.match, f"【{finding.shown_match}】")
-    return (f"{what}“{finding.shown_match}”" + (f"，位置：{where}" if where else "")
+    suggestion = f"（应为“{finding.suggestion}”）" if finding.suggestion else ""
+    return (f"{what}“{finding.shown_match}”{suggestion}" + (f"，位置：{where}" if where else "")
             + (f"，上下文：{context[:80]}" if context else ""))

@@ -9,7 +9,15 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from review.screening.findings import Finding
-from review.screening.models import CATEGORY_LABELS, AllowListEntry, LexiconEntry, LexiconRescan
+from review.screening.models import (
+    CATEGORY_LABELS,
+    AllowListEntry,
+    LexiconEntry,
+    LexiconRescan,
+    ProtectedName,
+    TypoEntry,
+    WordingRule,
+)
 
 HISTORY_PAGE_SIZE = 50
 HISTORY_TYPES = {"+": "新增", "~": "修改", "-": "删除"}
@@ -38,8 +46,40 @@ class AllowListEntryViewSet(SnippetViewSet):
     export_filename = "allow-list"
 
 
+class ProtectedNameViewSet(SnippetViewSet):
+    model = ProtectedName
+    icon = "user"
+    menu_label = "规范名称"
+    list_display = ["name", "title", "note", "updated_at"]
+    search_fields = ["name", "title", "note"]
+    list_export = ["name", "title", "note"]
+    export_filename = "protected-names"
+
+
+class WordingRuleViewSet(SnippetViewSet):
+    model = WordingRule
+    icon = "doc-full"
+    menu_label = "规范表述"
+    list_display = ["wrong", "right", "severity", "note", "updated_at"]
+    list_filter = ["severity"]
+    search_fields = ["wrong", "right", "note"]
+    list_export = ["wrong", "right", "severity", "note"]
+    export_filename = "wording-rules"
+
+
+class TypoEntryViewSet(SnippetViewSet):
+    model = TypoEntry
+    icon = "edit"
+    menu_label = "易错词"
+    list_display = ["wrong", "right", "updated_at"]
+    search_fields = ["wrong", "right"]
+    list_export = ["wrong", "right"]
+    export_filename = "typos"
+
+
 class ScreeningViewSetGroup(SnippetViewSetGroup):
-    items = (LexiconEntryViewSet, AllowListEntryViewSet)
+    items = (LexiconEntryViewSet, AllowListEntryViewSet, ProtectedNameViewSet,
+             WordingRuleViewSet, TypoEntryViewSet)
     menu_icon = "warning"
     menu_label = "内容检查词库"
     menu_name = "screening-lexicon"
@@ -51,30 +91,41 @@ def user_may_manage_lexicon(user) -> bool:
         "review.add_lexiconentry")
 
 
+# The lists whose history the history page shows: key → (model, label, what a row shows).
+HISTORY_LISTS = {
+    "words": (LexiconEntry, "敏感词", lambda r: r.word),
+    "allow": (AllowListEntry, "允许短语", lambda r: r.word),
+    "names": (ProtectedName, "规范名称", lambda r: f"{r.title}{r.name}"),
+    "wording": (WordingRule, "规范表述", lambda r: f"{r.wrong} → {r.right}"),
+    "typos": (TypoEntry, "易错词", lambda r: f"{r.wrong} → {r.right}"),
+}
+
+
 def lexicon_history(request):
-    """Who changed which word, when, and how: newest first."""
+    """Who changed which word, name, rule or typo, when, and how: newest first."""
     if not user_may_manage_lexicon(request.user):
         raise PermissionDenied
-    words = LexiconEntry.history.select_related("history_user").order_by("-history_date",
-                                                                          "-history_id")
-    phrases = AllowListEntry.history.select_related("history_user").order_by("-history_date",
-                                                                             "-history_id")
     which = request.GET.get("which", "words")
-    queryset = phrases if which == "allow" else words
+    if which not in HISTORY_LISTS:
+        which = "words"
+    model, _, shown = HISTORY_LISTS[which]
+    queryset = model.history.select_related("history_user").order_by("-history_date",
+                                                                      "-history_id")
     page = Paginator(queryset, HISTORY_PAGE_SIZE).get_page(request.GET.get("p"))
     rows = [{
         "date": record.history_date,
         "user": record.history_user,
         "type": HISTORY_TYPES.get(record.history_type, record.history_type),
-        "word": record.word,
+        "word": shown(record),
         "category": CATEGORY_LABELS.get(getattr(record, "category", ""),
                                         getattr(record, "category", "")),
         "severity": getattr(record, "get_severity_display", lambda: "")(),
-        "note": record.note,
+        "note": getattr(record, "note", ""),
         "changes": _changes(record),
     } for record in page.object_list]
     return render(request, "review/lexicon/history.html", {
         "page": page, "rows": rows, "which": which,
+        "lists": [(key, label) for key, (_, label, _) in HISTORY_LISTS.items()],
     })
 
 

@@ -11,7 +11,8 @@ from review.screening.matching import SEVERITIES, check_term
 CATEGORY_LABELS = {
     "gambling": "赌博", "pornography": "色情", "fraud": "诈骗", "drugs": "毒品",
     "spam": "垃圾广告", "education": "教育违规", "privacy": "个人信息", "political": "政治",
-    "violence": "暴力", "other": "其他",
+    "violence": "暴力", "other": "其他", "weapons": "枪支爆炸物", "fake_documents": "假证假票",
+    "gambling_brands": "博彩品牌", "surveillance": "窃听偷拍器材", "illegal_trade": "非法买卖",
 }
 
 
@@ -104,3 +105,93 @@ class LexiconRescan(models.Model):
 
     def __str__(self):
         return f"rescan {self.pk} {self.status}"
+
+
+def _validate_phrase(value: str) -> None:
+    if len(value.strip()) < 2:
+        raise ValidationError(f"“{value}”：至少两个字符。")
+
+
+class ProtectedName(models.Model):
+    """A name that must be written exactly: a state leader (with title), the state and its
+    institutions, the bureau, a school, their leaders. A near miss (one character replaced by
+    a homophone or a similar-looking character) or the name beside another's title is a
+    serious expression error (review.screening.expression)."""
+
+    name = models.CharField("规范名称", max_length=100, validators=[_validate_phrase])
+    title = models.CharField("职务", max_length=100, blank=True,
+                             help_text="人名填写其职务（如“县教育局局长”）；机构名称留空。")
+    note = models.CharField("备注", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="规范名称变更历史")
+
+    class Meta:
+        verbose_name = "规范名称"
+        verbose_name_plural = "规范名称"
+        ordering = ["name", "title"]
+        constraints = [models.UniqueConstraint(fields=["name", "title"],
+                                               name="review_protected_name_unique")]
+
+    def __str__(self):
+        return f"{self.title}{self.name}" if self.title else self.name
+
+    @property
+    def word(self) -> str:  # what rescans' reasons name
+        return str(self)
+
+
+class WordingRule(models.Model):
+    """A normative wording rule: a wrong formulation and the right one (一带一路战略 →
+    一带一路倡议), with where the rule comes from."""
+
+    wrong = models.CharField("错误表述", max_length=100, unique=True,
+                             validators=[_validate_phrase])
+    right = models.CharField("规范表述", max_length=100)
+    severity = models.CharField("处理级别", max_length=8, choices=Severity.choices,
+                                default=Severity.BLOCK, db_index=True)
+    note = models.CharField("依据说明", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="规范表述变更历史")
+
+    class Meta:
+        verbose_name = "规范表述"
+        verbose_name_plural = "规范表述"
+        ordering = ["wrong"]
+
+    def __str__(self):
+        return f"{self.wrong} → {self.right}"
+
+    def clean(self):
+        super().clean()
+        if self.wrong and self.wrong.strip() == (self.right or "").strip():
+            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
+
+    @property
+    def word(self) -> str:
+        return self.wrong
+
+
+class TypoEntry(models.Model):
+    """A word schools often mistype and its right form (按装 → 安装)."""
+
+    wrong = models.CharField("错别字", max_length=50, unique=True, validators=[_validate_phrase])
+    right = models.CharField("正确写法", max_length=50)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(verbose_name="易错词变更历史")
+
+    class Meta:
+        verbose_name = "易错词"
+        verbose_name_plural = "易错词表"
+        ordering = ["wrong"]
+
+    def __str__(self):
+        return f"{self.wrong} → {self.right}"
+
+    def clean(self):
+        super().clean()
+        if self.wrong and self.wrong.strip() == (self.right or "").strip():
+            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
+
+    @property
+    def word(self) -> str:
+        return self.wrong

@@ -25,10 +25,17 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.rich_text import RichText
 
 from review.exceptions import ExtractionError
+from review.screening import expression
 from review.screening.extract import SUPPORTED
 from review.screening.markup.sanitise import sanitise_rich_text
 from review.screening.matching import CompiledLexicon, Term
-from review.screening.models import AllowListEntry, LexiconEntry
+from review.screening.models import (
+    AllowListEntry,
+    LexiconEntry,
+    ProtectedName,
+    TypoEntry,
+    WordingRule,
+)
 from review.screening.screener import REVIEW, Finding, screen_file, screen_html, screen_text
 
 # Fields that record where and how an object is kept, not what it says.
@@ -121,11 +128,35 @@ def content_slots(obj) -> list[Slot]:
 
 # --- The lexicon ---------------------------------------------------------------------------
 
+SCREENED_LISTS = (LexiconEntry, AllowListEntry, ProtectedName, WordingRule, TypoEntry)
+
+
+def site_names() -> tuple[expression.ProtectedName, ...]:
+    """Names every site goes by (its Wagtail site name) and the names the
+    ``review_protected_names`` hook adds: functions returning (name, title) pairs or
+    ``review.screening.expression.ProtectedName`` records (the cms feeds the bureau's and
+    schools' names and leaders through it)."""
+    from wagtail import hooks
+    from wagtail.models import Site
+
+    names = [expression.ProtectedName(name=name.strip()) for name in
+             Site.objects.exclude(site_name="").values_list("site_name", flat=True)
+             if len(name.strip()) >= 2]
+    for hook in hooks.get_hooks("review_protected_names"):
+        for entry in hook():
+            name, title = ((entry.name, entry.title)
+                           if isinstance(entry, expression.ProtectedName) else entry)
+            if len(name.strip()) >= 2:
+                names.append(expression.ProtectedName(name=name.strip(), title=title.strip()))
+    return tuple(sorted(set(names), key=lambda n: (n.name, n.title)))
+
+
 def lexicon_version() -> tuple:
-    """Changes whenever an entry is added, edited or deleted: one aggregate query each."""
-    return tuple(
-        tuple(model.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values())
-        for model in (LexiconEntry, AllowListEntry))
+    """Changes whenever an entry is added, edited or deleted (one aggregate query each), or a
+    name the sites and the hook give changes."""
+    counts = [tuple(model.objects.aggregate(count=Count("pk"), changed=Max("updated_at"))
+                    .values()) for model in SCREENED_LISTS]
+    return (*counts, site_names())
 
 
 @functools.lru_cache(maxsize=2)
@@ -133,11 +164,20 @@ def _compiled(version: tuple) -> CompiledLexicon:
     terms = [Term(word, category, severity) for word, category, severity in
              LexiconEntry.objects.values_list("word", "category", "severity").iterator()]
     allowed = AllowListEntry.objects.values_list("word", flat=True)
-    return CompiledLexicon(terms, allowed)
+    names = [expression.ProtectedName(name=name, title=title) for name, title in
+             ProtectedName.objects.values_list("name", "title")] + list(version[-1])
+    rules = [expression.WordingRule(wrong=wrong, right=right, severity=severity, note=note)
+             for wrong, right, severity, note in
+             WordingRule.objects.values_list("wrong", "right", "severity", "note")]
+    typos = [expression.TypoPair(wrong=wrong, right=right)
+             for wrong, right in TypoEntry.objects.values_list("wrong", "right")]
+    expressions = expression.CompiledExpressions(names=names, rules=rules, typos=typos)
+    return CompiledLexicon(terms, allowed, expressions=expressions)
 
 
 def current_lexicon() -> CompiledLexicon:
-    """The lexicon as it is now, compiled once per change and process."""
+    """The lexicon (words, protected names, wording rules, typos) as it is now, compiled once
+    per change and process."""
     return _compiled(lexicon_version())
 
 

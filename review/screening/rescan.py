@@ -1,6 +1,7 @@
 """Rescanning live content when the lexicon changes.
 
-A change to the lexicon or the allow list queues a rescan (in the change's transaction) and,
+A change to the lexicon, the allow list, the protected names, the wording rules or the typos
+queues a rescan (in the change's transaction) and,
 once it commits, enqueues the django-tasks task ``rescan_lexicon`` with its id on the
 persistent task queue (``REVIEW_RESCAN_IN_BACKGROUND``, on by default; off, the rescan is only
 queued). ``python manage.py rescan_live`` runs whatever is queued (commands such as
@@ -33,6 +34,8 @@ from review.screening.objects import current_lexicon, screen_findings
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 STALE_AFTER = datetime.timedelta(hours=2)
+# What a change of the lexicon, the protected names, the wording rules or the typos changes.
+RESCANNED_KINDS = frozenset({"sensitive_word", "expression", "typo"})
 # Changes batched by ``one_rescan`` in this thread (an import): one rescan when they are done.
 _batch = threading.local()
 
@@ -144,7 +147,7 @@ def run(rescan: LexiconRescan, *, progress: Progress | None = None) -> LexiconRe
     matches, checked = [], 0
     for obj in live_objects():
         words = [f.to_json() for f in screen_findings(obj, lexicon=lexicon)
-                 if f.kind == "sensitive_word"]
+                 if f.kind in RESCANNED_KINDS]
         checked += 1
         if words:
             matches.append({

@@ -1,23 +1,27 @@
 """The content screener over plain text, HTML and files: sensitive words (matching),
 students' personal information (pii), hidden content and unsafe markup
-(markup), and the text inside attachments (extract).
+(markup), keyword-stuffed spam (spam), serious expression errors and typos (expression),
+and the text inside attachments (extract).
 
 Findings are ``review.screening.findings.Finding`` records. Plain functions, no Django.
 """
 
 import dataclasses
+import functools
 import re
 import unicodedata
 
 import numpy as np
 
 from review.screening import pii
+from review.screening.expression import CompiledExpressions
 from review.screening.extract import Limits, extract
 from review.screening.findings import BLOCK, REVIEW, WARN, Finding
 from review.screening.folding import fold
 from review.screening.markup.scan import find_markup_problems
 from review.screening.markup.text import screening_text
 from review.screening.matching import CompiledLexicon
+from review.screening.spam import find_spam_runs
 
 CONTEXT_CHARS = 20
 PERSONAL_INFORMATION = "personal_information"
@@ -28,7 +32,14 @@ PII_SEVERITY = {
     "phone_number": REVIEW,
 }
 KINDS = ("sensitive_word", "id_number", "phone_number", "bank_card", "hidden_content",
-         "unsafe_markup")
+         "unsafe_markup", "spam", "expression", "typo")
+# A blocking word inside a warning (an anti-drug lesson on 迷幻药的危害, a notice that 严禁
+# 赌博) is not spam: a reviewer decides, it is never ignored.
+EDUCATIONAL_CONTEXT = re.compile(
+    "禁毒|防范|严禁|危害|远离|拒绝|警惕|抵制|预防|谨防|打击|防止|警示|识别|法治教育|安全教育"
+    "|主题教育|宣传教育|知识讲座|禁止|举报|不得|杜绝|反诈|防骗|识破")
+SENTENCE_END = re.compile(r"[。！？!?\n\r]")
+EDUCATIONAL_REACH = 40
 WHITESPACE = re.compile(r"\s+")
 # Unsafe-markup rules that are usually innocent in a whole HTML file (a stylesheet link, a
 # search form): a reviewer decides. Every other unsafe rule blocks.
@@ -58,16 +69,45 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
     """
     source = text if source is None else source
     context_text = text if context_text is None else context_text
-    findings = [
-        Finding(kind="sensitive_word",
-                severity=WARN if hit.across_sentences else hit.term.severity,
-                category=hit.term.category,
-                rule=f"{hit.term.word}（跨标点）" if hit.across_sentences else hit.term.word,
-                start=hit.start, end=hit.end, match=source[hit.start:hit.end],
-                context=context_around(context_text, hit.start, hit.end), field=field)
-        for hit in lexicon.find(text, folded=fold(text))
-    ]
+    folded = fold(text)
+    findings = []
+    for hit in lexicon.find(text, folded=folded):
+        severity, rule = hit.term.severity, hit.term.word
+        if hit.across_sentences:
+            severity, rule = WARN, f"{hit.term.word}（跨标点）"
+        elif severity == BLOCK and _educational(text, hit.start, hit.end):
+            severity, rule = REVIEW, f"{hit.term.word}（警示教育语境）"
+        findings.append(Finding(
+            kind="sensitive_word", severity=severity, category=hit.term.category, rule=rule,
+            start=hit.start, end=hit.end, match=source[hit.start:hit.end],
+            context=context_around(context_text, hit.start, hit.end), field=field))
     numbers_text = text if numbers_text is None else numbers_text
+    expressions = getattr(lexicon, "expressions", None) or default_expressions()
+    spam_words: list[int] = []
+    for found in expressions.find(numbers_text, spam=spam_words):
+        start, end = found.start, found.end
+        if numbers_index is not None:
+            start, end = int(numbers_index[start]), int(numbers_index[end - 1]) + 1
+        findings.append(Finding(
+            kind=found.kind, severity=found.severity, category=found.category,
+            rule=found.rule, start=start, end=end, match=source[start:end],
+            context=context_around(context_text, start, end), field=field,
+            suggestion=found.suggestion))
+    if numbers_index is not None:
+        spam_words = [int(numbers_index[p]) for p in spam_words]
+    # Lexicon words start spam runs too (disguised ones: the expression pass reads the text
+    # as it is).
+    spam_words += [f.start for f in findings if f.kind == "sensitive_word"]
+    for run in find_spam_runs(text, folded, triggers=spam_words):
+        rule = "关键词堆砌：" + "、".join(run.words[:5])
+        severity = BLOCK
+        if _educational(text, run.start, run.end):
+            # A lesson listing drugs by name, or spam dressed up with a 严禁: people decide.
+            severity, rule = REVIEW, rule + "（警示教育语境）"
+        findings.append(Finding(
+            kind="spam", severity=severity, category="spam", rule=rule, start=run.start,
+            end=run.end, match=source[run.start:run.end],
+            context=context_around(context_text, run.start, run.end), field=field))
     if OTHER_DIGIT.search(numbers_text):
         numbers_text = numbers_text.translate(ASCII_DIGITS)
     for number in pii.find_personal_information(numbers_text):
@@ -79,6 +119,22 @@ def screen_text(text: str, *, lexicon: CompiledLexicon, field: str = "",
             rule=number.rule, start=start, end=end, match=source[start:end],
             context=context_around(context_text, start, end), field=field))
     return sorted(findings, key=lambda f: (f.start, f.end))
+
+
+@functools.cache
+def default_expressions() -> CompiledExpressions:
+    """With no lists: Taiwan, Hong Kong or Macau beside countries, and spam's strong words."""
+    return CompiledExpressions()
+
+
+def _educational(text: str, start: int, end: int) -> bool:
+    """Whether the sentence around ``[start, end)`` (within ``EDUCATIONAL_REACH``) warns."""
+    low = max(0, start - EDUCATIONAL_REACH)
+    before = [m.end() for m in SENTENCE_END.finditer(text, low, start)]
+    low = before[-1] if before else low
+    after = SENTENCE_END.search(text, end, end + EDUCATIONAL_REACH)
+    high = after.start() if after else min(len(text), end + EDUCATIONAL_REACH)
+    return bool(EDUCATIONAL_CONTEXT.search(text, low, high))
 
 
 def _without_markup(html: str, text: str) -> tuple[str, np.ndarray]:
@@ -119,7 +175,10 @@ def screen_html(html: str, *, lexicon: CompiledLexicon, field: str = "") -> list
         if problem.kind == "unsafe_markup":
             severity = REVIEW if problem.rule in UNSAFE_FOR_REVIEW else BLOCK
         else:
-            severity = BLOCK if problem.has_link else REVIEW
+            # Hidden words of the lexicon or spam are what hacked pages hide: block.
+            severity = BLOCK if problem.has_link or any(
+                f.kind in ("sensitive_word", "spam") and problem.start <= f.start
+                and f.end <= problem.end for f in findings) else REVIEW
         findings.append(Finding(
             kind=problem.kind, severity=severity, category=problem.kind, rule=problem.rule,
             start=problem.start, end=problem.end, match=problem.match,

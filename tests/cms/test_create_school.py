@@ -116,3 +116,22 @@ def test_bad_input_gives_a_clear_error_and_changes_nothing(overrides, message):
     with pytest.raises(CommandError, match=message):
         create(**overrides)
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_a_schools_name_and_its_leaders_names_are_protected():
+    """The screener reports a near miss of an organisation's or its leader's name with the right
+    form (issue 20): cms feeds them through the review_protected_names hook."""
+    from django.contrib.auth import get_user_model
+
+    from cms.organisations import Role, group_name
+    from review.screening.objects import current_lexicon
+    from review.screening.screener import screen_text
+
+    create()
+    leader = get_user_model().objects.create_user("zhou", first_name="建国", last_name="周")
+    leader.groups.add(Group.objects.get(name=group_name("城关县第三中学", Role.LEADER)))
+    text = "城关县第三中雪召开家长会，周建帼校长讲话。城关县第三中学周建国校长出席。"
+    found = [(f.match, f.suggestion) for f in screen_text(text, lexicon=current_lexicon())
+             if f.kind == "expression"]
+    assert found == [("城关县第三中雪", "城关县第三中学"), ("周建帼", "周建国")]

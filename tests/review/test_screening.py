@@ -367,7 +367,7 @@ def test_scan_reports_findings_as_json(tmp_path, lexicon):
     assert report["files"][0] == {"path": str(clean), "findings": []}
     findings = report["files"][1]["findings"]
     assert set(findings[0]) == {"kind", "severity", "category", "rule", "start", "end",
-                                "match", "context"}
+                                "match", "context", "suggestion"}  # suggestion: issue 20
     kinds = {f["kind"] for f in findings}
     assert kinds == {"sensitive_word", "hidden_content"}
     word = next(f for f in findings if f["kind"] == "sensitive_word")

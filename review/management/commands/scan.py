@@ -4,8 +4,10 @@ Screens files (.html .htm .txt .md .csv .pdf .docx .xlsx; directories are walked
 lexicon in the database, or the one ``--lexicon`` names (CSV or plain text; plain words are
 ``block``). JSON on stdout:
 ``{"files": [{"path", "findings": [{kind, severity, category, rule, start, end, match,
-context}]}]}``; an unreadable file carries ``"error"`` instead. Exit 0 when nothing blocks,
-1 when anything does, 2 when a file could not be read (the rest are still scanned).
+context, suggestion}]}]}`` (``suggestion``: what to write instead, for ``expression`` and
+``typo`` findings; "" for the others); an unreadable file carries ``"error"`` instead.
+Exit 0 when nothing blocks, 1 when anything does, 2 when a file could not be read (the rest
+are still scanned).
 """
 
 import json
@@ -22,7 +24,8 @@ from review.screening.matching import CompiledLexicon, Term
 from review.screening.objects import current_lexicon
 from review.screening.screener import BLOCK, screen_file
 
-OUTPUT_KEYS = ("kind", "severity", "category", "rule", "start", "end", "match", "context")
+OUTPUT_KEYS = ("kind", "severity", "category", "rule", "start", "end", "match", "context",
+               "suggestion")
 
 
 def expand(paths: list[str]) -> list[Path]:
@@ -99,4 +102,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{result['path']}: {len(result['findings'])} 处")
             for f in result["findings"]:
                 self.stdout.write(f"  {f['start']}-{f['end']} [{f['severity']}] {f['kind']} "
-                                  f"{f['rule']} “{f['match']}” …{f['context']}…")
+                                  f"{f['rule']} “{f['match']}”"
+                                  + (f" → “{f['suggestion']}”" if f["suggestion"] else "")
+                                  + f" …{f['context']}…")

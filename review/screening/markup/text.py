@@ -15,7 +15,7 @@ _SCREEN_MARKUP = re.compile(
         _COMMENT,
         _BOGUS,
         _raw_element("script|style", "raw"),
-        rf"/?[A-Za-z][^{_WS}/>]*{_ATTRS}>?",
+        rf"/?(?P<tag>[A-Za-z][^{_WS}/>]*){_ATTRS}>?",
     ]) + ")",
     re.DOTALL | re.IGNORECASE,
 )
@@ -31,7 +31,24 @@ def _decoded_reference(reference: str) -> str:
     return decoded + " " * (len(reference) - 1)
 
 
+# Elements a browser lays out as blocks or lines of their own (and line breaks): what they
+# separate is separate text for every detector (a table of names, ID and phone numbers is
+# not one long number), so their tags read as a line break. Inline tags (b, span, a, font…)
+# still join what they split: 138<b>1234</b>5678 is one number.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "caption", "center", "dd", "details",
+    "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav",
+    "ol", "option", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul", "body", "html", "head", "select", "legend", "listing",
+    "frameset", "frame", "marquee",
+})
+
+
 def _blank(match: re.Match) -> str:
+    tag = match.group("tag")
+    if tag is not None and tag.lower() in BLOCK_TAGS:
+        return "\n" + " " * (len(match.group()) - 1)
     return " " * len(match.group())
 
 
@@ -42,7 +59,8 @@ def _decode(match: re.Match) -> str:
 def screening_text(html: str) -> str:
     """Return ``html`` with markup blanked, of exactly the same length.
 
-    Tags, comments, doctypes and whole script/style elements become spaces. A character
+    Tags, comments, doctypes and whole script/style elements become spaces; the tags of
+    block-level elements and line breaks (``BLOCK_TAGS``) a line break and spaces. A character
     reference (``&amp;`` ``&#36172;`` ``&#x8d4c;`` ``&nbsp;``, with or without the semicolon as
     browsers accept) becomes its character followed by spaces. References that are unknown,
     or that decode to more than one character (``&NotEqualTilde;``, a legacy prefix such as
