@@ -6,10 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from review.exceptions import LexiconFileError
+from review.management.upsert import upsert_with_history
 from review.screening import expression_io
 from review.screening.lexicon_io import decode
 from review.screening.rescan import one_rescan
@@ -43,33 +42,9 @@ class ImportCommand(BaseCommand):
             self.stdout.write("已排队复查已发布内容（manage.py rescan_live）。")
 
     def apply(self, rows: list[dict], *, replace: bool) -> dict[str, int]:
-        key, model = self.spec.key, self.model
-        fields = [c for c in self.spec.columns if c not in key]
-        existing = {tuple(getattr(entry, k) for k in key): entry for entry in model.objects.all()}
-        added, updated, skipped = [], [], 0
-        for row in rows:
-            entry = existing.get(tuple(row[k] for k in key))
-            if entry is None:
-                added.append(model(**{c: row[c] for c in self.spec.columns}))
-            elif any(getattr(entry, f) != row[f] for f in fields):
-                for f in fields:
-                    setattr(entry, f, row[f])
-                entry.updated_at = timezone.now()  # bulk updates skip auto_now
-                updated.append(entry)
-            else:
-                skipped += 1
-        bulk_create_with_history(added, model, batch_size=1000)
-        if updated:
-            bulk_update_with_history(updated, model, [*fields, "updated_at"], batch_size=1000)
-        removed = 0
-        if replace:
-            listed = {tuple(row[k] for k in key) for row in rows}
-            for entry_key, entry in existing.items():
-                if entry_key not in listed:
-                    entry.delete()  # one by one, so that each deletion is in the history
-                    removed += 1
-        return {"added": len(added), "updated": len(updated), "skipped": skipped,
-                "removed": removed}
+        key = tuple(self.spec.key)
+        return upsert_with_history(model=self.model, rows=rows, key=key, replace=replace,
+                                   fields=[c for c in self.spec.columns if c not in key])
 
 
 class ExportCommand(BaseCommand):

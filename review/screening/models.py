@@ -140,7 +140,23 @@ class ProtectedName(models.Model):
         return str(self)
 
 
-class WordingRule(models.Model):
+class WrongRightPair:
+    """A wrong form and its right one (wording rules, typos)."""
+
+    def __str__(self):
+        return f"{self.wrong} → {self.right}"
+
+    def clean(self):
+        super().clean()
+        if self.wrong and self.wrong.strip() == (self.right or "").strip():
+            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
+
+    @property
+    def word(self) -> str:
+        return self.wrong
+
+
+class WordingRule(WrongRightPair, models.Model):
     """A normative wording rule: a wrong formulation and the right one (一带一路战略 →
     一带一路倡议), with where the rule comes from."""
 
@@ -158,20 +174,8 @@ class WordingRule(models.Model):
         verbose_name_plural = "规范表述"
         ordering = ["wrong"]
 
-    def __str__(self):
-        return f"{self.wrong} → {self.right}"
 
-    def clean(self):
-        super().clean()
-        if self.wrong and self.wrong.strip() == (self.right or "").strip():
-            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
-
-    @property
-    def word(self) -> str:
-        return self.wrong
-
-
-class TypoEntry(models.Model):
+class TypoEntry(WrongRightPair, models.Model):
     """A word schools often mistype and its right form (按装 → 安装)."""
 
     wrong = models.CharField("错别字", max_length=50, unique=True, validators=[_validate_phrase])
@@ -183,15 +187,3 @@ class TypoEntry(models.Model):
         verbose_name = "易错词"
         verbose_name_plural = "易错词表"
         ordering = ["wrong"]
-
-    def __str__(self):
-        return f"{self.wrong} → {self.right}"
-
-    def clean(self):
-        super().clean()
-        if self.wrong and self.wrong.strip() == (self.right or "").strip():
-            raise ValidationError({"right": "正确写法不能与错误写法相同。"})
-
-    @property
-    def word(self) -> str:
-        return self.wrong

@@ -4,10 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from review.exceptions import LexiconFileError
+from review.management.upsert import upsert_with_history
 from review.screening.lexicon_io import decode, parse
 from review.screening.matching import SEVERITIES
 from review.screening.models import AllowListEntry, LexiconEntry
@@ -50,29 +49,7 @@ class Command(BaseCommand):
             self.stdout.write("已排队复查已发布内容（manage.py rescan_live）。")
 
     def apply(self, model, fields, rows, *, replace: bool) -> dict[str, int]:
-        existing = {entry.word: entry for entry in model.objects.all()}
-        added, updated, skipped = [], [], 0
-        for row in rows:
-            values = {field: getattr(row, field) for field in fields}
-            entry = existing.get(row.word)
-            if entry is None:
-                added.append(model(word=row.word, **values))
-            elif any(getattr(entry, field) != value for field, value in values.items()):
-                for field, value in values.items():
-                    setattr(entry, field, value)
-                entry.updated_at = timezone.now()  # bulk updates skip auto_now
-                updated.append(entry)
-            else:
-                skipped += 1
-        bulk_create_with_history(added, model, batch_size=1000)
-        if updated:
-            bulk_update_with_history(updated, model, [*fields, "updated_at"], batch_size=1000)
-        removed = 0
-        if replace:
-            listed = {row.word for row in rows}
-            for entry in existing.values():
-                if entry.word not in listed:
-                    entry.delete()  # one by one, so that each deletion is in the history
-                    removed += 1
-        return {"added": len(added), "updated": len(updated), "skipped": skipped,
-                "removed": removed}
+        return upsert_with_history(
+            model=model, key=("word",), fields=fields, replace=replace,
+            rows=[{"word": row.word, **{field: getattr(row, field) for field in fields}}
+                  for row in rows])
