@@ -137,3 +137,8 @@ class LexiconFileError(ReviewError, ValueError):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class HealthError(ReviewError):
+    """Bad input to the site-health commands or views: an unknown site, an unknown format
+    (review.health)."""

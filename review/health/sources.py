@@ -1,0 +1,205 @@
+"""What site health reads: the sites, what the composition root says about them through
+hooks, the publication register's dates, and the settings.
+
+Hooks (each optional; the first that answers wins):
+
+``review_health_columns(*, root_page) -> list[dict] | None``
+    The site's live columns: ``{"id", "title", "kind", "interval_days", "parent_id",
+    "expects_content", "own_content"}`` (``interval_days`` None: never due). Without it a
+    site has no columns to watch.
+``review_health_recipients(*, root_page) -> list[User]``
+    Who gets the site's daily report (its web administrators and leaders); ``root_page``
+    None asks for the bureau's people, who get every site's.
+``review_health_scope(*, user) -> list[int] | bool``
+    The root pages of the sites ``user`` may see the health of; True for all of them (the
+    bureau). Without it only superusers see anything.
+``review_health_internal_target(*, site, path, query) -> bool | None``
+    Whether an internal address exists (True), is gone (False), or the hook cannot tell
+    (None: the engine looks at the baked tree, then at pages, documents and media).
+``review_health_baked_root(*, site) -> pathlib.Path | None``
+    The directory holding the site's baked public files.
+"""
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max, Min
+from wagtail import hooks
+from wagtail.models import Page, Site
+
+from review.exceptions import HealthError
+from review.health.fetch import Politeness
+from review.health.ledger import Column, Thresholds
+from review.register.models import RegisterEntry
+
+STEPLEN = Page.steplen
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteRef:
+    site_id: int
+    slug: str
+    title: str
+    root_page_id: int
+    root_path: str
+    root_url: str
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def thresholds() -> Thresholds:
+    return Thresholds(
+        column_warning_fraction=setting("HEALTH_COLUMN_WARNING_FRACTION", 0.7),
+        homepage_days=setting("HEALTH_HOMEPAGE_DAYS", 14),
+        homepage_warning_days=setting("HEALTH_HOMEPAGE_WARNING_DAYS", 10),
+        blank_warning_above=setting("HEALTH_BLANK_COLUMNS_WARNING_ABOVE", 2),
+        blank_veto_at=setting("HEALTH_BLANK_COLUMNS_VETO_AT", 5),
+        overdue_warning_above=setting("HEALTH_OVERDUE_COLUMNS_WARNING_ABOVE", 6),
+        overdue_short_veto_at=setting("HEALTH_OVERDUE_SHORT_COLUMNS_VETO_AT", 5),
+        overdue_all_veto_at=setting("HEALTH_OVERDUE_COLUMNS_VETO_AT", 10),
+        availability_warning_share=setting("HEALTH_AVAILABILITY_WARNING_SHARE", 0.03),
+        availability_veto_share=setting("HEALTH_AVAILABILITY_VETO_SHARE", 0.05),
+    )
+
+
+def politeness() -> Politeness:
+    return Politeness(
+        concurrency=setting("HEALTH_LINK_CONCURRENCY", 16),
+        host_interval=setting("HEALTH_LINK_HOST_INTERVAL", 0.5),
+        timeout=setting("HEALTH_LINK_TIMEOUT", 10.0),
+        user_agent=setting("HEALTH_USER_AGENT", "SiteHealth/1.0 (link check)"),
+        obey_robots=setting("HEALTH_LINK_OBEY_ROBOTS", True),
+    )
+
+
+def _first(name: str, **kwargs):
+    for hook in hooks.get_hooks(name):
+        answer = hook(**kwargs)
+        if answer is not None:
+            return answer
+    return None
+
+
+def all_sites() -> list[SiteRef]:
+    refs = []
+    for site in Site.objects.select_related("root_page").order_by("-is_default_site",
+                                                                    "site_name", "pk"):
+        root = site.root_page
+        refs.append(SiteRef(site_id=site.pk, slug=root.slug, title=site.site_name or root.title,
+                            root_page_id=root.pk, root_path=root.path, root_url=site.root_url))
+    return refs
+
+
+def sites(*, slug: str | None = None, user=None) -> list[SiteRef]:
+    """The sites asked for (all, or the one with root page slug ``slug``), confined to what
+    ``user`` may see when given. HealthError for an unknown slug."""
+    found = all_sites()
+    if slug is not None:
+        found = [site for site in found if site.slug == slug]
+        if not found:
+            known = "、".join(site.slug for site in all_sites()) or "（无）"
+            raise HealthError(f"没有标识为“{slug}”的网站。现有网站：{known}。")
+    if user is not None:
+        visible = visible_root_pages(user)
+        if visible is not None:
+            found = [site for site in found if site.root_page_id in visible]
+    return found
+
+
+def visible_root_pages(user) -> set[int] | None:
+    """Root pages of the sites ``user`` may see the health of; None for all."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return None
+    answer = _first("review_health_scope", user=user)
+    return None if answer is True else set(answer or ())
+
+
+def user_sees_all(user) -> bool:
+    return visible_root_pages(user) is None
+
+
+def columns_of(site: SiteRef) -> list[Column]:
+    root = Page.objects.get(pk=site.root_page_id)
+    described = _first("review_health_columns", root_page=root) or []
+    return [Column(id=item["id"], title=item["title"], kind=item.get("kind", ""),
+                   interval_days=item.get("interval_days"), parent_id=item.get("parent_id"),
+                   expects_content=item.get("expects_content", True),
+                   own_content=item.get("own_content", False)) for item in described]
+
+
+def recipients(*, root_page) -> list:
+    return list(_first("review_health_recipients", root_page=root_page) or [])
+
+
+def internal_target(*, site: Site, path: str, query: str) -> bool | None:
+    return _first("review_health_internal_target", site=site, path=path, query=query)
+
+
+def baked_root(site: Site) -> Path | None:
+    return _first("review_health_baked_root", site=site)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dates:
+    """From the publication register: per column, the last publication of live content in it
+    or below it, and the column's own first publication; per site the same for the site."""
+
+    column_last: dict[int, datetime.datetime]
+    column_opened: dict[int, datetime.datetime]
+    site_last: datetime.datetime | None
+    site_opened: datetime.datetime | None
+    has_content: set[int]
+
+
+def publication_dates(*, object_ids=None) -> dict[int, tuple[datetime.datetime, datetime.datetime]]:
+    """Page id → (first, last) publication in the register."""
+    entries = RegisterEntry.objects.filter(kind=RegisterEntry.Kind.PUBLICATION,
+                                           content_type=ContentType.objects.get_for_model(Page))
+    if object_ids is not None:
+        entries = entries.filter(object_id__in=[str(pk) for pk in object_ids])
+    rows = entries.values("object_id").annotate(first=Min("published_at"),
+                                                last=Max("published_at")).order_by()
+    return {int(row["object_id"]): (row["first"], row["last"]) for row in rows}
+
+
+def dates_for(*, site: SiteRef, columns: list[Column],
+              published: dict[int, tuple[datetime.datetime, datetime.datetime]]) -> Dates:
+    """Walk the site's live pages once: each content page (not a column) updates the clock
+    of every column above it and of the site."""
+    column_ids = {column.id for column in columns}
+    pages = (Page.objects.filter(path__startswith=site.root_path, live=True)
+             .values_list("pk", "path"))
+    path_to_id = {}
+    content = []
+    for pk, path in pages.iterator(chunk_size=5000):
+        if pk in column_ids:
+            path_to_id[path] = pk
+        elif pk != site.root_page_id:
+            content.append((pk, path))
+    column_last: dict[int, datetime.datetime] = {}
+    has_content: set[int] = set()
+    site_last = None
+    for pk, path in content:
+        when = published.get(pk)
+        for end in range(len(site.root_path) + STEPLEN, len(path), STEPLEN):
+            column_id = path_to_id.get(path[:end])
+            if column_id is None:
+                continue
+            has_content.add(column_id)
+            if when is not None and (column_id not in column_last
+                                     or when[1] > column_last[column_id]):
+                column_last[column_id] = when[1]
+        if when is not None and (site_last is None or when[1] > site_last):
+            site_last = when[1]
+    column_opened = {column.id: published[column.id][0] for column in columns
+                     if column.id in published}
+    home = published.get(site.root_page_id)
+    return Dates(column_last=column_last, column_opened=column_opened, site_last=site_last,
+                 site_opened=home[0] if home else None, has_content=has_content)
