@@ -112,13 +112,14 @@ def site_health(refs: list[sources.SiteRef], *,
     now = now or timezone.now()
     thresholds = sources.thresholds()
     site_ids = [ref.site_id for ref in refs]
-    published = sources.publication_dates()
     problems = _link_problems(site_ids)
     shares = availability(site_ids, now=now)
+    columns_by_site = {ref.site_id: sources.columns_of(ref) for ref in refs}
+    all_dates = sources.network_dates(sites=refs, columns=columns_by_site)
     healths = []
     for ref in refs:
-        columns = sources.columns_of(ref)
-        dates = sources.dates_for(site=ref, columns=columns, published=published)
+        columns = columns_by_site[ref.site_id]
+        dates = all_dates[ref.site_id]
         entries = ledger.column_ledger(columns=columns, last_updates=dates.column_last,
                                        opened=dates.column_opened, thresholds=thresholds, now=now)
         homepage = ledger.homepage_clock(last_update=dates.site_last, baseline=dates.site_opened,

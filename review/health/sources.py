@@ -158,48 +158,63 @@ class Dates:
     has_content: set[int]
 
 
-def publication_dates(*, object_ids=None) -> dict[int, tuple[datetime.datetime, datetime.datetime]]:
-    """Page id → (first, last) publication in the register."""
-    entries = RegisterEntry.objects.filter(kind=RegisterEntry.Kind.PUBLICATION,
-                                           content_type=ContentType.objects.get_for_model(Page))
-    if object_ids is not None:
-        entries = entries.filter(object_id__in=[str(pk) for pk in object_ids])
-    rows = entries.values("object_id").annotate(first=Min("published_at"),
-                                                last=Max("published_at")).order_by()
-    return {int(row["object_id"]): (row["first"], row["last"]) for row in rows}
+def _entries():
+    return RegisterEntry.objects.filter(kind=RegisterEntry.Kind.PUBLICATION,
+                                        content_type=ContentType.objects.get_for_model(Page))
 
 
-def dates_for(*, site: SiteRef, columns: list[Column],
-              published: dict[int, tuple[datetime.datetime, datetime.datetime]]) -> Dates:
-    """Walk the site's live pages once: each content page (not a column) updates the clock
-    of every column above it and of the site."""
-    column_ids = {column.id for column in columns}
-    pages = (Page.objects.filter(path__startswith=site.root_path, live=True)
-             .values_list("pk", "path"))
-    path_to_id = {}
-    content = []
-    for pk, path in pages.iterator(chunk_size=5000):
-        if pk in column_ids:
-            path_to_id[path] = pk
-        elif pk != site.root_page_id:
-            content.append((pk, path))
+def network_dates(*, sites: list[SiteRef], columns: dict[int, list[Column]]) -> dict[int, Dates]:
+    """The register's dates for every site at once (by site id): one walk over the live
+    pages of each site (each content page counts for every column above it) and one grouped
+    read of the register."""
+    owners: dict[int, tuple] = {}     # content page id -> (site id, column ids above it)
+    has_content: dict[int, set[int]] = {}
+    for site in sites:
+        column_ids = {column.id for column in columns[site.site_id]}
+        path_to_id: dict[str, int] = {}
+        content = []
+        pages = (Page.objects.filter(path__startswith=site.root_path, live=True)
+                 .values_list("pk", "path").order_by("path"))
+        for pk, path in pages.iterator(chunk_size=5000):
+            if pk in column_ids:
+                path_to_id[path] = pk
+            elif pk != site.root_page_id:
+                content.append((pk, path))
+        filled = has_content[site.site_id] = set()
+        for pk, path in content:
+            above = tuple(path_to_id[path[:end]]
+                          for end in range(len(site.root_path) + STEPLEN, len(path), STEPLEN)
+                          if path[:end] in path_to_id)
+            owners[pk] = (site.site_id, above)
+            filled.update(above)
+
+    # One grouped read of the register, answered from its covering index
+    # (register_object_published: content type, kind, object, time).
+    rows = (_entries().values("object_id")
+            .annotate(first=Min("published_at"), last=Max("published_at")).order_by())
     column_last: dict[int, datetime.datetime] = {}
-    has_content: set[int] = set()
-    site_last = None
-    for pk, path in content:
-        when = published.get(pk)
-        for end in range(len(site.root_path) + STEPLEN, len(path), STEPLEN):
-            column_id = path_to_id.get(path[:end])
-            if column_id is None:
-                continue
-            has_content.add(column_id)
-            if when is not None and (column_id not in column_last
-                                     or when[1] > column_last[column_id]):
-                column_last[column_id] = when[1]
-        if when is not None and (site_last is None or when[1] > site_last):
-            site_last = when[1]
-    column_opened = {column.id: published[column.id][0] for column in columns
-                     if column.id in published}
-    home = published.get(site.root_page_id)
-    return Dates(column_last=column_last, column_opened=column_opened, site_last=site_last,
-                 site_opened=home[0] if home else None, has_content=has_content)
+    site_last: dict[int, datetime.datetime] = {}
+    opened: dict[int, datetime.datetime] = {}
+    for row in rows.iterator(chunk_size=5000):
+        object_id = row["object_id"]
+        if not object_id.isdigit():
+            continue
+        pk = int(object_id)
+        opened[pk] = row["first"]
+        owner = owners.get(pk)
+        if owner is None:
+            continue
+        site_id, above = owner
+        last = row["last"]
+        if site_id not in site_last or last > site_last[site_id]:
+            site_last[site_id] = last
+        for column_id in above:
+            if column_id not in column_last or last > column_last[column_id]:
+                column_last[column_id] = last
+    return {site.site_id: Dates(
+        column_last={column.id: column_last[column.id] for column in columns[site.site_id]
+                     if column.id in column_last},
+        column_opened={column.id: opened[column.id] for column in columns[site.site_id]
+                       if column.id in opened},
+        site_last=site_last.get(site.site_id), site_opened=opened.get(site.root_page_id),
+        has_content=has_content[site.site_id]) for site in sites}
