@@ -39,6 +39,9 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
 
     ``ExportError``: an audit bundle cannot be written as asked (``review.register.export``).
 
+    ``HealthError``: bad input to site health's commands or views, such as an unknown site
+    (``review.health``).
+
     ``ExtractionError``: an attachment cannot be read safely and completely
     (``review.screening.extract``).
 

@@ -1,6 +1,7 @@
 """Site health's plain logic (review.health.ledger, links, fingerprint): no database."""
 
 import datetime
+import itertools
 
 from review.health import fingerprint as fp
 from review.health import ledger, links
@@ -142,3 +143,50 @@ def test_fingerprint_mutations():
                        title="x", text="", harmful=fp.harmful_matches([finding]))
     assert fp.mutations(approved=approved, now=gambling) == (fp.HARMFUL,)
     assert fp.Fingerprint.from_json(gambling.to_json()) == gambling
+
+
+def test_fetching_is_polite_per_host_and_obeys_robots():
+    """Each host's requests one at a time with the pause between them; robots.txt obeyed."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from review.health.fetch import ROBOTS_DISALLOWED, Politeness, fetch_all
+
+    seen: list[tuple[int, str, float]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            port = self.server.server_address[1]
+            seen.append((port, self.path, time.monotonic()))
+            body = b"User-agent: *\nDisallow: /no\n" if self.path == "/robots.txt" else b"ok"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
+    for httpd in servers:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        urls = [f"http://127.0.0.1:{httpd.server_address[1]}/{name}"
+                for httpd in servers for name in ("a", "b", "c", "no")]
+        results = fetch_all(urls, politeness=Politeness(concurrency=2, host_interval=0.15,
+                                                        timeout=2))
+    finally:
+        for httpd in servers:
+            httpd.shutdown()
+    by_url = {result.url: result.outcome for result in results}
+    assert len(by_url) == 8
+    assert all(outcome.status == 200 for url, outcome in by_url.items()
+               if not url.endswith("/no"))
+    assert all(outcome.error == ROBOTS_DISALLOWED for url, outcome in by_url.items()
+               if url.endswith("/no"))
+    for httpd in servers:
+        port = httpd.server_address[1]
+        times = [at for p, path, at in seen if p == port and path != "/robots.txt"]
+        assert [path for p, path, _at in seen if p == port] == ["/robots.txt", "/a", "/b", "/c"]
+        assert all(later - earlier >= 0.14 for earlier, later in itertools.pairwise(times))
