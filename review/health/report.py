@@ -115,7 +115,10 @@ def site_health(refs: list[sources.SiteRef], *,
     problems = _link_problems(site_ids)
     shares = availability(site_ids, now=now)
     columns_by_site = {ref.site_id: sources.columns_of(ref) for ref in refs}
-    all_dates = sources.network_dates(sites=refs, columns=columns_by_site)
+    intervals = [column.interval_days for columns in columns_by_site.values()
+                 for column in columns if column.interval_days is not None]
+    all_dates = sources.network_dates(sites=refs, columns=columns_by_site, now=now,
+                                      window_days=max([thresholds.homepage_days, *intervals]))
     healths = []
     for ref in refs:
         columns = columns_by_site[ref.site_id]

@@ -163,54 +163,95 @@ def _entries():
                                         content_type=ContentType.objects.get_for_model(Page))
 
 
-def network_dates(*, sites: list[SiteRef], columns: dict[int, list[Column]]) -> dict[int, Dates]:
-    """The register's dates for every site at once (by site id): one walk over the live
-    pages of each site (each content page counts for every column above it) and one grouped
-    read of the register."""
-    owners: dict[int, tuple] = {}     # content page id -> (site id, column ids above it)
-    has_content: dict[int, set[int]] = {}
-    for site in sites:
-        column_ids = {column.id for column in columns[site.site_id]}
-        path_to_id: dict[str, int] = {}
-        content = []
-        pages = (Page.objects.filter(path__startswith=site.root_path, live=True)
-                 .values_list("pk", "path").order_by("path"))
-        for pk, path in pages.iterator(chunk_size=5000):
-            if pk in column_ids:
-                path_to_id[path] = pk
-            elif pk != site.root_page_id:
-                content.append((pk, path))
-        filled = has_content[site.site_id] = set()
-        for pk, path in content:
-            above = tuple(path_to_id[path[:end]]
-                          for end in range(len(site.root_path) + STEPLEN, len(path), STEPLEN)
-                          if path[:end] in path_to_id)
-            owners[pk] = (site.site_id, above)
-            filled.update(above)
+def _chunks(items: list, size: int = 500):
+    for index in range(0, len(items), size):
+        yield items[index:index + size]
 
-    # One grouped read of the register, answered from its covering index
-    # (register_object_published: content type, kind, object, time).
-    rows = (_entries().values("object_id")
-            .annotate(first=Min("published_at"), last=Max("published_at")).order_by())
+
+def _latest_of(page_ids: list[int]) -> datetime.datetime | None:
+    latest = [_entries().filter(object_id__in=[str(pk) for pk in chunk])
+              .aggregate(last=Max("published_at"))["last"] for chunk in _chunks(page_ids)]
+    latest = [moment for moment in latest if moment is not None]
+    return max(latest) if latest else None
+
+
+def network_dates(*, sites: list[SiteRef], columns: dict[int, list[Column]],
+                  now: datetime.datetime, window_days: int) -> dict[int, Dates]:
+    """The register's dates for every site at once (by site id).
+
+    The register is read newest first (its index on publication time) and the read stops
+    once every column with live content and every site has its last publication, or at
+    entries older than ``window_days`` before ``now`` (the longest interval: an older column
+    is overdue either way); a column still without a date then gets it from its own pages'
+    entries only. A network whose columns are kept up to date reads a few recent entries,
+    not its history; nothing walks all pages.
+    """
+    column_ids = [column.id for site in sites for column in columns[site.site_id]]
+    not_content = set(column_ids) | {site.root_page_id for site in sites}
+    paths = dict(Page.objects.filter(pk__in=column_ids).values_list("pk", "path"))
+    column_at = {paths[pk]: pk for pk in column_ids if pk in paths}
+    site_at = {site.root_path: site.site_id for site in sites}
+    root_depth = {len(site.root_path) for site in sites}
+
+    def content_under(path: str):
+        # A range on the path's unique index ("~" sorts after Wagtail's path alphabet); a
+        # LIKE prefix cannot use it on SQLite.
+        return (Page.objects.filter(path__gt=path, path__lt=path + "~", live=True)
+                .exclude(pk__in=not_content))
+
+    has_content = {site.site_id: {pk for pk in (column.id for column in columns[site.site_id])
+                                  if pk in paths and content_under(paths[pk]).exists()}
+                   for site in sites}
+    wanted_sites = {site.site_id for site in sites if content_under(site.root_path).exists()}
+    wanted_columns = set().union(*has_content.values()) if has_content else set()
+
     column_last: dict[int, datetime.datetime] = {}
     site_last: dict[int, datetime.datetime] = {}
+    horizon = now - datetime.timedelta(days=window_days + 1)
+    entries = (_entries().filter(published_at__gte=horizon).order_by("-published_at")
+               .values_list("object_id", "published_at"))
+    done = not (wanted_columns or wanted_sites)
+    offset, size = 0, 2000
+    while not done:
+        chunk = list(entries[offset:offset + size])
+        offset += size
+        if not chunk:
+            break
+        ids = [int(object_id) for object_id, _at in chunk if object_id.isdigit()]
+        page_paths = dict(Page.objects.filter(pk__in=ids, live=True)
+                          .exclude(pk__in=not_content).values_list("pk", "path"))
+        for object_id, published_at in chunk:
+            path = page_paths.get(int(object_id)) if object_id.isdigit() else None
+            if path is None:
+                continue
+            for depth in root_depth:
+                site_id = site_at.get(path[:depth])
+                if site_id is not None:
+                    site_last.setdefault(site_id, published_at)
+            for end in range(STEPLEN, len(path), STEPLEN):
+                column_id = column_at.get(path[:end])
+                if column_id is not None:
+                    column_last.setdefault(column_id, published_at)
+            if wanted_columns <= column_last.keys() and wanted_sites <= site_last.keys():
+                done = True
+                break
+    for column_id in wanted_columns - column_last.keys():
+        latest = _latest_of(list(content_under(paths[column_id]).values_list("pk", flat=True)))
+        if latest is not None:
+            column_last[column_id] = latest
+    for site in sites:
+        if site.site_id in wanted_sites and site.site_id not in site_last:
+            latest = _latest_of(list(content_under(site.root_path)
+                                     .values_list("pk", flat=True)))
+            if latest is not None:
+                site_last[site.site_id] = latest
+
+    # When each column and home page first went live: the clock of one without content.
     opened: dict[int, datetime.datetime] = {}
-    for row in rows.iterator(chunk_size=5000):
-        object_id = row["object_id"]
-        if not object_id.isdigit():
-            continue
-        pk = int(object_id)
-        opened[pk] = row["first"]
-        owner = owners.get(pk)
-        if owner is None:
-            continue
-        site_id, above = owner
-        last = row["last"]
-        if site_id not in site_last or last > site_last[site_id]:
-            site_last[site_id] = last
-        for column_id in above:
-            if column_id not in column_last or last > column_last[column_id]:
-                column_last[column_id] = last
+    for chunk in _chunks(sorted(not_content)):
+        rows = (_entries().filter(object_id__in=[str(pk) for pk in chunk]).values("object_id")
+                .annotate(first=Min("published_at")).order_by())
+        opened.update({int(row["object_id"]): row["first"] for row in rows})
     return {site.site_id: Dates(
         column_last={column.id: column_last[column.id] for column in columns[site.site_id]
                      if column.id in column_last},
