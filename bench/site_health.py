@@ -87,32 +87,31 @@ def internal(data_dir: Path) -> dict:
 def external(links: int, hosts: int) -> dict:
     from review.health import sources
     from review.health.fetch import fetch_all
-    from review.health.linkcheck import fingerprint_of
+    from review.health.linkcheck import _fingerprinter
     from review.health.links import judge
 
     servers = start_servers(hosts)
     urls = [f"http://127.0.0.1:{servers[i % hosts][1]}/p/{i}" for i in range(links)]
     politeness = sources.politeness()
     started = time.monotonic()
-    fetched = fetch_all(urls, politeness=politeness, want_body=lambda url: True)
-    fetched_at = time.monotonic()
+    # As check_links --external: each page fingerprinted (screened) in its fetching thread.
+    fetched = fetch_all(urls, politeness=politeness, want_body=lambda url: True,
+                        then=_fingerprinter())
+    done = time.monotonic()
     verdicts = {}
     for item in fetched:
         verdict = judge(item.outcome)
         verdicts[verdict] = verdicts.get(verdict, 0) + 1
-        if verdict == "ok":
-            fingerprint_of(item)
-    done = time.monotonic()
+    fingerprints = sum(1 for item in fetched if item.digest is not None)
     for httpd, _port in servers:
         httpd.shutdown()
-    return {"seconds": done - started, "fetch_seconds": fetched_at - started,
-            "fingerprint_seconds": done - fetched_at, "verdicts": verdicts,
+    return {"seconds": done - started, "fingerprints": fingerprints, "verdicts": verdicts,
             "politeness": politeness}
 
 
 def ledger_and_dashboard() -> dict:
     from django.contrib.auth import get_user_model
-    from django.test import Client
+    from django.test import Client, override_settings
     from django.test.utils import setup_test_environment
 
     from review.health import report, sources
@@ -126,10 +125,12 @@ def ledger_and_dashboard() -> dict:
     client = Client(HTTP_HOST="localhost")
     user = get_user_model().objects.filter(is_superuser=True).first()
     client.force_login(user)
-    client.get("/admin/health/")  # warm
-    started = time.monotonic()
-    response = client.get("/admin/health/")
-    dashboard_seconds = time.monotonic() - started
+    # The demo's superuser logs in with a second factor: not what is measured here.
+    with override_settings(ACCOUNTS_REQUIRE_SECOND_FACTOR=False):
+        client.get("/admin/health/")  # warm
+        started = time.monotonic()
+        response = client.get("/admin/health/")
+        dashboard_seconds = time.monotonic() - started
     return {"sites": len(healths), "ledger_seconds": ledger_seconds,
             "dashboard_seconds": dashboard_seconds, "dashboard_status": response.status_code,
             "columns": sum(len(h.columns) for h in healths)}
@@ -164,8 +165,8 @@ def main() -> None:
         figures = external(args.links, args.hosts)
         p = figures["politeness"]
         rows.append((f"external check, {args.links} links on {args.hosts} local hosts",
-                     f"{figures['seconds']:.1f} s (fetch {figures['fetch_seconds']:.1f} s, "
-                     f"fingerprints {figures['fingerprint_seconds']:.1f} s); {figures['verdicts']}"
+                     f"{figures['seconds']:.1f} s with {figures['fingerprints']} pages "
+                     f"fingerprinted; {figures['verdicts']}"
                      f"; concurrency {p.concurrency}, {p.host_interval} s per host",
                      "< 2 min"))
     figures = ledger_and_dashboard()

@@ -7,6 +7,7 @@ in turn. A host's robots.txt is read once per run (with the same timeout); an ad
 disallows for ``user_agent`` is not fetched (its outcome says so).
 """
 
+import dataclasses
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +28,8 @@ class Fetched:
     outcome: Outcome
     body: bytes = b""
     content_type: str = ""
+    # What the caller's ``then`` made of it in the fetching thread (a fingerprint).
+    digest: object = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +102,11 @@ def _robots(url: str, *, politeness: Politeness) -> urllib.robotparser.RobotFile
 
 
 def fetch_all(urls: Iterable[str], *, politeness: Politeness, want_body: Callable[[str], bool]
-              = lambda url: False, sleep: Callable[[float], None] = time.sleep) -> list[Fetched]:
-    """Fetch every address politely; results in no particular order, one per address."""
+              = lambda url: False, sleep: Callable[[float], None] = time.sleep,
+              then: Callable[[Fetched], object] | None = None) -> list[Fetched]:
+    """Fetch every address politely; results in no particular order, one per address.
+    ``then`` (CPU work on an answer, such as screening it) runs in the fetching thread while
+    the host's pause runs anyway; its result is the ``digest``."""
     by_host: dict[str, list[str]] = {}
     for url in dict.fromkeys(urls):
         by_host.setdefault(urlsplit(url).netloc.lower(), []).append(url)
@@ -119,7 +125,10 @@ def fetch_all(urls: Iterable[str], *, politeness: Politeness, want_body: Callabl
                 if pause > 0:
                     sleep(pause)
             last = time.monotonic()
-            results.append(fetch_one(url, politeness=politeness, want_body=want_body(url)))
+            fetched = fetch_one(url, politeness=politeness, want_body=want_body(url))
+            if then is not None:
+                fetched = dataclasses.replace(fetched, digest=then(fetched))
+            results.append(fetched)
         return results
 
     results: list[Fetched] = []

@@ -54,6 +54,14 @@ class Resolver:
         self.cache: dict[str, bool] = {}
         self.roots: dict[int, Path | None] = {}
         self.documents: set[int] | None = None
+        self.pages: dict[int, dict[str, int]] = {}
+
+    def page_ids(self, site: Site) -> dict[str, int]:
+        """The site's live pages by public path, read once per run (one query, no query
+        per link)."""
+        if site.pk not in self.pages:
+            self.pages[site.pk] = _page_urls(site)
+        return self.pages[site.pk]
 
     def site_for(self, url: str) -> Site | None:
         parts = urlsplit(url)
@@ -75,6 +83,8 @@ class Resolver:
     def _exists(self, url: str, *, site: Site) -> bool:
         parts = urlsplit(url)
         path = unquote(parts.path or "/")
+        if path.endswith("/") and path in self.page_ids(site):
+            return True  # a live page: baked, or rendered by the application if not yet
         answer = sources.internal_target(site=site, path=path, query=parts.query)
         if answer is not None:
             return answer
@@ -93,9 +103,6 @@ class Resolver:
             if self.documents is None:
                 self.documents = set(get_document_model().objects.values_list("pk", flat=True))
             return int(match.group(1)) in self.documents
-        if path.endswith("/"):
-            url_path = site.root_page.url_path + path.lstrip("/")
-            return Page.objects.filter(url_path=url_path, live=True).exists()
         return False
 
 
@@ -140,19 +147,20 @@ def scan_site(site: Site, *, resolver: Resolver,
     """Walk what readers get of ``site`` (its baked tree, or its live pages' content when it
     has none) and resolve every internal address."""
     scan = SiteScan(site=site)
-    page_ids = _page_urls(site)
+    page_ids = resolver.page_ids(site)
     root = sources.baked_root(site)
     # The baked tree when the site has been baked (its homepage file exists), else the
     # live pages' own HTML.
     baked = root is not None and (root / "index.html").is_file()
     documents = _baked_html(root) if baked else _content_html(site)
     base = site.root_url
+    own_prefix = base.lower() + "/"
     for public_path, html in documents:
         page_id = page_ids.get(public_path)
         scan.files += 1
         for link in links.extract_links(html, base_url=base + public_path):
             scan.links += 1
-            target_site = resolver.site_for(link.url)
+            target_site = site if link.url.startswith(own_prefix) else resolver.site_for(link.url)
             if target_site is None:
                 _remember(scan.external, link.url, kind=link.kind, page_id=page_id)
                 if public_path == "/":
@@ -242,19 +250,34 @@ def check_internal(*, site_slug: str | None = None,
 
 # --- External targets ------------------------------------------------------------------------
 
-def fingerprint_of(fetched: Fetched) -> fp.Fingerprint:
+def fingerprint_of(fetched: Fetched, *, lexicon=None) -> fp.Fingerprint:
     """The target as fetched: its final address, title, and the screener's findings in its
-    text (the full screener, so every detector screening has applies)."""
+    text (the full screener, so every detector screening has applies). Pass ``lexicon``
+    (``current_lexicon()``, read in the main thread) when called in a fetching thread."""
     from review.screening.objects import current_lexicon
     from review.screening.screener import screen_html
 
+    lexicon = lexicon if lexicon is not None else current_lexicon()
     html = fetched.body.decode(_charset(fetched.content_type), errors="replace")
-    findings = screen_html(html, lexicon=current_lexicon()) if html else []
+    findings = screen_html(html, lexicon=lexicon) if html else []
     title = links.page_title(html)
     return fp.take(url=fetched.url, final_url=fetched.outcome.final_url,
                    status=fetched.outcome.status, title=title, text=html,
                    harmful=fp.harmful_matches(findings, categories=frozenset(
                        sources.setting("HEALTH_HARMFUL_CATEGORIES", fp.HARMFUL_CATEGORIES))))
+
+
+def _fingerprinter():
+    """Fingerprinting of answers that are pages, for the fetching threads."""
+    from review.screening.objects import current_lexicon
+
+    lexicon = current_lexicon()
+
+    def then(fetched: Fetched):
+        if links.judge(fetched.outcome) != links.OK:
+            return None
+        return fingerprint_of(fetched, lexicon=lexicon)
+    return then
 
 
 def _charset(content_type: str) -> str:
@@ -290,7 +313,8 @@ def judge_target(target: LinkTarget, fetched: Fetched, *, now: datetime.datetime
     if verdict == links.BROKEN:
         target.state = LinkTarget.State.BROKEN
         return target
-    latest = fingerprint_of(fetched)
+    latest = (fetched.digest if isinstance(fetched.digest, fp.Fingerprint)
+              else fingerprint_of(fetched))
     target.latest_fingerprint = latest.to_json()
     approved = (fp.Fingerprint.from_json(target.approved_fingerprint)
                 if target.approved_fingerprint else None)
@@ -311,7 +335,7 @@ def check_external(*, site_slug: str | None = None, now: datetime.datetime | Non
         external=True, uses__site_id__in=[ref.site_id for ref in refs]).distinct())
     by_url = {target.url: target for target in targets}
     fetched_all = fetcher(list(by_url), politeness=sources.politeness(),
-                          want_body=lambda url: True)
+                          want_body=lambda url: True, then=_fingerprinter())
     newly_mutated = []
     for fetched in fetched_all:
         target = by_url[fetched.url]
@@ -337,10 +361,11 @@ def fingerprint_targets(urls: list[str], *, now: datetime.datetime | None = None
     just approved): what a later check compares with."""
     now = now or timezone.now()
     done = []
-    for fetched in fetcher(urls, politeness=sources.politeness(), want_body=lambda url: True):
+    for fetched in fetcher(urls, politeness=sources.politeness(), want_body=lambda url: True,
+                           then=_fingerprinter()):
         target = _target(fetched.url, external=True, kind=links.ANCHOR)
-        if links.judge(fetched.outcome) == links.OK:
-            target.approved_fingerprint = fingerprint_of(fetched).to_json()
+        if isinstance(fetched.digest, fp.Fingerprint):
+            target.approved_fingerprint = fetched.digest.to_json()
             target.fingerprinted_at = now
             target.save()
         done.append(target)

@@ -59,6 +59,8 @@ def extract_links(html: str, *, base_url: str) -> list[Link]:
     """Every followable link, image and attachment in ``html``, made absolute against
     ``base_url`` (fragments dropped; each once, in order)."""
     seen: dict[str, Link] = {}
+    base = urlsplit(base_url)
+    origin = f"{base.scheme}://{base.netloc.lower()}"
     for tag, attributes in _TAG.findall(html):
         tag = tag.lower()
         for name, double, single, bare in _ATTRIBUTE.findall(attributes):
@@ -67,13 +69,18 @@ def extract_links(html: str, *, base_url: str) -> list[Link]:
                 continue
             if tag == "a" and name.lower() != "href":
                 continue
-            url = absolute(raw, base_url=base_url)
+            if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+                # Root-relative, most links of a baked site: no need for urljoin.
+                url = origin + raw.split("#", 1)[0]
+            else:
+                url = absolute(raw, base_url=base_url)
             if url is None or url in seen:
                 continue
+            path = url.split("?", 1)[0]
             if tag == "img" or tag == "source":
                 kind = IMAGE
-            elif urlsplit(url).path.lower().endswith(ATTACHMENT_SUFFIXES) or (
-                    "/documents/" in url or "/attachments/" in url):
+            elif path.lower().endswith(ATTACHMENT_SUFFIXES) or (
+                    "/documents/" in path or "/attachments/" in path):
                 kind = ATTACHMENT
             else:
                 kind = ANCHOR
