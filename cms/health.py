@@ -20,10 +20,10 @@ _RESOURCE_FILE = re.compile(r"^/attachments/resources/([0-9]+)/[^/]+$")
 def health_columns(*, root_page):
     from cms.models import ColumnPage
     from cms.resources.public import resources_listed_by
+    from review.health.sources import subtree
 
     # The subtree as a range on the path index (descendant_of's LIKE cannot use it on SQLite).
-    columns = list(ColumnPage.objects.filter(path__gt=root_page.path,
-                                             path__lt=root_page.path + "~").live()
+    columns = list(subtree(root_page.path, model=ColumnPage).live()
                    .only("pk", "title", "kind", "intro", "path", "depth", "link_url")
                    .order_by("path"))
     by_path = {column.path: column.pk for column in columns}

@@ -158,6 +158,15 @@ class Dates:
     has_content: set[int]
 
 
+def subtree(path: str, *, model=Page):
+    """The pages below ``path`` as a range on the path's unique index (a LIKE prefix cannot
+    use it on SQLite): every descendant's path is the prefix followed by characters of the
+    tree's alphabet, so it lies between the prefix and the prefix padded with the alphabet's
+    last character, in any collation that orders that alphabet as ASCII does."""
+    last = Page.alphabet[-1]
+    return model.objects.filter(path__gt=path, path__lte=path + last * (255 - len(path)))
+
+
 def _entries():
     return RegisterEntry.objects.filter(kind=RegisterEntry.Kind.PUBLICATION,
                                         content_type=ContentType.objects.get_for_model(Page))
@@ -194,10 +203,7 @@ def network_dates(*, sites: list[SiteRef], columns: dict[int, list[Column]],
     root_depth = {len(site.root_path) for site in sites}
 
     def content_under(path: str):
-        # A range on the path's unique index ("~" sorts after Wagtail's path alphabet); a
-        # LIKE prefix cannot use it on SQLite.
-        return (Page.objects.filter(path__gt=path, path__lt=path + "~", live=True)
-                .exclude(pk__in=not_content))
+        return subtree(path).filter(live=True).exclude(pk__in=not_content)
 
     has_content = {site.site_id: {pk for pk in (column.id for column in columns[site.site_id])
                                   if pk in paths and content_under(paths[pk]).exists()}
