@@ -170,9 +170,10 @@ def as_text(healths: list[SiteHealth]) -> str:
         for column in data["columns"]:
             interval = ("不要求" if column["interval_days"] is None
                         else f"{column['interval_days']} 天")
+            left = ("" if column["days_left"] is None
+                    else f"剩余 {column['days_left']} 天，")
             lines.append(f"  {column['title']}（{column['kind']}）"
-                         f"最近 {column['last_update'] or '从未'}"
-                         f"，周期 {interval}，剩余 {column['days_left']} 天，"
+                         f"最近 {column['last_update'] or '从未'}，周期 {interval}，{left}"
                          f"{STATE_LABELS[column['state']]}")
         if data["blank_columns"]:
             lines.append("空白栏目：" + "、".join(c["title"] for c in data["blank_columns"]))
