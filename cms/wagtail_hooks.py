@@ -3,6 +3,7 @@ from django.http import Http404, HttpResponse
 from django.views.defaults import page_not_found
 from wagtail import hooks
 
+from cms import health  # noqa: F401  (registers the site-health hooks)
 from cms.baking.livecheck import check_files
 from cms.file_scope import is_organisation_content, may_use, organisation_collection
 from cms.organisations import organisations_of

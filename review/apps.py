@@ -33,6 +33,7 @@ class ReviewConfig(AppConfig):
         self._connect_approval_voiding()
         self._connect_screening()
         self._connect_credentials()
+        self._connect_health()
         checks.register(check_log_retention)
 
     def _connect_used_files(self):
@@ -71,6 +72,15 @@ class ReviewConfig(AppConfig):
 
         pre_save.connect(revoke_on_password_reset, sender=settings.AUTH_USER_MODEL,
                          dispatch_uid="review_revoke_on_password_reset")
+
+    def _connect_health(self):
+        from wagtail.signals import published
+
+        from review.health.tasks import on_published
+
+        # External links are fingerprinted when what links to them is approved and published
+        # (Wagtail sends ``published`` for pages too, after ``page_published``).
+        published.connect(on_published, dispatch_uid="review_health_fingerprint")
 
     def _connect_screening(self):
         from django.db.models.signals import post_delete

@@ -39,6 +39,9 @@ the module that raises it (``review.pipeline.approvals.ApprovalError``, …).
 
     ``ExportError``: an audit bundle cannot be written as asked (``review.register.export``).
 
+    ``HealthError``: bad input to site health's commands or views, such as an unknown site
+    (``review.health``).
+
     ``ExtractionError``: an attachment cannot be read safely and completely
     (``review.screening.extract``).
 
@@ -137,3 +140,8 @@ class LexiconFileError(ReviewError, ValueError):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class HealthError(ReviewError):
+    """Bad input to the site-health commands or views: an unknown site, an unknown format
+    (review.health)."""

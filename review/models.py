@@ -5,6 +5,13 @@ Generic over any Wagtail page or snippet with revisions; nothing here knows the 
 Code inside ``review`` imports from the sub-packages, never from here.
 """
 
+from review.health.models import (
+    AvailabilityProbe,
+    HealthSnapshot,
+    LinkCheck,
+    LinkTarget,
+    LinkUse,
+)
 from review.pipeline.models import (
     Approval,
     FirstReviewTask,
@@ -45,11 +52,16 @@ __all__ = [
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "Approval",
+    "AvailabilityProbe",
     "Checkpoint",
     "FirstReviewTask",
+    "HealthSnapshot",
     "LeaderApprovalTask",
     "LexiconEntry",
     "LexiconRescan",
+    "LinkCheck",
+    "LinkTarget",
+    "LinkUse",
     "ProtectedName",
     "RegisterEntry",
     "RegisterHead",

@@ -12,6 +12,7 @@ from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 
 from review import reports, security_report, views
+from review.health import admin_hooks  # noqa: F401  (site health's URLs, menu and jobs)
 from review.pipeline.outcomes import announce
 from review.pipeline.takedown import unacknowledged_for
 from review.pipeline.tasks import LeaderApprovalTask

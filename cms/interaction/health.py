@@ -9,7 +9,7 @@ to show. Quarantined and closed messages do not count; reports are the bureau's 
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -40,10 +40,27 @@ class Backlog:
                 "failing": self.failing}
 
 
+def _three_months_before(today: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(months_before(today, 3),
+                                                         datetime.time.min))
+
+
+def counts_by_organisation(*, today: datetime.date | None = None) -> dict[int, dict]:
+    """Organisation (site root page) id → {"overdue": n, "over_3_months": n}: what the
+    site-health verdict reads (hook ``review_health_public_messages``)."""
+    today = today or timezone.localdate()
+    rows = (Message.objects.filter(status__in=OPEN_STATUSES).values("organisation_id")
+            .annotate(overdue=Count("pk", filter=Q(due_on__lt=today)),
+                      over_3_months=Count("pk", filter=Q(
+                          received_at__lt=_three_months_before(today))))
+            .order_by())
+    return {row["organisation_id"]: {"overdue": row["overdue"],
+                                     "over_3_months": row["over_3_months"]} for row in rows}
+
+
 def unanswered_over_three_months(*, today: datetime.date | None = None) -> list[Backlog]:
     today = today or timezone.localdate()
-    line = months_before(today, 3)
-    cutoff = timezone.make_aware(datetime.datetime.combine(line, datetime.time.min))
+    cutoff = _three_months_before(today)
     counts = {row["organisation_id"]: row for row in Message.objects.filter(
         status__in=OPEN_STATUSES, received_at__lt=cutoff).values("organisation_id")
         .annotate(n=Count("pk"), oldest=Min("received_at"))}

@@ -2,7 +2,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from cms.interaction import scope, views
+from cms.interaction import health, scope, views
 from cms.interaction.actions import LOG_ACTIONS
 
 
@@ -48,3 +48,8 @@ def stats_menu_item():
 def register_interaction_log_actions(actions):
     for name, label in LOG_ACTIONS.items():
         actions.register_action(name, label, label)
+
+
+# The inspection's line for public messages (unanswered for three months fails a site) and
+# the early warning before it, on the site-health dashboard and in ``site_health``.
+hooks.register("review_health_public_messages", health.counts_by_organisation)

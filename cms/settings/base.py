@@ -477,3 +477,24 @@ CMS_INTERACTION_STATUS_FAILURE_WINDOW = 900
 # The key that seals senders' contact details, outside the database (cms.interaction.crypto).
 CMS_INTERACTION_KEY_FILE = os.environ.get("CMS_INTERACTION_KEY_FILE") or DATA_DIR / "keys" / \
     "interaction-contacts.key"
+# Site health against the inspection indicators (review.health; README "Site health"). Veto
+# lines are the indicators'; the warning lines come before them, as commercial monitors warn.
+HEALTH_COLUMN_WARNING_FRACTION = 0.7      # a column is warned about at 70% of its interval
+HEALTH_HOMEPAGE_DAYS = 14                 # veto: homepage not updated for two weeks
+HEALTH_HOMEPAGE_WARNING_DAYS = 10
+HEALTH_BLANK_COLUMNS_WARNING_ABOVE = 2    # warning above 2 blank columns, veto at 5
+HEALTH_BLANK_COLUMNS_VETO_AT = 5
+HEALTH_OVERDUE_COLUMNS_WARNING_ABOVE = 6  # warning above 6 overdue columns, veto at 10 (or 5
+HEALTH_OVERDUE_COLUMNS_VETO_AT = 10       # news/notice-type columns, interval ≤ 180 days)
+HEALTH_OVERDUE_SHORT_COLUMNS_VETO_AT = 5
+HEALTH_AVAILABILITY_WARNING_SHARE = 0.03  # homepage failures over 7 days: warning 3%, veto 5%
+HEALTH_AVAILABILITY_VETO_SHARE = 0.05
+HEALTH_PROBE_MINUTES = 5                  # the availability probe's period
+HEALTH_PROBE_TIMEOUT = 15.0               # a homepage not open within 15 s failed
+HEALTH_LINK_CONCURRENCY = 16              # hosts fetched at once; one request at a time per host
+HEALTH_LINK_HOST_INTERVAL = 0.5           # seconds between two requests to one host
+HEALTH_LINK_TIMEOUT = 10.0
+HEALTH_SUSPECT_CONFIRM_FAILURES = 3       # a timeout/5xx target is broken after 3 failures
+HEALTH_SUSPECT_CONFIRM_HOURS = 24         # spanning at least 24 hours
+HEALTH_FINGERPRINT_ON_PUBLISH = True      # fingerprint external targets when pages go live
+HEALTH_DAILY_REPORT_ONLY_CHANGES = True   # no daily e-mail for a site whose items did not change

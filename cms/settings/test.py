@@ -53,3 +53,6 @@ ACCOUNTS_REQUIRE_SECOND_FACTOR = False
 CACHES = {**CACHES, "throttle": {  # noqa: F405
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
 CMS_THROTTLE_CACHE = "throttle"
+# Publishing a page with external links does not fetch them (never the internet in tests);
+# tests/cms/test_site_health.py turns it on against its local server.
+HEALTH_FINGERPRINT_ON_PUBLISH = False

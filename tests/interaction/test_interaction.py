@@ -6,6 +6,7 @@ through the publishing pipeline, deadlines, the health line and statistics."""
 
 import datetime
 import io
+import json
 import re
 
 import pytest
@@ -398,6 +399,15 @@ def test_deadlines_warn_then_escalate_once_and_feed_the_health_line(
     assert health[network.school_a.home_page.pk].unanswered_over_3_months == 1
     assert health[network.school_a.home_page.pk].to_json()["failing"] is True
     assert health[network.school_b.home_page.pk].unanswered_over_3_months == 0
+    # The site-health verdict: school A fails on the three-month line, school B does not.
+    out = io.StringIO()
+    call_command("site_health", stdout=out, stderr=io.StringIO())
+    verdicts = {site["site"]: site for site in json.loads(out.getvalue())["sites"]}
+    school_a, school_b = (verdicts[school.home_page.slug]
+                          for school in (network.school_a, network.school_b))
+    assert "MESSAGES_UNANSWERED" in school_a["veto"] and school_a["score"] <= 59
+    assert "MESSAGES_UNANSWERED" not in school_b["veto"]
+    assert "MESSAGES_OVERDUE" not in school_b["warnings"]
     rows = monthly(organisation_ids=[network.school_b.home_page.pk])
     assert sum(r.answered for r in rows) == 1
     assert [r.average_reply_days for r in rows if r.answered] == [2.0]
