@@ -9,6 +9,7 @@ in a process of its own and is stopped after ``--timeout`` seconds (printed as "
 Kinds of rich text, each repeated to the size (UTF-8 bytes):
 
 - article: the editor's paragraphs with bold words and links (what Wagtail writes);
+- report: a real large article: those paragraphs with a timetable every six (tag-dense);
 - pasted: a web page pasted as it is (divs, spans with styles, tables, a comment);
 - entities: one long paragraph with an entity every few characters;
 - unclosed: ``<b>`` after ``<b>`` never closed;
@@ -33,8 +34,18 @@ PASTED = ('<div class="c{i}"><span style="color:#333;font-size:14px">校园新�
           '<table><tr><td>第一节</td><td>语文</td></tr></table><!-- 注释 --><br></div>')
 
 
+TIMETABLE = ("<table><tbody>" + "".join(
+    "<tr>" + f"<td>第{row}节 语文 王老师</td>" * 5 + "</tr>" for row in range(8))
+    + "</tbody></table>")
+
+
 def article(size: int) -> str:
     return _repeat(ARTICLE, size)
+
+
+def report(size: int) -> str:
+    unit = "".join(ARTICLE.replace("{i}", f"{{i}}-{n}") for n in range(6)) + TIMETABLE
+    return _repeat(unit, size)
 
 
 def pasted(size: int) -> str:
@@ -67,8 +78,8 @@ def _repeat(template: str, size: int) -> str:
     return "".join(parts)
 
 
-KINDS = {"article": article, "pasted": pasted, "entities": entities, "unclosed": unclosed,
-         "misnested": misnested, "deep": deep}
+KINDS = {"article": article, "report": report, "pasted": pasted, "entities": entities,
+         "unclosed": unclosed, "misnested": misnested, "deep": deep}
 
 
 def _run(root: str, kind: str, size: int, out) -> None:

@@ -11,7 +11,12 @@ from wagtail.blocks import (
     StreamBlockValidationError,
 )
 from wagtail.blocks.base import BlockField
+from wagtail.blocks.list_block import ListValue
+from wagtail.blocks.stream_block import StreamValue
+from wagtail.blocks.struct_block import StructValue
+from wagtail.rich_text import RichText
 
+from cms.api_input import markup_errors, max_body_bytes, max_request_bytes
 from cms.file_scope import (
     NOT_OWN_FILE,
     allowed_files,
@@ -23,6 +28,7 @@ from cms.file_scope import (
     organisation_collection,
     value_file_keys,
 )
+from cms.stray_drafts import slug_beside_stray_drafts
 
 
 class OwnFilesFormMixin:
@@ -163,34 +169,98 @@ def blank(form, keys) -> None:
 INCOMPLETE_STREAM = "提交的正文数据不完整（可能是页面没有加载完就保存了），请刷新编辑页面后重试。"
 
 
+def too_large(limit: int) -> str:
+    return (f"正文过大（最多 {limit // (1024 * 1024)} MB），"
+            "请分成几篇发布或把大表格作为附件上传。")
+
+
+def rich_text_sources(value) -> list[str]:
+    """The HTML of every rich text in a field's value (a StreamField's blocks at any depth, a
+    RichTextField's string)."""
+    found, pending = [], [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, RichText):
+            found.append(item.source or "")
+        elif isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, StreamValue):
+            pending.extend(child.value for child in item)
+        elif isinstance(item, StructValue):
+            pending.extend(item.values())
+        elif isinstance(item, ListValue | list | tuple):
+            pending.extend(item)
+    return found
+
+
+def body_limit_errors(value) -> list[str]:
+    """What is wrong with a field's rich text by the API's limits (cms/api_input.py): its size,
+    its nesting, its tags. Linear; checked before anything sanitises or saves it."""
+    sources = [source for source in rich_text_sources(value) if source]
+    limit = max_body_bytes()
+    if sum(len(source.encode()) for source in sources) > limit:
+        return [too_large(limit)]
+    return sorted({error["msg"] for error in markup_errors(sources)})
+
+
+def _raw_size(data, prefix: str) -> int:
+    return sum(len(value.encode()) for key in data
+               if key == prefix or key.startswith(f"{prefix}-")
+               for value in data.getlist(key) if isinstance(value, str)) \
+        if hasattr(data, "getlist") else 0
+
+
 def guard_stream_fields(form) -> None:
     """A StreamField whose submitted data is incomplete (no ``body-count``, a count that is no
     number) gets a form error instead of a 500: Wagtail's widget indexes the POST data
     directly, before any validation can answer. The form shows the field's current value
     again. The form's own copies of field and widget are wrapped: nothing is shared between
-    requests."""
+    requests.
+
+    StreamFields and rich text fields also get the API's body limits (size, nesting, tags) as
+    a form error: an enormous or pathologically nested body is refused in linear time, where
+    Draftail's conversion recursed (RecursionError, a 500) or the save took minutes."""
+    # Imported here: cms.models imports this module before the page models are ready.
+    from wagtail.admin.rich_text.editors.draftail import DraftailRichTextArea
+
     for name, field in form.fields.items():
-        if not isinstance(field, BlockField):
+        is_stream = isinstance(field, BlockField)
+        if not (is_stream or isinstance(field.widget, DraftailRichTextArea)):
             continue
         read, clean, has_changed = (field.widget.value_from_datadict, field.clean,
                                     field.has_changed)
-        incomplete = []
+        incomplete, refused = [], []
 
         def value_from_datadict(data, files, prefixed, read=read, name=name, field=field,
-                                incomplete=incomplete):
+                                incomplete=incomplete, refused=refused, is_stream=is_stream):
+            # The editor sends rich text as Draftail's JSON, about a third larger than the
+            # HTML it makes: past the API's request limit it is not even converted.
+            if _raw_size(data, prefixed) > max_request_bytes():
+                refused.append(too_large(max_body_bytes()))
+                return form.get_initial_for_field(field, name)
             try:
-                return read(data, files, prefixed)
+                value = read(data, files, prefixed)
+            except RecursionError:  # Draftail's JSON or its list depth nested past Python's
+                refused.append("正文嵌套过深，请简化格式（如多层列表、多层嵌套的表格）后重试。")
+                return form.get_initial_for_field(field, name)
             except (KeyError, ValueError, TypeError, IndexError):
+                if not is_stream:
+                    raise
                 incomplete.append(prefixed)
                 return form.get_initial_for_field(field, name)
+            refused.extend(body_limit_errors(value))
+            return value
 
-        def checked_clean(value, clean=clean, incomplete=incomplete):
+        def checked_clean(value, clean=clean, incomplete=incomplete, refused=refused):
             if incomplete:
                 raise ValidationError(INCOMPLETE_STREAM, code="incomplete")
+            if refused:
+                raise ValidationError(refused, code="body_limit")
             return clean(value)
 
-        def checked_has_changed(initial, data, has_changed=has_changed, incomplete=incomplete):
-            return bool(incomplete) or has_changed(initial, data)
+        def checked_has_changed(initial, data, has_changed=has_changed, incomplete=incomplete,
+                                refused=refused):
+            return bool(incomplete or refused) or has_changed(initial, data)
 
         field.widget.value_from_datadict = value_from_datadict
         field.clean = checked_clean
@@ -224,9 +294,33 @@ class CmsPageForm(OwnFilesFormMixin, WagtailAdminPageForm):
         return self._file_scope
 
     def clean(self):
+        self.move_slug_beside_stray_drafts()
         cleaned_data = super().clean()
         self.refuse_foreign_references()
         return cleaned_data
+
+    def move_slug_beside_stray_drafts(self) -> None:
+        """A slug only stray drafts hold (cms/stray_drafts.py) becomes the next free one, so
+        that starting again after an abandoned autosaved draft works; ``slug_moved`` tells the
+        view (the after-save hooks) what happened."""
+        self.slug_moved = None
+        slug = self.cleaned_data.get("slug")
+        if not slug or "slug" in self.errors:
+            return
+        moved = slug_beside_stray_drafts(slug=slug, parent=getattr(self, "parent_page", None),
+                                         page=self.instance)
+        if moved is not None:
+            self.cleaned_data["slug"] = moved[0]
+            self.slug_moved = (slug, *moved)
+            self.instance._slug_moved = self.slug_moved
+
+    def get_field_updates_for_resave(self):
+        # An autosave (a background request) must tell the open editor its new slug, or its
+        # next autosave would send the old one again.
+        updates = list(super().get_field_updates_for_resave())
+        if getattr(self, "slug_moved", None):
+            updates.append(("slug", self.slug_moved[1]))
+        return updates
 
 
 class OwnFilesModelForm(OwnFilesFormMixin, WagtailAdminModelForm):

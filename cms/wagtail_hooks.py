@@ -114,3 +114,34 @@ def organisation_names():
         if full:
             names.append((full, ""))
     return names
+
+
+def _announce_moved_slug(request, page) -> None:
+    """Tells the author that the page took another address because stray autosaved drafts
+    held the one asked for (cms/stray_drafts.py), with a link to the older draft. Not for an
+    autosave (a background request that shows no messages)."""
+    moved = getattr(page, "_slug_moved", None)
+    if moved is None or not request.accepts("text/html"):
+        return
+    from django.urls import reverse
+    from wagtail.admin import messages
+
+    asked, given, strays = moved
+    older = strays[0]
+    messages.warning(
+        request,
+        f"地址“{asked}”已被同一栏目下未提交过的草稿《{older.title}》占用（多半是自动保存留下的），"
+        f"本页的地址改为“{given}”。如不再需要原草稿，可打开后删除。",
+        buttons=[messages.button(reverse("wagtailadmin_pages:edit", args=[older.pk]),
+                                 "打开原草稿", new_window=False)],
+    )
+
+
+@hooks.register("after_create_page")
+def announce_moved_slug_after_create(request, page):
+    _announce_moved_slug(request, page)
+
+
+@hooks.register("after_edit_page")
+def announce_moved_slug_after_edit(request, page):
+    _announce_moved_slug(request, page)

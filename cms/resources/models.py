@@ -300,6 +300,8 @@ class Resource(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, Clu
             return "审核中"
         return "草稿"
 
+    status_label.short_description = "状态"  # the listing's column head
+
 
 class ResourceFile(Orderable):
     resource = ParentalKey(Resource, on_delete=models.CASCADE, related_name="files")

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -104,7 +104,14 @@ def my_resources(request):
         else:
             messages.success(request, f"已登记 {len(filed)} 件资源并提交审核："
                                       f"{filed[0].registry_number} 起。")
-            return redirect(f"{request.path}?school={school.pk}")
+            done = f"{request.path}?school={school.pk}"
+            if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                # The upload script (static/resources/upload.js) sent the files in the
+                # background to show progress: it goes there itself, and the message waits
+                # for that page (a redirect would be followed, and the message shown, inside
+                # the background request).
+                return JsonResponse({"redirect": done})
+            return redirect(done)
     semester = _semester(request.GET.get("semester")) or Semester.objects.current()
     rows = semester_report(schools=[school], semester=semester) if semester else []
     mine = next((row for row in rows if row.teacher_id == request.user.pk), None)

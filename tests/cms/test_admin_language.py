@@ -84,15 +84,29 @@ def test_the_detector_finds_english_and_passes_chinese():
 
 
 def admin_pages(network) -> list[str]:
+    import datetime
+
+    from django.utils import timezone
+
+    from cms.resources.models import Semester
+    from tests.resources.conftest import make_resources
+
     school = network.school_a
     news = network.column(school, "news")
     article = make_article(news, "开学典礼通知", live=True)
     draft = make_article(network.column(school, "teaching"), "读书活动安排", live=False)
     document = make_document(school, "读书活动安排表", filename="dushu-anpai.pdf")
+    today = timezone.localdate()
+    semester = Semester.objects.create(start_year=today.year, term=1,
+                                       start_date=today - datetime.timedelta(days=30),
+                                       end_date=today + datetime.timedelta(days=60))
+    [resource] = make_resources(school=school.home_page, teacher=network.users["a_teacher"],
+                                semester=semester, kinds={"paper": 1})
     return [
         reverse("wagtailadmin_home"),
         reverse("wagtailadmin_explore", args=[news.pk]),
         reverse("wagtailadmin_explore", args=[school.home_page.pk]),
+        reverse("wagtailadmin_pages:add", args=["cms", "articlepage", news.pk]),
         reverse("wagtailadmin_pages:edit", args=[article.pk]),
         reverse("wagtailadmin_pages:edit", args=[draft.pk]),
         reverse("wagtailadmin_pages:history", args=[article.pk]),
@@ -101,15 +115,43 @@ def admin_pages(network) -> list[str]:
         reverse("wagtailadmin_pages:search") + "?q=开学",
         reverse("wagtaildocs:index"),
         reverse("wagtaildocs:edit", args=[document.pk]),
+        reverse("wagtaildocs:add_multiple"),
         reverse("wagtailimages:index"),
-        reverse("wagtailusers_users:index"),
+        reverse("wagtailimages:add_multiple"),
+        reverse("wagtailsnippets:index"),
+        # Semester resources (cms/resources).
+        reverse("resources_mine"),
+        reverse("resources_report"),
+        reverse("resources_registry"),
+        reverse("resources_quota"),
+        reverse("resources_second_preparations"),
+        reverse("wagtailsnippets_resources_resource:list"),
+        reverse("wagtailsnippets_resources_resource:edit", args=[resource.pk]),
+        reverse("wagtailsnippets_resources_semester:list"),
+        reverse("wagtailsnippets_resources_teachinggroup:list"),
+        reverse("wagtailsnippets_sitechanges_sitechange:list"),
+        # Background jobs, the register and security.
+        reverse("jobs_schedule"),
+        reverse("review_register"),
+        reverse("review_security_log"),
+        reverse("review_credentials"),
+        reverse("accounts_lockouts"),
+        reverse("accounts_2fa_manage"),
+        # Reports.
         reverse("wagtailadmin_reports:locked_pages"),
         reverse("wagtailadmin_reports:aging_pages"),
         reverse("wagtailadmin_reports:site_history"),
+        reverse("wagtailadmin_reports:page_types_usage"),
         reverse("wagtailadmin_reports:workflow"),
         reverse("wagtailadmin_reports:workflow_tasks"),
+        # Settings.
+        reverse("wagtailusers_users:index"),
+        reverse("wagtailusers_groups:index"),
+        reverse("wagtailsites:index"),
+        reverse("wagtailadmin_collections:index"),
         reverse("wagtailadmin_workflows:index"),
-        reverse("review_register"),
+        reverse("wagtailadmin_workflows:task_index"),
+        reverse("wagtailredirects:index"),
         reverse("wagtailadmin_account"),
     ]
 

@@ -12,6 +12,7 @@ from wagtail.search import index
 
 from cms.models import ArticlePage
 from tests.conftest import make_article, make_document
+from tests.shared import index_updates_off
 
 A_HOST = {"HTTP_HOST": "jia.test"}
 
@@ -215,15 +216,59 @@ def test_the_root_page_is_not_copied_or_aliased(api_client, token, action):
 
 # --- the limits as plain functions ------------------------------------------------------------
 
+PARAGRAPH = ('<p data-block-key="k{i}">教育局通知：<b>重要</b>内容，'
+             '<a href="https://www.example.cn/x">链接</a>。' + "学校开展读书活动" * 12 + "</p>")
+TIMETABLE = ("<table><tbody>" + "".join(
+    "<tr>" + f"<td>第{row}节 语文 王老师</td>" * 5 + "</tr>" for row in range(8))
+    + "</tbody></table>")
+
+
+def real_article_html(size: int) -> str:
+    """A real large article (bench/sanitise.py's "report"): paragraphs with bold words and
+    links, a timetable every six paragraphs, to ``size`` UTF-8 bytes."""
+    parts, total, i = [], 0, 0
+    while total < size:
+        part = "".join(PARAGRAPH.format(i=f"{i}-{n}") for n in range(6)) + TIMETABLE
+        parts.append(part)
+        total += len(part.encode())
+        i += 1
+    return "".join(parts)
+
+
 def test_markup_limits_name_the_place():
     from cms.api_input import markup_errors
 
     body = {"title": "a<b", "body": [{"type": "paragraph", "value": "<p>" + "<i>" * 150 + "</p>"},
                                      {"type": "paragraph", "value": "<p>x</p>"}]}
     assert [error["loc"] for error in markup_errors(body)] == [["body", "body", 0, "value"]]
-    many = {"body": [{"value": "<p>x</p>" * 6_000}, {"value": "<p>x</p>" * 5_000}]}
+    many = {"body": [{"value": "<p>x</p>" * 60_000}, {"value": "<p>x</p>" * 50_001}]}
     [error] = markup_errors(many)
-    assert error["loc"] == ["body"] and "22000" in error["msg"]
+    assert error["loc"] == ["body"] and "220002" in error["msg"]
+    misnested = {"body": [{"value": "<p><i><b>x</i></b></p>" * 600},
+                          {"value": "<p><i><b>x</i></b></p>" * 401}]}
+    [error] = markup_errors(misnested)
+    assert error["type"] == "markup_misnested" and "1000" in error["msg"]
+    assert markup_errors({"body": [{"value": "<p><i><b>x</i></b></p>" * 1_000}]}) == []
+
+
+def test_only_formatting_closed_in_the_wrong_order_counts_as_misnested():
+    from cms.api_input import misnested_end_tags
+
+    assert misnested_end_tags("<i><b>x</i></b>", stop_at=10) == 1
+    # End tags HTML lets one leave out, void elements, stray end tags: ordinary markup.
+    assert misnested_end_tags("<ul><li>a<li>b</ul><table><tr><td>x</table>"
+                              "<p>a<br>b<img src=x></p></span>", stop_at=10) == 0
+    assert misnested_end_tags("<i><b>x</i>" * 50, stop_at=10) == 10
+
+
+def test_a_real_large_article_is_within_the_limits():
+    """1.9 MB of paragraphs with bold words and links, and a timetable every six paragraphs
+    (67,000 tags: refused by the old limit of 20,000)."""
+    from cms.api_input import markup_errors
+
+    html = real_article_html(1_900_000)
+    assert len(html.encode()) < 2 * 1024 * 1024
+    assert markup_errors({"body": [{"type": "paragraph", "value": html}]}) == []
 
 
 def test_json_depth_is_measured_without_recursion():
@@ -270,3 +315,82 @@ def test_an_unexpected_fault_is_a_problem_and_writes_nothing(api_client, network
     assert problem(response, 500)["title"] == "服务器内部错误"
     draft.refresh_from_db()
     assert draft.title == "甲校草稿"
+
+
+def admin_article(body_value: str, **extra) -> dict:
+    return {"title": "后台长文", "slug": "admin-long", "date": "2026-11-20", "source": "校办",
+            "author": "", "body-count": "1", "body-0-type": "paragraph", "body-0-deleted": "",
+            "body-0-order": "0", "body-0-id": "", "body-0-value": body_value,
+            "attachments-TOTAL_FORMS": "0", "attachments-INITIAL_FORMS": "0",
+            "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "1000", **extra}
+
+
+def contentstate(size: int, *, depth: int = 0) -> str:
+    """What Draftail sends: ``size`` bytes of paragraphs with a bold word (or one list item
+    ``depth`` levels deep)."""
+    def block(i, text, kind="unstyled", depth=0):
+        return {"key": f"k{i}", "type": kind, "depth": depth, "text": text,
+                "inlineStyleRanges": [{"offset": 0, "length": 4, "style": "BOLD"}],
+                "entityRanges": [], "data": {}}
+    if depth:
+        blocks = [block(0, "深层列表", "unordered-list-item", depth)]
+    else:
+        text = "教育局通知：重要内容，学校开展读书活动。" * 6
+        per_block = len(json.dumps(block(0, text), ensure_ascii=False).encode())
+        blocks = [block(i, text) for i in range(max(1, size // per_block))]
+    return json.dumps({"blocks": blocks, "entityMap": {}}, ensure_ascii=False)
+
+
+def post_admin(client, network, data, page=None):
+    from django.urls import reverse
+
+    client.force_login(network.users["a_administrator"])
+    news = network.column(network.school_a, "news")
+    url = (reverse("wagtailadmin_pages:edit", args=[page.pk]) if page else
+           reverse("wagtailadmin_pages:add", args=["cms", "articlepage", news.pk]))
+    return client.post(url, data)
+
+
+def test_a_large_real_article_is_taken_by_the_admin(api_client, network):
+    """2.5 MB of Draftail's JSON, 1.9 MB of HTML: saved."""
+    value = contentstate(2_500_000)
+    # The search index follows in a background task in production; not timed here.
+    with index_updates_off():
+        response = post_admin(api_client, network, admin_article(value))
+    assert response.status_code == 302, response.context["form"].errors
+    page = ArticlePage.objects.get(slug="admin-long")
+    assert 1_500_000 < len(page.body.raw_data[0]["value"].encode()) < 2 * 1024 * 1024
+
+
+def test_a_large_real_article_is_taken_by_the_api(api_client, network, token):
+    """Sent as most JSON encoders write it (Chinese as \\uXXXX escapes: 3.8 MB on the wire)."""
+    html = real_article_html(1_900_000)
+    with index_updates_off():
+        response = create(api_client, network, token,
+                          article(network, body=[{"type": "paragraph", "value": html}]))
+    assert response.status_code == 201, response.content[:500]
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (contentstate(0, depth=10_000), "嵌套过深"),            # Draftail recursed: a 500
+    ("[" * 100_000 + "]" * 100_000, "嵌套过深"),            # json.loads recursed: a 500
+    (contentstate(3_200_000), "正文过大（最多 2 MB）"),      # converted, then measured
+    (contentstate(7_000_000), "正文过大（最多 2 MB）"),      # refused before converting
+])
+@pytest.mark.parametrize("view", ["create", "edit"])
+def test_an_enormous_or_deep_body_is_a_chinese_form_error_in_the_admin(
+        api_client, network, draft, value, words, view):
+    import time
+
+    page = draft if view == "edit" else None
+    before = draft.get_latest_revision().pk
+    pages = ArticlePage.objects.count()
+    started = time.perf_counter()
+    response = post_admin(api_client, network, admin_article(value, slug=draft.slug)
+                          if page else admin_article(value), page=page)
+    assert time.perf_counter() - started < 15
+    assert response.status_code == 200
+    assert words in str(response.context["form"].errors["body"])
+    assert ArticlePage.objects.count() == pages
+    draft.refresh_from_db()
+    assert draft.get_latest_revision().pk == before

@@ -181,3 +181,53 @@ def test_every_view_of_one_resource_is_confined(client, network, semester):
         assert client.get(url).status_code == 404, url
         checked += 1
     assert checked >= 15
+
+
+# --- the upload form's progress and busy state (issue 18, finding 8) -------------------------
+
+def upload_data(semester, *files) -> dict:
+    return {"semester": semester.pk, "kind": "paper", "subject": "语文", "grade": "初一",
+            "source_channel": "made", "visibility": "internal", "files": list(files)}
+
+
+def test_the_upload_form_has_progress_and_busy_state_markup(client, network, semester):
+    """The form works without JavaScript (a plain multipart post), and loads the upload script
+    from a static file (no inline script for the admin's CSP to allow)."""
+    from django.contrib.staticfiles import finders
+
+    text = get(client, network.users["a_teacher"], "resources_mine").content.decode()
+    assert 'method="post" enctype="multipart/form-data"' in text
+    assert "data-resources-upload" in text and "data-upload-submit" in text
+    assert '<div data-upload-status role="status" aria-live="polite" hidden>' in text
+    assert 'src="/static/resources/upload.js"' in text
+    assert "addEventListener" not in text  # the script lives in the static file
+    with open(finders.find("resources/upload.js"), encoding="utf-8") as file:
+        script = file.read()
+    for needed in ("xhr.upload.addEventListener(\"progress\"", "button.disabled = on",
+                   "aria-busy", "if (busy) {", "X-Requested-With", "正在上传"):
+        assert needed in script, needed
+
+
+def test_an_upload_sent_by_the_script_answers_where_to_go(client, network, semester):
+    """The script's background upload gets the address to go to; the success message waits
+    for that page instead of being spent inside the background request."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import blank_pdf
+
+    client.force_login(network.users["a_teacher"])
+    response = client.post(reverse("resources_mine"),
+                           upload_data(semester, SimpleUploadedFile("论文.pdf", blank_pdf())),
+                           HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    target = response.json()["redirect"]
+    assert target.startswith(reverse("resources_mine") + "?school=")
+    assert Resource.objects.count() == 1
+    assert "已登记 1 件资源并提交审核" in client.get(target).content.decode()
+    # A refused upload answers the page with its errors (the script shows it), nothing filed.
+    response = client.post(reverse("resources_mine"),
+                           upload_data(semester, SimpleUploadedFile("病毒.exe", b"MZ")),
+                           HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert response.status_code == 200 and "text/html" in response["Content-Type"]
+    assert "没有登记任何资源" in response.content.decode()
+    assert Resource.objects.count() == 1
