@@ -1,5 +1,7 @@
 from django.db.models import Q
 from django.http import Http404, HttpResponse
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.views.defaults import page_not_found
 from wagtail import hooks
 
@@ -145,3 +147,9 @@ def announce_moved_slug_after_create(request, page):
 @hooks.register("after_edit_page")
 def announce_moved_slug_after_edit(request, page):
     _announce_moved_slug(request, page)
+
+
+@hooks.register("insert_editor_js")
+def name_rich_text_editors():
+    """Rich-text editors get an accessible name (cms/static/cms/editor-a11y.js)."""
+    return format_html('<script src="{}" defer></script>', static("cms/editor-a11y.js"))

@@ -1,0 +1,59 @@
+"""axe-core in Chromium on the main admin pages, as each role (issue 18): no critical or
+serious violation of WCAG 2 A/AA."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import make_article
+from tests.e2e.test_passkey_browser import log_in
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        "resultTypes": ["violations"]}
+# The editor's pages are the administrator's too (the school's article is theirs to edit); the
+# superuser's are the administrator's and the account administrator's together.
+ROLES = ["a_administrator", "a_leader", "a_teacher", "county_accounts"]
+
+
+def admin_pages(network, article) -> list[str]:
+    home = network.school_a.home_page
+    return [reverse("wagtailadmin_home"),
+            reverse("wagtailadmin_explore", args=[home.pk]),
+            reverse("wagtailadmin_pages:edit", args=[article.pk]),
+            reverse("wagtailadmin_pages:add_subpage", args=[article.get_parent().pk]),
+            reverse("wagtaildocs:index"),
+            reverse("wagtailimages:index"),
+            reverse("resources_mine"),
+            reverse("review_register"),
+            reverse("interaction_queue"),
+            reverse("review_health_index"),
+            reverse("wagtailusers_users:index")]
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG).response
+    return [f"{violation['id']} ({violation['impact']}): "
+            + "; ".join(node["target"][0] if isinstance(node["target"][0], str)
+                        else str(node["target"]) for node in violation["nodes"][:3])
+            for violation in results["violations"]
+            if violation["impact"] in ("critical", "serious")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_main_admin_pages_have_no_serious_accessibility_violations(
+        chromium, live_server, client, network, role):
+    context, page = chromium
+    article = make_article(network.column(network.school_a, "news"), "开学典礼", live=False,
+                           owner=network.users["a_editor"])
+    log_in(context, client, network.users[role], live_server.url)
+    found = {}
+    for path in admin_pages(network, article):
+        response = page.goto(live_server.url + path)
+        if response is None or response.status >= 400 or "/admin/login/" in page.url:
+            continue
+        page.wait_for_load_state("networkidle")
+        violations = serious_violations(page)
+        if violations:
+            found[page.url.removeprefix(live_server.url)] = violations
+    assert not found, found
