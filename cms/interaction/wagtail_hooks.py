@@ -17,12 +17,22 @@ def register_interaction_urls():
 
 
 class ScopedMenuItem(MenuItem):
+    """Shown by ``shown(user)``, asked once per request whatever the number of items (the
+    admin menu is rendered on every admin page)."""
+
     def __init__(self, *args, shown, **kwargs):
         super().__init__(*args, **kwargs)
         self.shown = shown
 
     def is_shown(self, request):
-        return self.shown(request.user)
+        answers = request.__dict__.setdefault("_interaction_menu", {})
+        if self.shown not in answers:
+            answers[self.shown] = self.shown(request.user)
+        return answers[self.shown]
+
+
+def _administers(user) -> bool:
+    return bool(scope.administered_orgs(user))
 
 
 @hooks.register("register_admin_menu_item")
@@ -35,7 +45,7 @@ def interaction_menu_item():
 def handlers_menu_item():
     return ScopedMenuItem("留言处理人", reverse("interaction_handlers"),
                           name="interaction-handlers", icon_name="user", order=700,
-                          shown=lambda user: bool(scope.administered_orgs(user)))
+                          shown=_administers)
 
 
 @hooks.register("register_reports_menu_item")
