@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from cms.publishing import act
 from cms.resources.models import Resource
@@ -78,6 +79,16 @@ def test_a_live_public_resource_is_listed_in_its_matching_column_with_a_download
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == blank_pdf()
     assert "attachment" in download["Content-Disposition"]
+
+
+def test_a_resource_registered_in_the_first_millisecond_of_a_second_is_published(
+        network, semester):
+    """The signed hash is of the object the revision gives back: a time stored with
+    milliseconds (…:03.000) comes back without them, and the approval must still match."""
+    with freeze_time(timezone.now().replace(microsecond=500)):
+        resource = file_resource(network, semester)
+    assert resource.created_at.microsecond == 500
+    assert approve(network, resource).live
 
 
 def test_drafts_and_internal_resources_are_neither_listed_nor_downloadable(
