@@ -17,6 +17,7 @@ from django.db import connection
 
 from backups.snapshots import Repository
 from tests.backups.helpers import listing, run
+from tests.shared import copy_test_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,7 +148,7 @@ def sqlite_rows(path: Path) -> list[str]:
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite drill runs in the SQLite "
                     "suite (it does not depend on the suite's database)")
-def test_restore_drill(tmp_path):
+def test_restore_drill(tmp_path, django_db_setup, django_db_blocker):
     """The README's restore, start to end: a demo site is backed up, restored into a fresh
     state directory holding only backups/, and comes back identical with its log intact."""
     source, target = tmp_path / "source", tmp_path / "target"
@@ -168,7 +169,9 @@ def test_restore_drill(tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stdout
 
-    manage("migrate", "--no-input", "-v0")
+    source.mkdir()
+    with django_db_blocker.unblock():
+        copy_test_database(source / "db.sqlite3")  # a new, migrated site
     manage("demo", "--if-empty")
     manage("backup", "create")
     snapshot_id = json.loads(manage("backup", "list", "--format", "json"))[-1]["id"]

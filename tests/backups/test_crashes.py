@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from backups.snapshots import CHUNK_SIZE, Repository
+from tests.shared import copy_test_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,9 +39,11 @@ def manage(*args, data_dir: Path, kill: tuple[str, int] | None = None,
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> Path:
+def migrated(django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
+    """A new site's data directory: a migrated database and nothing else."""
     site = tmp_path_factory.mktemp("migrated")
-    manage("migrate", "--no-input", "-v0", data_dir=site)
+    with django_db_blocker.unblock():
+        copy_test_database(site / "db.sqlite3")
     return site
 
 

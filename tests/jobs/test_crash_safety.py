@@ -21,6 +21,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from tests.shared import copy_test_database
+
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,10 +55,7 @@ def spawn(data_dir: Path, name: str, *args, **extra) -> subprocess.Popen:
 
 def copy_database(data_dir: Path) -> None:
     """This test's (committed) database, with its signing key, for the processes."""
-    connection.ensure_connection()
-    target = sqlite3.connect(data_dir / "db.sqlite3")
-    connection.connection.backup(target)
-    target.close()
+    copy_test_database(data_dir / "db.sqlite3")
     key = Path(django_settings.REVIEW_LOG_KEY_FILE)
     if key.exists():
         (data_dir / "keys").mkdir(exist_ok=True)
