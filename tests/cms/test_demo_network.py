@@ -1,6 +1,8 @@
 """manage.py demo: the demo network (built once for this module, through --articles on an
 empty database, which builds the network first) — everything a demo user relies on, its
-refusal on a non-empty database, bulk articles, and the teachers' resources."""
+refusal on a non-empty database, bulk articles, the teachers' resources, and its pages under
+production's security headers (with the rest of those in test_security_headers.py: the demo is
+built once, here)."""
 
 import io
 import json
@@ -9,13 +11,25 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
+from django.test import override_settings
 from wagtail.models import Page, Site
 
 from cms.columns import ColumnKind
 from cms.demo.content import ACCOUNTS, DEMO_PASSWORD
 from cms.models import ArticleAttachment, ArticlePage, ColumnPage, PortalPage, SchoolHomePage
 from cms.resources.models import Resource
+from cms.security_headers import public_content_security_policy
 from review.models import RegisterEntry
+from tests.cms.test_security_headers import (
+    HSTS,
+    HTTPS,
+    PRODUCTION,
+    admin_headers_are_the_admins,
+    directives,
+    get,
+    inline_code,
+    public_urls,
+)
 
 User = get_user_model()
 
@@ -146,3 +160,71 @@ def test_the_demo_has_handlers_and_messages_received_through_the_forms_checks(de
     assert report.organisation.specific_class is PortalPage  # reports go to the bureau
     assert question.contact_sealed and b"13800000000" not in bytes(question.contact_sealed)
     assert len(question.code) >= 8 and question.due_on
+
+
+# --- the demo's pages under production's security headers (tests/cms/test_security_headers.py
+# has the rest; these share this module's build of the demo) ---------------------------------
+
+@override_settings(**PRODUCTION)
+def test_public_pages_carry_the_headers_and_no_inline_code(demo, client):
+    urls = public_urls()
+    assert len(urls) > 40
+    expected = directives(public_content_security_policy())
+    assert expected["script-src"] == ["'self'"] and "'unsafe-inline'" not in str(expected)
+    for url in urls:
+        response = get(client, url)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        assert directives(response["Content-Security-Policy"]) == expected, url
+        assert response["Strict-Transport-Security"] == HSTS, url
+        assert "publickey-credentials-get=(self)" in response["Permissions-Policy"], url
+        assert "camera=()" in response["Permissions-Policy"], url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert response["Referrer-Policy"] == "same-origin", url
+        assert response["X-Frame-Options"] == "DENY", url
+        assert inline_code(response.content.decode()) == [], url
+
+
+@override_settings(**PRODUCTION)
+def test_plain_http_is_redirected_to_https(demo, client):
+    response = client.get("/", HTTP_HOST="yizhong.localhost:8000")
+    assert response.status_code == 301
+    assert response["Location"] == "https://yizhong.localhost:8000/"
+    assert "Strict-Transport-Security" not in response  # only over https
+
+
+@override_settings(**PRODUCTION)
+def test_the_admin_its_login_and_the_api_docs_get_the_admins_policy(demo, client):
+    host = {"HTTP_HOST": "localhost:8000", **HTTPS}
+    login = client.get("/admin/login/", **host)
+    assert login.status_code == 200
+    admin_headers_are_the_admins(login)
+    assert "Secure" in str(login.cookies["csrftoken"])
+    docs = client.get("/api/v3/docs", **host, follow=True)
+    assert docs.status_code == 200
+    admin_headers_are_the_admins(docs)
+    # The API itself is the public site's.
+    api = client.get("/api/v3/pages/", **host)
+    assert api.status_code == 200
+    assert directives(api["Content-Security-Policy"]) == directives(
+        public_content_security_policy())
+
+    client.force_login(get_user_model().objects.get(username="yizhong_admin"))
+    for path in ("/admin/", "/admin/pages/", "/admin/signing-credentials/"):
+        response = client.get(path, **host, follow=True)
+        assert response.status_code == 200, path
+        admin_headers_are_the_admins(response)
+
+
+@override_settings(**PRODUCTION)
+def test_a_pages_preview_in_the_admin_gets_the_admins_policy(demo, client):
+    # Wagtail renders a preview through the middleware with a dummy request for the page's
+    # public URL: the public policy's frame-ancestors 'none' would keep it out of the
+    # admin's preview panel.
+    article = ArticlePage.objects.live().descendant_of(
+        Page.objects.get(url_path="/yizhong/")).first()
+    client.force_login(get_user_model().objects.get(username="yizhong_admin"))
+    response = client.get(f"/admin/pages/{article.pk}/view_draft/",
+                          HTTP_HOST="localhost:8000", **HTTPS)
+    assert response.status_code == 200
+    assert article.title in response.content.decode()
+    admin_headers_are_the_admins(response)

@@ -4,9 +4,9 @@ same headers from nginx on the files it serves, its TLS server, http → https a
 (Debian's nginx with a self-signed certificate); `check --deploy` clean with production
 settings.
 
-The application's tests run on the demo network (built once for this module) under
-production's values of the settings (PRODUCTION, which test_production_settings checks
-against cms/settings/production.py itself)."""
+The application's tests run on the demo network under production's values of the settings
+(PRODUCTION, which test_production_settings checks against cms/settings/production.py itself);
+they live in test_demo_network.py, which builds the demo once for both."""
 
 import base64
 import hashlib
@@ -27,11 +27,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.template.loader import render_to_string
-from django.test import override_settings
 from wagtail.models import Page
 
 from cms.baking.listing import ARTICLES_PER_PAGE
@@ -134,23 +132,6 @@ def public_urls() -> list[str]:
     return urls
 
 
-@override_settings(**PRODUCTION)
-def test_public_pages_carry_the_headers_and_no_inline_code(demo, client):
-    urls = public_urls()
-    assert len(urls) > 40
-    expected = directives(public_content_security_policy())
-    assert expected["script-src"] == ["'self'"] and "'unsafe-inline'" not in str(expected)
-    for url in urls:
-        response = get(client, url)
-        assert response.status_code in (200, 404), (url, response.status_code)
-        assert directives(response["Content-Security-Policy"]) == expected, url
-        assert response["Strict-Transport-Security"] == HSTS, url
-        assert "publickey-credentials-get=(self)" in response["Permissions-Policy"], url
-        assert "camera=()" in response["Permissions-Policy"], url
-        assert response["X-Content-Type-Options"] == "nosniff", url
-        assert response["Referrer-Policy"] == "same-origin", url
-        assert response["X-Frame-Options"] == "DENY", url
-        assert inline_code(response.content.decode()) == [], url
 
 
 def test_the_detector_finds_inline_code():
@@ -173,12 +154,6 @@ def test_the_500_pages_inline_style_is_allowed_by_its_hash():
     assert inline_code(html) == ["<style>"] * len(styles)
 
 
-@override_settings(**PRODUCTION)
-def test_plain_http_is_redirected_to_https(demo, client):
-    response = client.get("/", HTTP_HOST="yizhong.localhost:8000")
-    assert response.status_code == 301
-    assert response["Location"] == "https://yizhong.localhost:8000/"
-    assert "Strict-Transport-Security" not in response  # only over https
 
 
 def admin_headers_are_the_admins(response) -> None:
@@ -196,42 +171,8 @@ def admin_headers_are_the_admins(response) -> None:
     assert response["Strict-Transport-Security"] == HSTS
 
 
-@override_settings(**PRODUCTION)
-def test_the_admin_its_login_and_the_api_docs_get_the_admins_policy(demo, client):
-    host = {"HTTP_HOST": "localhost:8000", **HTTPS}
-    login = client.get("/admin/login/", **host)
-    assert login.status_code == 200
-    admin_headers_are_the_admins(login)
-    assert "Secure" in str(login.cookies["csrftoken"])
-    docs = client.get("/api/v3/docs", **host, follow=True)
-    assert docs.status_code == 200
-    admin_headers_are_the_admins(docs)
-    # The API itself is the public site's.
-    api = client.get("/api/v3/pages/", **host)
-    assert api.status_code == 200
-    assert directives(api["Content-Security-Policy"]) == directives(
-        public_content_security_policy())
-
-    client.force_login(get_user_model().objects.get(username="yizhong_admin"))
-    for path in ("/admin/", "/admin/pages/", "/admin/signing-credentials/"):
-        response = client.get(path, **host, follow=True)
-        assert response.status_code == 200, path
-        admin_headers_are_the_admins(response)
 
 
-@override_settings(**PRODUCTION)
-def test_a_pages_preview_in_the_admin_gets_the_admins_policy(demo, client):
-    # Wagtail renders a preview through the middleware with a dummy request for the page's
-    # public URL: the public policy's frame-ancestors 'none' would keep it out of the
-    # admin's preview panel.
-    article = ArticlePage.objects.live().descendant_of(
-        Page.objects.get(url_path="/yizhong/")).first()
-    client.force_login(get_user_model().objects.get(username="yizhong_admin"))
-    response = client.get(f"/admin/pages/{article.pk}/view_draft/",
-                          HTTP_HOST="localhost:8000", **HTTPS)
-    assert response.status_code == 200
-    assert article.title in response.content.decode()
-    admin_headers_are_the_admins(response)
 
 
 # --- production settings and check --deploy ---------------------------------------------------
