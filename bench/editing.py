@@ -143,7 +143,7 @@ def start_server(data_dir: Path, port: int, log) -> subprocess.Popen:
     env = server_env(data_dir)
     started = time.perf_counter()
     manage("migrate", "--no-input", "-v0", env=env)
-    manage("demo", "--if-empty", env=env, stdout=log)
+    manage("demo", "--if-empty", "--production-keys", env=env, stdout=log)
     manage("bake", env=env, stdout=log)
     print(f"演示数据已建好（{time.perf_counter() - started:.0f} 秒）。", flush=True)
     server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload",

@@ -42,7 +42,7 @@ def run(approvals: int, threads: int, sequential: int) -> None:
 
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as quiet:
-        call_command("demo", verbosity=0, stdout=quiet)
+        call_command("demo", production_keys=True, verbosity=0, stdout=quiet)
 
     from django.contrib.auth import get_user_model
 

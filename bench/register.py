@@ -69,7 +69,7 @@ def run(args) -> None:
 
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as quiet:
-        call_command("demo", verbosity=0, stdout=quiet)
+        call_command("demo", production_keys=True, verbosity=0, stdout=quiet)
         if args.live_pages:
             timed(f"demo --articles {args.live_pages}",
                   lambda: call_command("demo", articles=args.live_pages, verbosity=0,

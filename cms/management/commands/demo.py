@@ -20,8 +20,11 @@ class Command(BaseCommand):
                             help="演示站点端口，与开发服务器一致（默认 8000）")
         parser.add_argument("--if-empty", action="store_true",
                             help="数据库已有内容时跳过而不报错（供一键启动脚本使用）")
+        parser.add_argument("--production-keys", action="store_true",
+                            help="演示领导的签名密钥按生产强度（Argon2id 64 MiB）封存，"
+                                 "供计时签名的压测使用（默认用低强度：演示口令是公开的）")
 
-    def handle(self, *args, articles, port, if_empty, **options):
+    def handle(self, *args, articles, port, if_empty, production_keys, **options):
         if articles is not None and articles < 1:
             raise CommandError("--articles 必须是正整数。")
         if build.has_content():
@@ -33,7 +36,9 @@ class Command(BaseCommand):
         else:
             started = time.monotonic()
             try:
-                summary = build.build_demo(port=port)
+                summary = build.build_demo(
+                    port=port,
+                    signing_kdf=build.demo_signing_kdf(production_keys=production_keys))
             except build.DemoError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(self.style.SUCCESS(
