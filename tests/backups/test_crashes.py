@@ -19,9 +19,12 @@ from tests.shared import copy_test_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
+# The database mark makes pytest-django set up the test database, which `migrated` copies
+# (run alone, the module would otherwise have none set up); transactional, as SQLite cannot
+# copy a shared in-memory database from inside the connection's open transaction.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.skipif(
     connection.vendor != "sqlite",
-    reason="runs in the SQLite suite (real processes on their own SQLite site)")
+    reason="runs in the SQLite suite (real processes on their own SQLite site)")]
 
 
 def manage(*args, data_dir: Path, kill: tuple[str, int] | None = None,
