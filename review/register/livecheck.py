@@ -23,7 +23,7 @@ from wagtail.models import DraftStateMixin, Page, PageViewRestriction, Revision
 
 from review.exceptions import CannotRestore, ReviewError
 from review.pipeline.actions import RestoreRegisteredAction, TakedownAction
-from review.pipeline.approvals import object_content_sha256, revision_content_sha256
+from review.pipeline.approvals import object_content_sha256
 from review.pipeline.audience import Rule, describe, effective_rules
 from review.pipeline.notifications import on_render_mismatch
 from review.register.entries import base_content_type
@@ -194,9 +194,12 @@ def _signed_revision_object(entry: Expected):
     if entry.revision_id is None:
         return None
     revision = Revision.objects.filter(pk=entry.revision_id).first()
-    if revision is None or revision_content_sha256(revision) != entry.content_sha256:
+    if revision is None:
         return None
+    # What revision_content_sha256 hashes, built once: it is also what is returned.
     signed = revision.as_object()
+    if object_content_sha256(signed) != entry.content_sha256:
+        return None
     # A revision's content names the live revision of its day (none, for a first
     # publication); shown as signed, it is the live revision, and its files are looked up
     # in the approval of that revision (cms.signed_files).
