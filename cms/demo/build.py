@@ -167,7 +167,6 @@ def _reviewers(key: str, users) -> dict:
             "passphrase": content.DEMO_SIGNING_PASSPHRASE}
 
 
-
 def _create_accounts(organisations, *, signing_kdf: keys.KdfParams) -> dict[str, "User"]:
     users = {}
     for username, display_name, organisation_key, role in content.ACCOUNTS:
