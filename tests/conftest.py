@@ -21,14 +21,18 @@ from review.pipeline.approvals import (
     enrol_passphrase_credential,
     sign_with_passphrase,
 )
+from tests import template_database
 from tests.shared import (
     FAST_KDF,
     LEADER_PASSPHRASE,
     PASSWORD,
+    _close_kept_builds,  # noqa: F401 (a fixture kept builds use)
     close_shared_builds,
     is_transactional,
+    kept_build,
     module_build,
     read_shared,
+    release_kept_builds,
     restore_migrated_data,
 )
 
@@ -156,6 +160,23 @@ def make_document(organisation: Organisation, title: str, *, content: bytes | No
     return document
 
 
+def pytest_configure(config):
+    template_database.start(config)
+
+
+def pytest_unconfigure(config):
+    template_database.finish()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """pytest-django's, plus: on PostgreSQL under xdist the test database is a copy of the
+    controller's migrated template (tests/template_database.py)."""
+    from django.conf import settings
+
+    template_database.use_template(settings.DATABASES["default"])
+
+
 def pytest_collection_modifyitems(items):
     """A transactional test (the live server, SQLite's online backup) ends by flushing every
     table, the migrations' data with them (Wagtail's root page, default site, collections):
@@ -182,6 +203,8 @@ def pytest_runtest_setup(item):
     """A transactional test commits and flushes: no shared build's transaction may be open."""
     if is_transactional(item):
         close_shared_builds()
+    else:
+        release_kept_builds(item)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -218,7 +241,7 @@ def build_network() -> Network:
     return net
 
 
-_network_build = module_build(build_network)
+_network_build = kept_build(build_network, name="_network_build")
 
 
 @pytest.fixture

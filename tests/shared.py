@@ -10,6 +10,12 @@ A transactional test commits and flushes: it cannot run inside the outer transac
 every open build is rolled back before one starts (pytest-django runs transactional tests
 after the others, so no test of the same module needs the build afterwards), and transactional
 tests build their own world.
+
+The network and the lean world are the same in every module that reads them, so their builds
+are kept (``kept_build``): the next module that reads one finds it open and builds nothing. A
+kept build is rolled back when a module that does not read it starts (so that module finds
+the database without it), before a transactional test, and at the session's end. A network
+build costs 1.5 s on SQLite and 3 s on PostgreSQL; about seventy modules read one.
 """
 
 import sqlite3
@@ -36,6 +42,8 @@ FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 
 T = TypeVar("T")
 _open_builds: list["SharedBuild"] = []
+# Build fixture name → its build, kept open past its module (kept_build).
+_kept_builds: dict[str, "SharedBuild"] = {}
 
 
 class SharedBuild:
@@ -46,6 +54,7 @@ class SharedBuild:
         self._atomic = transaction.atomic()
         self._value = None
         self.closed = False
+        self.module = None  # the last module that read it (kept builds)
 
     @property
     def value(self):
@@ -67,6 +76,9 @@ class SharedBuild:
     def close(self) -> None:
         if self.closed:
             return
+        # Builds opened after this one are transactions (savepoints) inside it: they go first.
+        for later in reversed(_open_builds[_open_builds.index(self) + 1:]):
+            later.close()
         self.closed = True
         _open_builds.remove(self)
         with self._blocker.unblock():
@@ -114,6 +126,39 @@ def module_build(build: Callable[[], object]):
     return fixture
 
 
+def kept_build(build: Callable[[], object], *, name: str):
+    """A module-scoped fixture, named ``name``, holding ``build``'s shared build, which is kept
+    open after the module for the next module that reads it (``release_kept_builds``)."""
+    @pytest.fixture(scope="module", name=name)
+    def fixture(request, _close_kept_builds, django_db_blocker) -> SharedBuild:
+        shared = _kept_builds.get(name)
+        if shared is None or shared.closed:
+            with django_db_blocker.unblock():
+                shared = SharedBuild(blocker=django_db_blocker)
+                shared.open(build)
+            _kept_builds[name] = shared
+        shared.module = request.module
+        return shared
+
+    return fixture
+
+
+@pytest.fixture(scope="session")
+def _close_kept_builds(django_db_setup) -> Iterator[None]:
+    """Kept builds are rolled back before the test databases are dropped."""
+    yield
+    close_shared_builds()
+
+
+def release_kept_builds(item) -> None:
+    """Roll back the kept builds that ``item`` does not read, when it starts another module:
+    within a module every test sees what the module's builds hold, as with ``module_build``."""
+    for name, shared in _kept_builds.items():
+        if (not shared.closed and name not in getattr(item, "fixturenames", ())
+                and getattr(item, "module", None) is not shared.module):
+            shared.close()
+
+
 @contextmanager
 def received(signal) -> Iterator[list[dict]]:
     """The keyword arguments (and the sender) of every sending of ``signal`` inside the
@@ -131,7 +176,7 @@ def received(signal) -> Iterator[list[dict]]:
 
 
 def close_shared_builds() -> None:
-    for shared in list(_open_builds):
+    for shared in reversed(list(_open_builds)):
         shared.close()
 
 
@@ -217,3 +262,19 @@ def copy_test_database(target: Path) -> None:
         connection.connection.backup(copy)
     finally:
         copy.close()
+
+
+def clone_test_database(name: str) -> None:
+    """PostgreSQL: a new database ``name`` holding the test database as committed (what
+    ``manage.py migrate`` leaves a new site with), made with ``CREATE DATABASE … TEMPLATE``
+    instead of migrating one in a subprocess (40 s on PostgreSQL). A template may have no other
+    session: this one is closed, and any left by an earlier test (a live server's thread)
+    ended."""
+    test_database = connection.settings_dict["NAME"]
+    connection.close()
+    # Django's own way to reach the server outside the test database (as it creates one).
+    with connection._nodb_cursor() as server:
+        server.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = %s AND pid <> pg_backend_pid()", [test_database])
+        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{test_database}"')

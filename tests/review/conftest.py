@@ -1,9 +1,9 @@
 import pytest
 
 from tests.review.world import World, build_world
-from tests.shared import module_build, read_shared
+from tests.shared import kept_build, read_shared
 
-_world_build = module_build(build_world)
+_world_build = kept_build(build_world, name="_world_build")
 
 
 @pytest.fixture
