@@ -40,6 +40,12 @@ LEADER_PASSPHRASE = "leader-passphrase-2026"
 # Argon2id at a tenth of production cost: the same code path, faster tests.
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 
+# For tests whose subject cannot depend on the database engine, such as settings read in a
+# process given no DATABASE_URL: they run in the SQLite suite only, not again on PostgreSQL.
+engine_independent = pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="does not depend on the database engine: the SQLite suite runs it")
+
 T = TypeVar("T")
 _open_builds: list["SharedBuild"] = []
 # Build fixture name → its build, kept open past its module (kept_build).

@@ -36,6 +36,7 @@ from cms.baking.listing import ARTICLES_PER_PAGE
 from cms.models import ArticlePage, ColumnPage
 from cms.security_headers import permissions_policy, public_content_security_policy
 from tests.baking.test_nginx import NGINX, free_port, write_main_config
+from tests.shared import engine_independent
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_YEAR = 365 * 24 * 3600
@@ -192,6 +193,7 @@ CHECK_DEPLOY = ("from django.core.management import call_command; "
                 "call_command('check', deploy=True, fail_level='WARNING')")
 
 
+@engine_independent  # a new process, given no DATABASE_URL
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = run_production(CHECK_DEPLOY, CMS_DATA_DIR=str(tmp_path), CMS_TLS="1")
     assert result.returncode == 0, result.stderr
@@ -203,6 +205,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert preload.stdout.strip() == "System check identified no issues (0 silenced)."
 
 
+@engine_independent  # a new process, given no DATABASE_URL
 def test_check_deploy_says_what_plain_http_gives_up(tmp_path):
     result = run_production(CHECK_DEPLOY, CMS_DATA_DIR=str(tmp_path), CMS_TLS="0")
     assert result.returncode != 0
@@ -212,6 +215,7 @@ def test_check_deploy_says_what_plain_http_gives_up(tmp_path):
     assert bad.returncode != 0 and "CMS_TLS" in bad.stderr
 
 
+@engine_independent  # a new process, given no DATABASE_URL
 def test_production_settings(tmp_path):
     names = sorted(PRODUCTION)
     result = run_production(

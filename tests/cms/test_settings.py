@@ -8,7 +8,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.shared import engine_independent
+
 ROOT = Path(__file__).resolve().parents[2]
+# Each test reads settings in a new process, given its own environment and no DATABASE_URL.
+pytestmark = engine_independent
 
 
 def run_settings(module: str, env: dict[str, str], expr: str) -> subprocess.CompletedProcess:
