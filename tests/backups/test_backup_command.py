@@ -244,14 +244,17 @@ def test_restore_drill_on_postgresql(tmp_path):
             rows.append(line)
         return [*tables, sorted(rows)]
 
-    for name in names:
+    def create(name):
         psql("-c", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}")
+
     try:
         source, target = tmp_path / "source", tmp_path / "target"
         if connection.vendor == "postgresql":  # a new, migrated site
             clone_test_database(names[0])
         else:
+            create(names[0])
             manage("migrate", "--no-input", "-v0", name=names[0], data_dir=source)
+        create(names[1])
         manage("shell", "-c", "from django.contrib.auth.models import User; "
                "User.objects.create_user('网管员甲', password='x' * 12)",
                name=names[0], data_dir=source)
@@ -261,8 +264,9 @@ def test_restore_drill_on_postgresql(tmp_path):
         target.mkdir()
         shutil.copytree(source / "backups", target / "backups")
         manage("backup", "restore", snapshot_id, name=names[1], data_dir=target)
-        assert dump(names[1]) == dump(names[0])
-        assert any("网管员甲" in line for table in dump(names[1]) for line in table)
+        restored = dump(names[1])
+        assert restored == dump(names[0])
+        assert any("网管员甲" in line for table in restored for line in table)
         assert "INTACT" in manage("publication_log", "verify", name=names[1], data_dir=target)
     finally:
         for name in names:
