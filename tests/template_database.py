@@ -31,8 +31,10 @@ def start(config) -> None:
     from django.conf import settings
 
     url = os.environ.get("DATABASE_URL", "")
+    # With --reuse-db the workers keep the databases they have: no template is wanted.
+    keeps_databases = config.getoption("reuse_db") and not config.getoption("create_db")
     if (hasattr(config, "workerinput") or not config.getoption("numprocesses", None)
-            or not url.startswith(("postgres://", "postgresql://"))):
+            or not url.startswith(("postgres://", "postgresql://")) or keeps_databases):
         return
     template = f"test_{settings.DATABASES['default']['NAME']}_template"
     status = Path(tempfile.mkdtemp(prefix="cms-test-template-")) / "status"
