@@ -8,6 +8,7 @@ template could not be made, the workers migrate their own databases as before.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,7 @@ def start(config) -> None:
     thread = threading.Thread(target=_migrate, daemon=True, kwargs={
         "url": urlunsplit(urlsplit(url)._replace(path=f"/{template}")),
         "template": template, "status": status})
-    _migration.update(thread=thread, template=template, url=url)
+    _migration.update(thread=thread, template=template, url=url, status=status)
     thread.start()
 
 
@@ -79,6 +80,7 @@ def finish() -> None:
     _migration["thread"].join(timeout=WAIT_SECONDS)
     with _server(_migration["url"]) as server:
         server.execute(f'DROP DATABASE IF EXISTS "{_migration["template"]}" WITH (FORCE)')
+    shutil.rmtree(_migration["status"].parent, ignore_errors=True)
 
 
 def use_template(settings_dict: dict) -> None:
