@@ -28,6 +28,7 @@ from tests.shared import (
     PASSWORD,
     _close_kept_builds,  # noqa: F401 (a fixture kept builds use)
     close_shared_builds,
+    group_readers_of_kept_builds,
     is_transactional,
     kept_build,
     module_build,
@@ -184,7 +185,9 @@ def pytest_collection_modifyitems(items):
     data at the start of each, and keeps the flush from re-creating content types under it.
 
     A test that reads a shared build (SHARED_BUILDS) has the build's module fixture set up
-    first, before the test's own transaction opens, so the build is the outer transaction."""
+    first, before the test's own transaction opens, so the build is the outer transaction; and
+    the modules reading a kept build run one after another, so that it is built once per worker
+    rather than once per module."""
     for item in items:
         if is_transactional(item):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -196,6 +199,7 @@ def pytest_collection_modifyitems(items):
         for fixture, build in SHARED_BUILDS.items():
             if fixture in names and build not in names:
                 names.insert(0, build)
+    group_readers_of_kept_builds(items)
 
 
 @pytest.hookimpl(tryfirst=True)

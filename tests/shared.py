@@ -15,7 +15,8 @@ The network and the lean world are the same in every module that reads them, so 
 are kept (``kept_build``): the next module that reads one finds it open and builds nothing. A
 kept build is rolled back when a module that does not read it starts (so that module finds
 the database without it), before a transactional test, and at the session's end. A network
-build costs 1.5 s on SQLite and 3 s on PostgreSQL; about seventy modules read one.
+build costs 1.5 s on SQLite and 3 s on PostgreSQL; about seventy modules read one, and they run
+one after another (``group_readers_of_kept_builds``), so each worker builds it about once.
 """
 
 import sqlite3
@@ -50,6 +51,8 @@ T = TypeVar("T")
 _open_builds: list["SharedBuild"] = []
 # Build fixture name → its build, kept open past its module (kept_build).
 _kept_builds: dict[str, "SharedBuild"] = {}
+# Kept build fixture name → the modules (paths) with a test reading it, as collected.
+_reading_modules: dict[str, set] = {}
 
 
 class SharedBuild:
@@ -60,7 +63,6 @@ class SharedBuild:
         self._atomic = transaction.atomic()
         self._value = None
         self.closed = False
-        self.module = None  # the last module that read it (kept builds)
 
     @property
     def value(self):
@@ -136,14 +138,13 @@ def kept_build(build: Callable[[], object], *, name: str):
     """A module-scoped fixture, named ``name``, holding ``build``'s shared build, which is kept
     open after the module for the next module that reads it (``release_kept_builds``)."""
     @pytest.fixture(scope="module", name=name)
-    def fixture(request, _close_kept_builds, django_db_blocker) -> SharedBuild:
+    def fixture(_close_kept_builds, django_db_blocker) -> SharedBuild:
         shared = _kept_builds.get(name)
         if shared is None or shared.closed:
             with django_db_blocker.unblock():
                 shared = SharedBuild(blocker=django_db_blocker)
                 shared.open(build)
             _kept_builds[name] = shared
-        shared.module = request.module
         return shared
 
     return fixture
@@ -157,12 +158,45 @@ def _close_kept_builds(django_db_setup) -> Iterator[None]:
 
 
 def release_kept_builds(item) -> None:
-    """Roll back the kept builds that ``item`` does not read, when it starts another module:
-    within a module every test sees what the module's builds hold, as with ``module_build``."""
+    """Roll back the kept builds that ``item``'s module does not read: within a module every
+    test sees what the module's builds hold, as with ``module_build``."""
     for name, shared in _kept_builds.items():
-        if (not shared.closed and name not in getattr(item, "fixturenames", ())
-                and getattr(item, "module", None) is not shared.module):
+        if shared.closed or name in getattr(item, "fixturenames", ()):
+            continue
+        if item.path not in _reading_modules.get(name, ()):
             shared.close()
+
+
+# Kept builds, in the order their readers run (group_readers_of_kept_builds).
+KEPT_BUILD_ORDER = ("_network_build", "_world_build")
+
+
+def _phase(item) -> int:
+    """pytest-django's order: tests in a transaction, then transactional tests, then tests
+    without a database."""
+    if is_transactional(item):
+        return 1
+    uses_db = (item.get_closest_marker("django_db") is not None
+               or "db" in getattr(item, "fixturenames", ()))
+    return 0 if uses_db else 2
+
+
+def group_readers_of_kept_builds(items: list) -> None:
+    """Reorder ``items`` so that the modules reading the same kept build run one after another,
+    keeping pytest-django's phases and each module's own order. A kept build is rolled back
+    whenever a module that does not read it starts: in collection order, network modules and
+    others alternated, and the network was built again for each of some thirty modules.
+    (xdist hands the modules out in this order: ``--no-loadscope-reorder`` in pyproject.toml.)"""
+    rank: dict[object, int] = {}
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        reads = [order for order, name in enumerate(KEPT_BUILD_ORDER) if name in names]
+        module = item.path
+        rank[module] = min([rank.get(module, len(KEPT_BUILD_ORDER)), *reads])
+        for order in reads:
+            _reading_modules.setdefault(KEPT_BUILD_ORDER[order], set()).add(module)
+    position = {id(item): index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (_phase(item), rank[item.path], position[id(item)]))
 
 
 @contextmanager
