@@ -7,17 +7,22 @@ from django.core.management import call_command
 from wagtail.models import PageViewRestriction
 
 from cms.baking.audience import RESTRICTED_FILE, restricted_folders
-from tests.baking.conftest import baked, url_of
+from tests.baking.conftest import baked, baked_build, copy_of, url_of
 from tests.conftest import make_article
 
 A_HOST = {"HTTP_HOST": "jia.test"}
 
 
+def _article(network):
+    return (make_article(network.column(network.school_a, "news"), "将要受限的文章"),)
+
+
+_article_build = baked_build(_article)
+
+
 @pytest.fixture
-def article(network, bake_dir):
-    news = network.column(network.school_a, "news")
-    article = make_article(news, "将要受限的文章")
-    call_command("bake", "--all", stdout=None, stderr=None)
+def article(_article_build, network, bake_dir):
+    (article,) = copy_of(_article_build, bake_dir)
     return article
 
 

@@ -34,7 +34,7 @@ from django.core.management.base import CommandError
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connections
 
-from tests.baking.conftest import baked, url_of
+from tests.baking.conftest import baked, baked_build, copy_of, url_of
 from tests.conftest import make_article, png_bytes, publish
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -237,14 +237,21 @@ def app_renders_dynamically(settings):
     settings.BAKE_SERVE = False
 
 
-@pytest.fixture
-def served(nginx, app_renders_dynamically, network, bake_dir, small_pages, app_upstream):
-    """School A with a column of three articles (two listing pages), baked, behind nginx."""
+def _three_articles(network):
     news = network.column(network.school_a, "news")
     article = make_article(news, "由nginx读取的文章")
     make_article(news, "第二篇")
-    unicode_article = make_article(news, "中文路径的文章", slug="中文路径")
-    call_command("bake", "--all", stdout=io.StringIO(), stderr=io.StringIO())
+    return news, article, make_article(news, "中文路径的文章", slug="中文路径")
+
+
+_three_articles_build = baked_build(_three_articles, articles_per_page=2)
+
+
+@pytest.fixture
+def served(nginx, app_renders_dynamically, _three_articles_build, network, bake_dir, small_pages,
+           app_upstream):
+    """School A with a column of three articles (two listing pages), baked, behind nginx."""
+    news, article, unicode_article = copy_of(_three_articles_build, bake_dir)
     return Served(nginx=nginx(upstream=app_upstream), bake_dir=bake_dir, article=article,
                   news=news, unicode_article=unicode_article)
 
