@@ -420,7 +420,13 @@ def test_the_lexicon_lists_filters_and_exports(client, world, lexicon):
     assert client.get(reverse("review_lexicon_history")).status_code in (302, 403)
 
 
-def test_scan_errors_exit_2(tmp_path, db):
+def test_scan_errors_exit_2(tmp_path, db, monkeypatch):
+    from django.db import connections
+
+    # run_from_argv closes every connection when it ends, as a process would: on PostgreSQL
+    # that would end the test's transaction, and the kept build around it, under the tests
+    # that follow on this worker.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     bad = tmp_path / "bad.csv"
     bad.write_text("word,category,severity\n赌,gambling,block\n", encoding="utf-8")
     text = tmp_path / "a.txt"
