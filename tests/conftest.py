@@ -178,6 +178,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     template_database.use_template(settings.DATABASES["default"])
 
 
+# Before pytest-django's (also tryfirst, registered earlier, so called later), whose stable
+# sort by phase keeps this hook's order of modules within each phase.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """A transactional test (the live server, SQLite's online backup) ends by flushing every
     table, the migrations' data with them (Wagtail's root page, default site, collections):

@@ -161,9 +161,7 @@ def release_kept_builds(item) -> None:
     """Roll back the kept builds that ``item``'s module does not read: within a module every
     test sees what the module's builds hold, as with ``module_build``."""
     for name, shared in _kept_builds.items():
-        if shared.closed or name in getattr(item, "fixturenames", ()):
-            continue
-        if item.path not in _reading_modules.get(name, ()):
+        if not shared.closed and item.path not in _reading_modules.get(name, ()):
             shared.close()
 
 
@@ -171,22 +169,13 @@ def release_kept_builds(item) -> None:
 KEPT_BUILD_ORDER = ("_network_build", "_world_build")
 
 
-def _phase(item) -> int:
-    """pytest-django's order: tests in a transaction, then transactional tests, then tests
-    without a database."""
-    if is_transactional(item):
-        return 1
-    uses_db = (item.get_closest_marker("django_db") is not None
-               or "db" in getattr(item, "fixturenames", ()))
-    return 0 if uses_db else 2
-
-
 def group_readers_of_kept_builds(items: list) -> None:
     """Reorder ``items`` so that the modules reading the same kept build run one after another,
-    keeping pytest-django's phases and each module's own order. A kept build is rolled back
-    whenever a module that does not read it starts: in collection order, network modules and
-    others alternated, and the network was built again for each of some thirty modules.
-    (xdist hands the modules out in this order: ``--no-loadscope-reorder`` in pyproject.toml.)"""
+    keeping each module's own order. A kept build is rolled back whenever a module that does not
+    read it starts: in collection order, network modules and others alternated, and the network
+    was built again for each of some thirty modules. Called before pytest-django's own (stable)
+    sort by phase, which keeps this order within each phase. (xdist hands the modules out in
+    the resulting order: ``--no-loadscope-reorder`` in pyproject.toml.)"""
     rank: dict[object, int] = {}
     for item in items:
         names = getattr(item, "fixturenames", ())
@@ -195,8 +184,7 @@ def group_readers_of_kept_builds(items: list) -> None:
         rank[module] = min([rank.get(module, len(KEPT_BUILD_ORDER)), *reads])
         for order in reads:
             _reading_modules.setdefault(KEPT_BUILD_ORDER[order], set()).add(module)
-    position = {id(item): index for index, item in enumerate(items)}
-    items.sort(key=lambda item: (_phase(item), rank[item.path], position[id(item)]))
+    items.sort(key=lambda item: rank[item.path])
 
 
 @contextmanager
