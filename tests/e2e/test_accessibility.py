@@ -1,18 +1,15 @@
 """axe-core in Chromium on the main admin pages, as each role (issue 18): no critical or
 serious violation of WCAG 2 A/AA."""
 
-import pytest
-from django.db import connection
 from django.urls import reverse
 
 from tests.conftest import make_article
 from tests.e2e.test_passkey_browser import log_in
+from tests.shared import engine_independent
 
 # Markup and layout do not depend on the database engine: checked once, in the SQLite suite
 # (Chromium is most of the time these tests take).
-pytestmark = pytest.mark.skipif(connection.vendor != "sqlite",
-                                reason="what Chromium checks here does not depend on the "
-                                       "database: the SQLite suite runs it")
+pytestmark = engine_independent
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
         "resultTypes": ["violations"]}

@@ -1,18 +1,15 @@
 """The publication register fits a 1280 px screen (issue 18, finding 6), in Chromium: long
 titles, attachments and people's names wrap inside the table instead of widening the page."""
 
-import pytest
-from django.db import connection
 from django.urls import reverse
 
 from tests.conftest import make_article, make_document
 from tests.e2e.test_passkey_browser import log_in
+from tests.shared import engine_independent
 
 # Markup and layout do not depend on the database engine: checked once, in the SQLite suite
 # (Chromium is most of the time these tests take).
-pytestmark = pytest.mark.skipif(connection.vendor != "sqlite",
-                                reason="what Chromium checks here does not depend on the "
-                                       "database: the SQLite suite runs it")
+pytestmark = engine_independent
 
 
 def test_the_register_fits_1280_pixels(chromium, live_server, client, network):
